@@ -1,0 +1,74 @@
+# sialoscan — build, test, benchmark.
+#   make setup   install what a fresh Debian 12 machine needs (idempotent, quiet when done)
+#   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/)
+#   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
+#   make bench   latency of both networks: native own / XNNPACK, WASM in Node
+SHELL := /bin/bash
+CC ?= cc
+NATIVE_ARCH ?= -march=native
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
+HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null)
+CFLAGS_NATIVE := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
+CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g $(NATIVE_ARCH) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
+LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
+
+ENGINE_SRC := $(wildcard src/*.c src/ops/*.c src/kernels/*.c)
+ENGINE_SRC := $(filter-out src/cli.c,$(ENGINE_SRC))
+WASM_SRC := $(filter-out src/import_keras.c src/train%.c,$(ENGINE_SRC)) wasm/bindings.c
+C_TESTS := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
+
+NATIVE_OBJ := $(patsubst %.c,build/native/%.o,$(ENGINE_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ENGINE_SRC))
+HEADERS := $(wildcard src/*.h src/ops/*.h src/kernels/*.h)
+
+EMCC ?= emcc
+EMFLAGS := -std=c11 -D_GNU_SOURCE -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
+  -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 \
+  -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
+export NODE_PATH := /usr/share/nodejs
+
+.PHONY: all native wasm setup test test-c test-node bench clean
+all: native wasm
+native: build/sialoscan build/libsialoscan.a
+wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs
+
+build/native/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -c $< -o $@
+build/asan/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -c $< -o $@
+
+build/libsialoscan.a: $(NATIVE_OBJ)
+	ar rcs $@ $^
+build/sialoscan: build/native/src/cli.o build/libsialoscan.a
+	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
+build/sialoscan-asan: build/asan/src/cli.o $(ASAN_OBJ)
+	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LIBS)
+build/tests/%: tests/c/%.c tests/c/check.h $(ASAN_OBJ)
+	@mkdir -p build/tests
+	$(CC) $(CFLAGS_ASAN) -Itests/c $< $(ASAN_OBJ) -o $@ $(LIBS)
+
+wasm/dist/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
+	@mkdir -p wasm/dist
+	$(EMCC) $(EMFLAGS) $(WASM_SRC) -o $@
+wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS)
+	@mkdir -p wasm/dist
+	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) -o $@
+
+setup:
+	@bash tools/setup.sh
+
+test: test-c test-node
+test-c: $(C_TESTS) build/sialoscan-asan
+	@set -e; for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+test-node: all
+	node --test --test-concurrency=1 tests/node/
+
+bench: all
+	node bench/run.mjs
+
+clean:
+	rm -rf build wasm/dist

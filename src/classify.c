@@ -1,0 +1,113 @@
+/* classify.c — the high-level API: model information and one-call classification of image bytes. */
+#include "runtime.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sialo_model_info(const sialo_model *m, sialo_info *out) {
+    const sialo_graph *g = m->g;
+    memset(out, 0, sizeof *out);
+    out->arch = g->arch;
+    out->provenance = g->provenance;
+    out->input_h = g->in_h; out->input_w = g->in_w; out->input_c = g->in_c;
+    memcpy(out->norm_scale, g->norm_scale, sizeof out->norm_scale);
+    memcpy(out->norm_bias, g->norm_bias, sizeof out->norm_bias);
+    out->n_classes = g->n_classes;
+    out->class_names = (const char *const *)g->class_names;
+    out->n_class_names = g->n_class_names;
+    out->threshold = g->threshold;
+    out->n_params = m->stored_params;
+    out->n_layers = m->stored_layers;
+    out->checksum = g->checksum;
+    out->storage_bits = g->storage_bits;
+}
+
+/* ---- a growing string for JSON */
+typedef struct { char *p; size_t n, cap; int oom; } sbuf;
+
+static void sb_printf(sbuf *s, const char *fmt, ...) {
+    if (s->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(s->p ? s->p + s->n : NULL, s->p ? s->cap - s->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) { s->oom = 1; return; }
+        if (s->p && s->n + (size_t)k < s->cap) { s->n += (size_t)k; return; }
+        size_t nc = s->cap ? s->cap * 2 : 1024;
+        while (nc < s->n + (size_t)k + 1) nc *= 2;
+        char *np = realloc(s->p, nc);
+        if (!np) { s->oom = 1; return; }
+        s->p = np;
+        s->cap = nc;
+    }
+}
+
+void sialo_json_string(void *sb, const char *str) {
+    sbuf *s = sb;
+    sb_printf(s, "\"");
+    for (const unsigned char *c = (const unsigned char *)(str ? str : ""); *c; c++) {
+        if (*c == '"' || *c == '\\') sb_printf(s, "\\%c", *c);
+        else if (*c == '\n') sb_printf(s, "\\n");
+        else if (*c < 0x20) sb_printf(s, "\\u%04x", *c);
+        else sb_printf(s, "%c", *c);
+    }
+    sb_printf(s, "\"");
+}
+
+char *sialo_model_info_json(const sialo_model *m) {
+    sialo_info in;
+    sialo_model_info(m, &in);
+    sbuf s = {0};
+    sb_printf(&s, "{\"arch\":");
+    sialo_json_string(&s, in.arch);
+    sb_printf(&s, ",\"input\":{\"height\":%d,\"width\":%d,\"channels\":%d,\"scale\":[%.9g,%.9g,%.9g],\"bias\":[%.9g,%.9g,%.9g]}",
+              in.input_h, in.input_w, in.input_c, in.norm_scale[0], in.norm_scale[1], in.norm_scale[2],
+              in.norm_bias[0], in.norm_bias[1], in.norm_bias[2]);
+    sb_printf(&s, ",\"outputs\":%d,\"classes\":[", in.n_classes);
+    for (int i = 0; i < in.n_class_names && i < 16; i++) {
+        if (i) sb_printf(&s, ",");
+        sialo_json_string(&s, in.class_names[i]);
+    }
+    if (in.n_class_names > 16) sb_printf(&s, ",\"... (%d in all)\"", in.n_class_names);
+    sb_printf(&s, "],\"positive_class\":");
+    sialo_json_string(&s, in.n_classes == 1 && in.n_class_names == 2 ? in.class_names[1] : "");
+    sb_printf(&s, ",\"threshold\":%.6g,\"parameters\":%zu,\"layers\":%d,\"storage\":\"fp%d\",\"checksum\":\"%08x\",\"provenance\":",
+              in.threshold, in.n_params, in.n_layers, in.storage_bits, in.checksum);
+    sialo_json_string(&s, in.provenance);
+    sb_printf(&s, "}");
+    if (s.oom) { free(s.p); return sialo_fail_null("out of memory"); }
+    return s.p;
+}
+
+int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_result *out) {
+    double t0 = sialo_now_ms();
+    memset(out, 0, sizeof *out);
+    sialo_image img;
+    if (sialo_image_decode(image_bytes, size, &img) < 0) return -1;
+    const sialo_graph *g = m->g;
+    size_t osz = sialo_output_size(m);
+    float *x = malloc((size_t)g->in_h * g->in_w * 3 * sizeof(float)), *y = malloc(osz * sizeof(float));
+    int rc = -1;
+    if (!x || !y) { sialo_fail("out of memory"); goto out; }
+    if (sialo_preprocess(m, &img, x) < 0 || sialo_forward(m, x, y) < 0) goto out;
+    out->threshold = g->threshold;
+    if (g->n_classes == 1) {
+        out->p_positive = y[0];
+        out->label = y[0] >= g->threshold;
+    } else {
+        int best = 0;
+        for (size_t i = 1; i < osz; i++) if (y[i] > y[best]) best = (int)i;
+        out->label = best;
+        out->p_positive = y[best];
+    }
+    out->ms = sialo_now_ms() - t0;
+    rc = 0;
+out:
+    sialo_image_free(&img);
+    free(x);
+    free(y);
+    return rc;
+}

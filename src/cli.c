@@ -1,0 +1,414 @@
+/* cli.c — the `sialoscan` command line.
+ *
+ *   sialoscan info MODEL
+ *   sialoscan classify [--model M] IMAGE...
+ *   sialoscan eval [--model M] DIR            (DIR/benign, DIR/malignant)
+ *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
+ *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
+ *   sialoscan bench [--model M] [--runs N]
+ * Common options: --backend own|ref|xnnpack, --threads N. Errors go to stderr, exit status 1.
+ */
+#include "graph.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "kernels/f32_gemm.h"
+#include "kernels/f32_dwconv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_MODEL_NAME "sialoscan-busi.sialo"
+
+typedef struct {
+    const char *model;
+    sialo_options opt;
+    int runs;
+    const char *arch, *head, *input, *dump, *dump_dir;
+    int input_size, seed, storage_bits, warmup;
+    int nargs;
+    char **args;
+} cli_opts;
+
+static int die(const char *fmt, const char *arg) {
+    fprintf(stderr, "sialoscan: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 1;
+}
+
+static int usage(void) {
+    fprintf(stderr,
+            "usage:\n"
+            "  sialoscan info MODEL\n"
+            "  sialoscan classify [--model M] IMAGE...        one JSON line per image\n"
+            "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
+            "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
+            "                 [--seed S] [--fp16] OUT        a model with random weights\n"
+            "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
+            "  sialoscan bench [--model M] [--runs N]\n"
+            "options: --backend own|ref|xnnpack (default own), --threads N (default: all cores)\n");
+    return 2;
+}
+
+static int parse(int argc, char **argv, cli_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->runs = 20;
+    o->warmup = 3;
+    o->input_size = 224;
+    o->head = "binary";
+    o->storage_bits = 32;
+    o->args = calloc((size_t)argc + 1, sizeof *o->args);
+    if (!o->args) return -1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+#define VAL() (i + 1 < argc ? argv[++i] : (die("option %s needs a value", a), (char *)NULL))
+        if (!strcmp(a, "--model")) { if (!(o->model = VAL())) return -1; }
+        else if (!strcmp(a, "--backend")) {
+            const char *b = VAL();
+            if (!b) return -1;
+            if (!strcmp(b, "own")) o->opt.backend = SIALO_BACKEND_OWN;
+            else if (!strcmp(b, "ref")) o->opt.backend = SIALO_BACKEND_REF;
+            else if (!strcmp(b, "xnnpack")) o->opt.backend = SIALO_BACKEND_XNNPACK;
+            else { die("unknown backend '%s' (own, ref, xnnpack)", b); return -1; }
+        }
+        else if (!strcmp(a, "--threads")) { const char *v = VAL(); if (!v) return -1; o->opt.threads = atoi(v); }
+        else if (!strcmp(a, "--runs")) { const char *v = VAL(); if (!v) return -1; o->runs = atoi(v); if (o->runs < 1) o->runs = 1; }
+        else if (!strcmp(a, "--arch")) { if (!(o->arch = VAL())) return -1; }
+        else if (!strcmp(a, "--head")) { if (!(o->head = VAL())) return -1; }
+        else if (!strcmp(a, "--input")) {
+            const char *v = VAL();
+            if (!v) return -1;
+            o->input = v;
+            o->input_size = atoi(v);
+        }
+        else if (!strcmp(a, "--seed")) { const char *v = VAL(); if (!v) return -1; o->seed = atoi(v); }
+        else if (!strcmp(a, "--dump")) { if (!(o->dump = VAL())) return -1; }
+        else if (!strcmp(a, "--dump-dir")) { if (!(o->dump_dir = VAL())) return -1; }
+        else if (!strcmp(a, "--fp16")) o->storage_bits = 16;
+        else if (a[0] == '-' && a[1] == '-') { die("unknown option '%s'", a); return -1; }
+        else o->args[o->nargs++] = argv[i];
+#undef VAL
+    }
+    return 0;
+}
+
+/* the shipped model: $SIALOSCAN_MODEL, or models/ next to the executable's build/ folder */
+static const char *default_model(void) {
+    static char path[4096];
+    const char *env = getenv("SIALOSCAN_MODEL");
+    if (env && *env) return env;
+    char exe[2048];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/../models/%s", exe, DEFAULT_MODEL_NAME);
+            if (access(path, R_OK) == 0) return path;
+        }
+    }
+    return NULL;
+}
+
+static sialo_model *open_model(cli_opts *o) {
+    const char *path = o->model ? o->model : default_model();
+    if (!path) {
+        die("%s", "no model given and no shipped model found (models/" DEFAULT_MODEL_NAME "); pass --model FILE");
+        return NULL;
+    }
+    sialo_model *m = sialo_model_load_file(path, &o->opt);
+    if (!m) die("%s", sialo_error());
+    return m;
+}
+
+static uint8_t *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return sialo_fail_null("cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return sialo_fail_null("'%s' is not a regular file", path); }
+    if (st.st_size > (off_t)1 << 30) { fclose(f); return sialo_fail_null("'%s' is larger than 1 GB", path); }
+    size_t sz = (size_t)st.st_size;
+    uint8_t *buf = malloc(sz ? sz : 1);
+    if (!buf) { fclose(f); return sialo_fail_null("out of memory reading '%s'", path); }
+    if (fread(buf, 1, sz, f) != sz) { fclose(f); free(buf); return sialo_fail_null("cannot read '%s'", path); }
+    fclose(f);
+    *n = sz;
+    return buf;
+}
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
+        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
+        else fputc(*c, f);
+    }
+    fputc('"', f);
+}
+
+static const char *label_name(const sialo_model *m, int label) {
+    const sialo_graph *g = m->g;
+    if (label >= 0 && label < g->n_class_names) return g->class_names[label];
+    return g->n_classes == 1 ? (label ? "positive" : "negative") : "?";
+}
+
+/* ------------------------------------------------------------------ commands */
+static int cmd_info(cli_opts *o) {
+    if (o->nargs == 1) o->model = o->args[0];
+    else if (o->nargs > 1 || !o->model) return usage();
+    sialo_model *m = open_model(o);
+    if (!m) return 1;
+    char *js = sialo_model_info_json(m);
+    if (js) printf("%s\n", js);
+    free(js);
+    sialo_model_free(m);
+    return js ? 0 : 1;
+}
+
+static int cmd_classify(cli_opts *o) {
+    if (o->nargs < 1) return usage();
+    sialo_model *m = open_model(o);
+    if (!m) return 1;
+    int failures = 0;
+    for (int i = 0; i < o->nargs; i++) {
+        size_t n;
+        uint8_t *bytes = read_all(o->args[i], &n);
+        sialo_result r;
+        if (!bytes || sialo_classify(m, bytes, n, &r) < 0) {
+            fprintf(stderr, "sialoscan: %s: %s\n", o->args[i], sialo_error());
+            printf("{\"file\":");
+            json_str(stdout, o->args[i]);
+            printf(",\"error\":");
+            json_str(stdout, sialo_error());
+            printf("}\n");
+            failures++;
+        } else {
+            printf("{\"file\":");
+            json_str(stdout, o->args[i]);
+            printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
+            json_str(stdout, label_name(m, r.label));
+            printf(",\"threshold\":%.6g,\"ms\":%.1f}\n", r.threshold, r.ms);
+        }
+        fflush(stdout);
+        free(bytes);
+    }
+    sialo_model_free(m);
+    return failures ? 1 : 0;
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* sorted regular-file names of a folder */
+static char **list_dir(const char *dir, int *count) {
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d) return NULL;
+    char **v = NULL;
+    int cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 256;
+            char **nv = realloc(v, (size_t)cap * sizeof *v);
+            if (!nv) break;
+            v = nv;
+        }
+        v[(*count)++] = sialo_strdup(path);
+    }
+    closedir(d);
+    if (v) qsort(v, (size_t)*count, sizeof *v, cmp_name);
+    return v;
+}
+
+static void progress(int done, int total, double t0) {
+    if (!isatty(2) && done != total && done % 25) return;
+    double el = (sialo_now_ms() - t0) / 1000.0;
+    double eta = done ? el / done * (total - done) : 0;
+    int w = 30, f = total ? done * w / total : w;
+    fprintf(stderr, "\r[%.*s%*s] %d/%d  %.1f img/s  ETA %.0fs ", f, "##############################", w - f, "",
+            done, total, done ? done / el : 0.0, eta);
+    if (done == total) fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+static void json_num(const char *key, double v) {
+    if (isnan(v)) printf(",\"%s\":null", key);
+    else printf(",\"%s\":%.4f", key, v);
+}
+
+static int cmd_eval(cli_opts *o) {
+    if (o->nargs != 1) return usage();
+    const char *root = o->args[0];
+    char dir[4096];
+    int nb, nm;
+    snprintf(dir, sizeof dir, "%s/benign", root);
+    char **ben = list_dir(dir, &nb);
+    snprintf(dir, sizeof dir, "%s/malignant", root);
+    char **mal = list_dir(dir, &nm);
+    if (!ben || !mal || nb + nm == 0) {
+        for (int i = 0; i < nb; i++) free(ben[i]);
+        for (int i = 0; i < nm; i++) free(mal[i]);
+        free(ben); free(mal);
+        return die("'%s' must hold benign/ and malignant/ folders of images", root);
+    }
+    sialo_model *m = open_model(o);
+    if (!m) return 1;
+    int total = nb + nm, n = 0, unreadable = 0;
+    float *p = malloc((size_t)total * sizeof *p);
+    int *y = malloc((size_t)total * sizeof *y);
+    double t0 = sialo_now_ms();
+    for (int i = 0; i < total; i++) {
+        const char *path = i < nb ? ben[i] : mal[i - nb];
+        size_t sz;
+        uint8_t *bytes = read_all(path, &sz);
+        sialo_result r;
+        if (!bytes || sialo_classify(m, bytes, sz, &r) < 0) {
+            fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error());
+            unreadable++;
+        } else {
+            p[n] = r.p_positive;
+            y[n] = i >= nb;
+            n++;
+        }
+        free(bytes);
+        progress(i + 1, total, t0);
+    }
+    sialo_metrics mt;
+    sialo_metrics_compute(p, y, n, m->g->threshold, &mt);
+    printf("{\"n\":%d,\"unreadable\":%d", mt.n, unreadable);
+    json_num("accuracy", mt.accuracy);
+    json_num("sensitivity", mt.sensitivity);
+    json_num("specificity", mt.specificity);
+    json_num("ppv", mt.ppv);
+    json_num("npv", mt.npv);
+    json_num("auc", mt.auc);
+    printf(",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d,\"threshold\":%.6g}\n", mt.tp, mt.fp, mt.tn, mt.fn, m->g->threshold);
+    for (int i = 0; i < nb; i++) free(ben[i]);
+    for (int i = 0; i < nm; i++) free(mal[i]);
+    free(ben); free(mal); free(p); free(y);
+    sialo_model_free(m);
+    return 0;
+}
+
+static int cmd_init(cli_opts *o) {
+    if (o->nargs != 1 || !o->arch) return usage();
+    sialo_graph *g = sialo_arch_build(o->arch, o->input_size, o->input_size, o->head, 0);
+    if (!g) return die("%s", sialo_error());
+    sialo_graph_randomize(g, (uint64_t)o->seed);
+    char prov[256];
+    snprintf(prov, sizeof prov, "random weights (sialoscan init --arch %s --seed %d); not trained", o->arch, o->seed);
+    sialo_graph_set_text(&g->provenance, prov);
+    int rc = sialo_graph_write_file(g, o->storage_bits, o->args[0]);
+    sialo_graph_free(g);
+    if (rc < 0) return die("%s", sialo_error());
+    return 0;
+}
+
+static int cmd_forward(cli_opts *o) {
+    if (!o->input) return usage();
+    if (o->dump) o->opt.keep_activations = 1;
+    sialo_model *m = open_model(o);
+    if (!m) return 1;
+    size_t n;
+    uint8_t *bytes = read_all(o->input, &n);
+    const sialo_graph *g = m->g;
+    size_t want = (size_t)g->in_h * g->in_w * g->in_c * sizeof(float);
+    if (!bytes || n != want) {
+        if (bytes) sialo_fail("'%s' has %zu bytes; the model takes %dx%dx%d float32 = %zu bytes", o->input, n, g->in_h, g->in_w, g->in_c, want);
+        free(bytes);
+        sialo_model_free(m);
+        return die("%s", sialo_error());
+    }
+    size_t osz = sialo_output_size(m);
+    float *out = malloc(osz * sizeof *out);
+    if (!out || sialo_forward(m, (const float *)bytes, out) < 0) {
+        free(out); free(bytes); sialo_model_free(m);
+        return die("%s", sialo_error());
+    }
+    printf("[");
+    for (size_t i = 0; i < osz; i++) printf("%s%.9g", i ? "," : "", out[i]);
+    printf("]\n");
+    int rc = 0;
+    if (o->dump) {
+        char *list = sialo_strdup(o->dump), *save = NULL;
+        for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+            int shape[4];
+            const float *a = sialo_activation(m, name, shape);
+            if (!a) { rc = die("%s", sialo_error()); break; }
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.f32", o->dump_dir ? o->dump_dir : ".", name);
+            for (char *c = path + strlen(o->dump_dir ? o->dump_dir : ".") + 1; *c; c++) if (*c == '/') *c = '_';
+            FILE *f = fopen(path, "wb");
+            size_t cnt = (size_t)shape[0] * shape[1] * shape[2] * shape[3];
+            if (!f || fwrite(a, sizeof(float), cnt, f) != cnt) { if (f) fclose(f); rc = die("cannot write '%s'", path); break; }
+            fclose(f);
+            fprintf(stderr, "%s: %dx%dx%dx%d -> %s\n", name, shape[0], shape[1], shape[2], shape[3], path);
+        }
+        free(list);
+    }
+    free(out); free(bytes);
+    sialo_model_free(m);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmd_bench(cli_opts *o) {
+    sialo_model *m = open_model(o);
+    if (!m) return 1;
+    const sialo_graph *g = m->g;
+    size_t nin = (size_t)g->in_h * g->in_w * 3;
+    float *x = malloc(nin * sizeof *x), *y = malloc(sialo_output_size(m) * sizeof *y);
+    double *t = malloc((size_t)o->runs * sizeof *t);
+    if (!x || !y || !t) return die("%s", "out of memory");
+    for (size_t i = 0; i < nin; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+    for (int i = 0; i < o->warmup; i++) sialo_forward(m, x, y);
+    for (int i = 0; i < o->runs; i++) {
+        double t0 = sialo_now_ms();
+        if (sialo_forward(m, x, y) < 0) return die("%s", sialo_error());
+        t[i] = sialo_now_ms() - t0;
+    }
+    qsort(t, (size_t)o->runs, sizeof *t, cmp_double);
+    static const char *const bn[] = {"own", "ref", "xnnpack"};
+    printf("{\"arch\":\"%s\",\"input\":%d,\"backend\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+           "\"gemm_kernel\":\"%s\",\"dwconv_kernel\":\"%s\"}\n",
+           g->arch, g->in_h, bn[o->opt.backend], sialo_pool_size(m->pool), o->runs, t[o->runs / 2], t[0],
+           f32_gemm_kernel_name(), f32_dwconv_kernel_name());
+    free(x); free(y); free(t);
+    sialo_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return usage();
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(); return 0; }
+    if (!strcmp(cmd, "--version")) { printf("sialoscan %s\n", SIALO_VERSION); return 0; }
+    cli_opts o;
+    if (parse(argc - 2, argv + 2, &o) < 0) { free(o.args); return 2; }
+    int rc;
+    if (!strcmp(cmd, "info")) rc = cmd_info(&o);
+    else if (!strcmp(cmd, "classify")) rc = cmd_classify(&o);
+    else if (!strcmp(cmd, "eval")) rc = cmd_eval(&o);
+    else if (!strcmp(cmd, "init")) rc = cmd_init(&o);
+    else if (!strcmp(cmd, "forward")) rc = cmd_forward(&o);
+    else if (!strcmp(cmd, "bench")) rc = cmd_bench(&o);
+    else { fprintf(stderr, "sialoscan: unknown command '%s'\n", cmd); rc = usage(); }
+    free(o.args);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/* vec.h — one portable SIMD vocabulary over GCC/Clang vector extensions.
+ *
+ * The same kernel source compiles to WASM SIMD128 (emcc -msimd128), to SSE2, AVX2 or AVX-512
+ * natively. SIALO_VW is the number of floats in one vector; SIALO_ISA names the instruction set
+ * and goes into kernel names (f32_gemm_6x16_avx2, f32_gemm_6x8_simd128, ...).
+ */
+#ifndef SIALO_VEC_H
+#define SIALO_VEC_H
+
+#if defined(__AVX512F__)
+#define SIALO_VW 16
+#define SIALO_ISA "avx512"
+#elif defined(__AVX2__)
+#define SIALO_VW 8
+#define SIALO_ISA "avx2"
+#elif defined(__AVX__)
+#define SIALO_VW 8
+#define SIALO_ISA "avx"
+#elif defined(__wasm_simd128__)
+#define SIALO_VW 4
+#define SIALO_ISA "simd128"
+#elif defined(__SSE2__)
+#define SIALO_VW 4
+#define SIALO_ISA "sse2"
+#else
+#define SIALO_VW 4
+#define SIALO_ISA "scalar"
+#endif
+
+typedef float vf __attribute__((vector_size(SIALO_VW * 4)));
+typedef int vi __attribute__((vector_size(SIALO_VW * 4)));
+typedef float vf_u __attribute__((vector_size(SIALO_VW * 4), aligned(4))); /* unaligned access */
+
+static inline vf vload(const float *p) { return *(const vf_u *)p; }
+static inline void vstore(float *p, vf v) { *(vf_u *)p = v; }
+static inline vf vsplat(float x) { return (vf){0} + x; }
+static inline vf vmax(vf a, vf b) {
+    vi m = a > b;
+    return (vf)(((vi)a & m) | ((vi)b & ~m));
+}
+static inline vf vmin(vf a, vf b) {
+    vi m = a < b;
+    return (vf)(((vi)a & m) | ((vi)b & ~m));
+}
+/* act: 0 none, 1 relu, 2 relu6 */
+static inline vf vact(vf v, int act) {
+    if (act == 1) return vmax(v, vsplat(0.0f));
+    if (act == 2) return vmin(vmax(v, vsplat(0.0f)), vsplat(6.0f));
+    return v;
+}
+static inline float sact(float v, int act) {
+    if (act >= 1 && v < 0.0f) v = 0.0f;
+    if (act == 2 && v > 6.0f) v = 6.0f;
+    return v;
+}
+
+#endif

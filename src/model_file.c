@@ -1,0 +1,406 @@
+/* model_file.c — read, validate and write sialoscan model files (*.sialo).
+ *
+ * FORMAT, version 1. All integers little-endian; floats IEEE-754 binary32 (LE).
+ *
+ *   offset  size  field
+ *   0       8     magic "SIALOSCN"
+ *   8       4     u32 format version (1)
+ *   12      4     u32 storage bits of tensor data: 32 (fp32) or 16 (fp16, IEEE half)
+ *   16      8     u64 payload size in bytes (the file is exactly 32 + payload size bytes)
+ *   24      4     u32 CRC-32 (IEEE 802.3, as zlib) of the payload
+ *   28      4     u32 reserved, 0
+ *   32      ...   payload:
+ *     str   arch                 (str = u32 byte length, then that many UTF-8 bytes, no NUL)
+ *     str   provenance           (training data, date, method; free text)
+ *     u32   input_h, input_w, input_c        (input_c = 3)
+ *     f32   norm_scale[3], norm_bias[3]      network input = pixel(0..255) * scale + bias
+ *     u32   n_classes                        output width: 1 = sigmoid (binary), K = softmax
+ *     u32   n_class_names, then str × n      binary: [negative, positive], positive = "malignant"
+ *     f32   threshold                        decision threshold on p(positive)
+ *     u32   n_tensors, then per tensor:
+ *             str name; u32 ndim (1..4); u32 dims[ndim] (each >= 1);
+ *             u64 offset of its data from the start of the data section (multiple of 4)
+ *     u32   n_nodes, then per node (topological order; node 0 is the single INPUT):
+ *             u32 op (see sialo_op in graph.h); str name (unique);
+ *             u32 n_in (0..2), u32 in[n_in] (each < this node's index);
+ *             i32 p[16] (op parameters, graph.h); u32 n_t (0..4), u32 t[n_t] (tensor indices)
+ *     zero bytes up to the next multiple of 16 of the file offset: the data section starts there
+ *     tensor data, each tensor count × storage_bits/8 bytes at its offset, in increasing offset
+ *     order, non-overlapping, inside the payload.
+ *
+ * The reader checks every count, length, offset, index and shape against the bytes that are
+ * there before it allocates or reads, and refuses a bad file with a reason naming the problem.
+ */
+#include "graph.h"
+#include "sialoscan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC "SIALOSCN"
+#define HEADER_SIZE 32
+#define FORMAT_VERSION 1
+#define MAX_STR 65536
+#define MAX_NAME 1024
+#define MAX_TENSORS 100000
+#define MAX_NODES 100000
+#define MAX_DIM (1 << 24)
+#define MAX_COUNT ((size_t)1 << 30)
+
+/* ------------------------------------------------------------------ bounded reader */
+typedef struct {
+    const uint8_t *p;
+    size_t n, pos;
+    int bad;
+    const char *what; /* what is being read, for the error message */
+} reader;
+
+static int need(reader *r, size_t k) {
+    if (r->bad) return 0;
+    if (k > r->n - r->pos) {
+        r->bad = 1;
+        sialo_fail("model file is truncated or corrupt: %s runs past the end of the payload (offset %zu)",
+                   r->what, r->pos + HEADER_SIZE);
+        return 0;
+    }
+    return 1;
+}
+static uint32_t rd_u32(reader *r) {
+    if (!need(r, 4)) return 0;
+    const uint8_t *b = r->p + r->pos;
+    r->pos += 4;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static uint64_t rd_u64(reader *r) {
+    uint64_t lo = rd_u32(r), hi = rd_u32(r);
+    return lo | hi << 32;
+}
+static float rd_f32(reader *r) {
+    uint32_t u = rd_u32(r);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+/* returns a malloc'ed NUL-terminated copy, or NULL (error set) */
+static char *rd_str(reader *r, size_t max) {
+    uint32_t len = rd_u32(r);
+    if (r->bad) return NULL;
+    if (len > max) {
+        r->bad = 1;
+        return sialo_fail_null("model file is corrupt: %s has length %u (limit %zu)", r->what, len, max);
+    }
+    if (!need(r, len)) return NULL;
+    if (memchr(r->p + r->pos, 0, len)) {
+        r->bad = 1;
+        return sialo_fail_null("model file is corrupt: %s contains a NUL byte", r->what);
+    }
+    char *s = malloc((size_t)len + 1);
+    if (!s) { r->bad = 1; return sialo_fail_null("out of memory"); }
+    memcpy(s, r->p + r->pos, len);
+    s[len] = 0;
+    r->pos += len;
+    return s;
+}
+
+static uint32_t le32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+sialo_graph *sialo_graph_read(const void *data, size_t size) {
+    const uint8_t *b = data;
+    if (!data || size == 0) return sialo_fail_null("model file is empty (0 bytes)");
+    if (size < HEADER_SIZE) {
+        if (size >= 8 && memcmp(b, MAGIC, 8) != 0)
+            return sialo_fail_null("not a sialoscan model file (wrong magic; expected \"SIALOSCN\")");
+        return sialo_fail_null("model file is truncated: %zu bytes, the header alone is %d", size, HEADER_SIZE);
+    }
+    if (memcmp(b, MAGIC, 8) != 0)
+        return sialo_fail_null("not a sialoscan model file (wrong magic; expected \"SIALOSCN\")");
+    uint32_t version = le32(b + 8), bits = le32(b + 12);
+    uint64_t payload = (uint64_t)le32(b + 16) | (uint64_t)le32(b + 20) << 32;
+    uint32_t crc = le32(b + 24);
+    if (version != FORMAT_VERSION)
+        return sialo_fail_null("unsupported model format version %u (this build reads version %d)", version, FORMAT_VERSION);
+    if (bits != 32 && bits != 16)
+        return sialo_fail_null("model file is corrupt: storage bits %u (expected 32 or 16)", bits);
+    if (payload != size - HEADER_SIZE) {
+        if (payload > size - HEADER_SIZE)
+            return sialo_fail_null("model file is truncated: header announces %llu payload bytes, file has %zu",
+                                   (unsigned long long)payload, size - HEADER_SIZE);
+        return sialo_fail_null("model file has %zu trailing bytes after the payload the header announces",
+                               (size_t)(size - HEADER_SIZE - payload));
+    }
+    uint32_t got = sialo_crc32(b + HEADER_SIZE, (size_t)payload);
+    if (got != crc)
+        return sialo_fail_null("model file is corrupt: payload checksum mismatch (stored CRC-32 %08x, computed %08x)", crc, got);
+
+    reader r = {b + HEADER_SIZE, (size_t)payload, 0, 0, "arch"};
+    sialo_graph *g = sialo_xcalloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->storage_bits = (int)bits;
+    g->checksum = crc;
+    char **cn = NULL;
+    uint64_t *offs = NULL;
+
+#define FAIL_IF(cond, ...) do { if (cond) { sialo_fail(__VA_ARGS__); goto fail; } } while (0)
+#define CHECK() do { if (r.bad) goto fail; } while (0)
+    g->arch = rd_str(&r, MAX_NAME); CHECK();
+    r.what = "provenance";
+    g->provenance = rd_str(&r, MAX_STR); CHECK();
+    r.what = "input shape";
+    g->in_h = (int)rd_u32(&r); g->in_w = (int)rd_u32(&r); g->in_c = (int)rd_u32(&r); CHECK();
+    FAIL_IF(g->in_h < 1 || g->in_w < 1 || g->in_h > 8192 || g->in_w > 8192 || g->in_c != 3,
+            "model file is corrupt: input shape %dx%dx%d (expected HxWx3, sides 1..8192)",
+            g->in_h, g->in_w, g->in_c);
+    r.what = "normalisation";
+    for (int i = 0; i < 3; i++) g->norm_scale[i] = rd_f32(&r);
+    for (int i = 0; i < 3; i++) g->norm_bias[i] = rd_f32(&r);
+    CHECK();
+    for (int i = 0; i < 3; i++)
+        FAIL_IF(!(g->norm_scale[i] == g->norm_scale[i]) || !(g->norm_bias[i] == g->norm_bias[i]),
+                "model file is corrupt: normalisation constant is NaN");
+    r.what = "class count";
+    g->n_classes = (int)rd_u32(&r);
+    uint32_t ncn = rd_u32(&r); CHECK();
+    FAIL_IF(g->n_classes < 1 || g->n_classes > 100000, "model file is corrupt: %d classes", g->n_classes);
+    FAIL_IF(ncn > 100001 || ncn > r.n - r.pos, "model file is corrupt: %u class names", ncn);
+    cn = sialo_xcalloc(ncn ? ncn : 1, sizeof *cn);
+    if (!cn) goto fail;
+    g->class_names = cn;
+    r.what = "class name";
+    for (uint32_t i = 0; i < ncn; i++) {
+        cn[i] = rd_str(&r, MAX_NAME); CHECK();
+        g->n_class_names = (int)i + 1;
+    }
+    r.what = "threshold";
+    g->threshold = rd_f32(&r); CHECK();
+    FAIL_IF(!(g->threshold >= 0.0f && g->threshold <= 1.0f), "model file is corrupt: threshold %g is not in [0, 1]", g->threshold);
+
+    /* tensors */
+    r.what = "tensor table";
+    uint32_t nt = rd_u32(&r); CHECK();
+    /* each entry is at least 4 + 4 + 4 + 8 bytes */
+    FAIL_IF(nt > MAX_TENSORS || (uint64_t)nt * 20 > r.n - r.pos, "model file is corrupt: %u tensors announced", nt);
+    g->tensors = sialo_xcalloc(nt ? nt : 1, sizeof *g->tensors);
+    offs = sialo_xcalloc(nt ? nt : 1, sizeof *offs);
+    if (!g->tensors || !offs) goto fail;
+    g->cap_tensors = (int)(nt ? nt : 1);
+    for (uint32_t i = 0; i < nt; i++) {
+        sialo_tensor *t = &g->tensors[i];
+        r.what = "tensor name";
+        t->name = rd_str(&r, MAX_NAME);
+        g->n_tensors = (int)i + 1;
+        r.what = "tensor shape";
+        uint32_t nd = rd_u32(&r);
+        if (r.bad) { goto fail; }
+        if (nd < 1 || nd > SIALO_MAX_DIMS) { sialo_fail("model file is corrupt: tensor '%s' has %u dimensions (1..4 allowed)", t->name, nd); goto fail; }
+        t->ndim = (int)nd;
+        size_t count = 1;
+        for (uint32_t d = 0; d < nd; d++) {
+            uint32_t v = rd_u32(&r);
+            if (r.bad) { goto fail; }
+            if (v < 1 || v > MAX_DIM) { sialo_fail("model file is corrupt: tensor '%s' dimension %u is %u", t->name, d, v); goto fail; }
+            t->dims[d] = (int)v;
+            count *= v;
+            if (count > MAX_COUNT) { sialo_fail("model file is corrupt: tensor '%s' is absurdly large", t->name); goto fail; }
+        }
+        t->count = count;
+        r.what = "tensor offset";
+        offs[i] = rd_u64(&r);
+        if (r.bad) { goto fail; }
+    }
+
+    /* nodes */
+    r.what = "node table";
+    uint32_t nn = rd_u32(&r);
+    if (r.bad) { goto fail; }
+    if (nn < 1 || nn > MAX_NODES || (uint64_t)nn * 80 > r.n - r.pos) { sialo_fail("model file is corrupt: %u nodes announced", nn); goto fail; }
+    g->nodes = sialo_xcalloc(nn, sizeof *g->nodes);
+    if (!g->nodes) { goto fail; }
+    g->cap_nodes = (int)nn;
+    for (uint32_t i = 0; i < nn; i++) {
+        sialo_node *nd = &g->nodes[i];
+        g->n_nodes = (int)i + 1;
+        r.what = "node";
+        nd->op = (int)rd_u32(&r);
+        r.what = "node name";
+        nd->name = rd_str(&r, MAX_NAME);
+        r.what = "node inputs";
+        uint32_t ni = rd_u32(&r);
+        if (r.bad) { goto fail; }
+        if (nd->op < 0 || nd->op >= OP_COUNT) { sialo_fail("model file is corrupt: node %u ('%s') has unknown op %d", i, nd->name, nd->op); goto fail; }
+        if (ni > 2) { sialo_fail("model file is corrupt: node '%s' has %u inputs", nd->name, ni); goto fail; }
+        nd->n_in = (int)ni;
+        for (uint32_t k = 0; k < ni; k++) {
+            uint32_t v = rd_u32(&r);
+            if (!r.bad && v >= i) { sialo_fail("model file is corrupt: node '%s' input %u refers to node %u (not an earlier node)", nd->name, k, v); goto fail; }
+            nd->in[k] = (int)v;
+        }
+        r.what = "node parameters";
+        for (int k = 0; k < SIALO_NPARAMS; k++) nd->p[k] = (int32_t)rd_u32(&r);
+        r.what = "node tensors";
+        uint32_t ntt = rd_u32(&r);
+        if (r.bad) { goto fail; }
+        if (ntt > SIALO_MAX_NODE_TENSORS) { sialo_fail("model file is corrupt: node '%s' has %u tensors", nd->name, ntt); goto fail; }
+        nd->n_t = (int)ntt;
+        for (uint32_t k = 0; k < ntt; k++) {
+            uint32_t v = rd_u32(&r);
+            if (!r.bad && v >= nt) { sialo_fail("model file is corrupt: node '%s' refers to tensor %u of %u", nd->name, v, nt); goto fail; }
+            nd->t[k] = (int)v;
+        }
+        if (r.bad) { goto fail; }
+    }
+
+    /* data section */
+    size_t data_start = (HEADER_SIZE + r.pos + 15) / 16 * 16 - HEADER_SIZE;
+    if (data_start > r.n) { sialo_fail("model file is truncated: no room for the data section"); goto fail; }
+    size_t elt = bits / 8, data_len = r.n - data_start;
+    uint64_t prev_end = 0;
+    for (uint32_t i = 0; i < nt; i++) {
+        sialo_tensor *t = &g->tensors[i];
+        uint64_t nbytes = (uint64_t)t->count * elt;
+        if (offs[i] % 4 || offs[i] < prev_end || offs[i] > data_len || nbytes > data_len - offs[i]) {
+            sialo_fail("model file is corrupt: data of tensor '%s' (offset %llu, %llu bytes) is misplaced or outside the file",
+                       t->name, (unsigned long long)offs[i], (unsigned long long)nbytes);
+            goto fail;
+        }
+        prev_end = offs[i] + nbytes;
+    }
+    for (uint32_t i = 0; i < nt; i++) {
+        sialo_tensor *t = &g->tensors[i];
+        t->data = malloc(t->count * sizeof(float));
+        if (!t->data) { sialo_fail("out of memory reading tensor '%s'", t->name); goto fail; }
+        const uint8_t *src = r.p + data_start + offs[i];
+        if (bits == 32) {
+            memcpy(t->data, src, t->count * 4); /* little-endian hosts only (x86, wasm) */
+        } else {
+            for (size_t k = 0; k < t->count; k++)
+                t->data[k] = sialo_f16_to_f32((uint16_t)(src[2 * k] | src[2 * k + 1] << 8));
+        }
+        for (size_t k = 0; k < t->count; k++)
+            if (!(t->data[k] - t->data[k] == 0.0f)) { sialo_fail("model file is corrupt: tensor '%s' holds NaN or infinity", t->name); goto fail; }
+    }
+    free(offs);
+    offs = NULL;
+    if (sialo_graph_infer_shapes(g) < 0) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", sialo_error());
+        sialo_fail("model file is invalid: %s", why);
+        goto fail;
+    }
+    return g;
+fail:
+    free(offs);
+    sialo_graph_free(g);
+    return NULL;
+#undef FAIL_IF
+#undef CHECK
+}
+
+/* ------------------------------------------------------------------ writer */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+} wbuf;
+
+static void put(wbuf *w, const void *src, size_t k) {
+    if (w->oom) return;
+    if (w->n + k > w->cap) {
+        size_t nc = w->cap ? w->cap : 4096;
+        while (nc < w->n + k) nc *= 2;
+        uint8_t *np = realloc(w->p, nc);
+        if (!np) { w->oom = 1; return; }
+        w->p = np;
+        w->cap = nc;
+    }
+    if (src) memcpy(w->p + w->n, src, k); else memset(w->p + w->n, 0, k);
+    w->n += k;
+}
+static void put_u32(wbuf *w, uint32_t v) {
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(w, b, 4);
+}
+static void put_u64(wbuf *w, uint64_t v) { put_u32(w, (uint32_t)v); put_u32(w, (uint32_t)(v >> 32)); }
+static void put_f32(wbuf *w, float f) { uint32_t u; memcpy(&u, &f, 4); put_u32(w, u); }
+static void put_str(wbuf *w, const char *s) {
+    size_t len = s ? strlen(s) : 0;
+    put_u32(w, (uint32_t)len);
+    put(w, s, len);
+}
+
+int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, size_t *out_size) {
+    if (storage_bits != 32 && storage_bits != 16) return sialo_fail("storage bits must be 32 or 16, not %d", storage_bits);
+    wbuf w = {0};
+    put(&w, NULL, HEADER_SIZE);
+    put_str(&w, g->arch);
+    put_str(&w, g->provenance);
+    put_u32(&w, (uint32_t)g->in_h); put_u32(&w, (uint32_t)g->in_w); put_u32(&w, (uint32_t)g->in_c);
+    for (int i = 0; i < 3; i++) put_f32(&w, g->norm_scale[i]);
+    for (int i = 0; i < 3; i++) put_f32(&w, g->norm_bias[i]);
+    put_u32(&w, (uint32_t)g->n_classes);
+    put_u32(&w, (uint32_t)g->n_class_names);
+    for (int i = 0; i < g->n_class_names; i++) put_str(&w, g->class_names[i]);
+    put_f32(&w, g->threshold);
+    size_t elt = (size_t)storage_bits / 8;
+    put_u32(&w, (uint32_t)g->n_tensors);
+    uint64_t off = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        const sialo_tensor *t = &g->tensors[i];
+        put_str(&w, t->name);
+        put_u32(&w, (uint32_t)t->ndim);
+        for (int d = 0; d < t->ndim; d++) put_u32(&w, (uint32_t)t->dims[d]);
+        put_u64(&w, off);
+        off += (t->count * elt + 15) / 16 * 16;
+    }
+    put_u32(&w, (uint32_t)g->n_nodes);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const sialo_node *n = &g->nodes[i];
+        put_u32(&w, (uint32_t)n->op);
+        put_str(&w, n->name);
+        put_u32(&w, (uint32_t)n->n_in);
+        for (int k = 0; k < n->n_in; k++) put_u32(&w, (uint32_t)n->in[k]);
+        for (int k = 0; k < SIALO_NPARAMS; k++) put_u32(&w, (uint32_t)n->p[k]);
+        put_u32(&w, (uint32_t)n->n_t);
+        for (int k = 0; k < n->n_t; k++) put_u32(&w, (uint32_t)n->t[k]);
+    }
+    put(&w, NULL, (16 - w.n % 16) % 16);
+    for (int i = 0; i < g->n_tensors; i++) {
+        const sialo_tensor *t = &g->tensors[i];
+        if (storage_bits == 32) {
+            for (size_t k = 0; k < t->count; k++) put_f32(&w, t->data[k]);
+        } else {
+            for (size_t k = 0; k < t->count; k++) {
+                uint16_t h = sialo_f32_to_f16(t->data[k]);
+                uint8_t b2[2] = {(uint8_t)h, (uint8_t)(h >> 8)};
+                put(&w, b2, 2);
+            }
+        }
+        put(&w, NULL, (16 - (t->count * elt) % 16) % 16);
+    }
+    if (w.oom) { free(w.p); return sialo_fail("out of memory writing the model"); }
+    uint64_t payload = w.n - HEADER_SIZE;
+    memcpy(w.p, MAGIC, 8);
+    uint8_t *h = w.p + 8;
+    uint32_t hv[5] = {FORMAT_VERSION, (uint32_t)storage_bits, (uint32_t)payload, (uint32_t)(payload >> 32),
+                      sialo_crc32(w.p + HEADER_SIZE, (size_t)payload)};
+    for (int i = 0; i < 5; i++) for (int k = 0; k < 4; k++) h[4 * i + k] = (uint8_t)(hv[i] >> (8 * k));
+    memset(w.p + 28, 0, 4);
+    *out = w.p;
+    *out_size = w.n;
+    return 0;
+}
+
+int sialo_graph_write_file(const sialo_graph *g, int storage_bits, const char *path) {
+    uint8_t *buf;
+    size_t n;
+    if (sialo_graph_write(g, storage_bits, &buf, &n) < 0) return -1;
+    FILE *f = fopen(path, "wb");
+    if (!f) { free(buf); return sialo_fail("cannot write '%s'", path); }
+    size_t wr = fwrite(buf, 1, n, f);
+    int closed = fclose(f);
+    free(buf);
+    if (wr != n || closed != 0) return sialo_fail("writing '%s' failed (disk full?)", path);
+    return 0;
+}

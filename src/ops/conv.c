@@ -1,0 +1,129 @@
+/* conv.c — 2-D convolution, NHWC: reference, weight packing, and the fast path.
+ *   x: [N,H,W,Cin]  w: [KH,KW,Cin/G,Cout]  b: [Cout]  y: [N,OH,OW,Cout]
+ *   y[n,oy,ox,g*Cg_out+o] = act(b + sum_{ky,kx,i} x[n, oy*sh-pt+ky, ox*sw-pl+kx, g*Cg_in+i] * w[ky,kx,i,g*Cg_out+o])
+ * Fast path: depthwise -> f32_dwconv; 1x1/stride 1/no pad -> GEMM straight on the input;
+ * otherwise im2col of a block of output pixels into scratch, then GEMM against packed weights. */
+#include "ops.h"
+#include "../kernels/f32_dwconv.h"
+#include "../kernels/f32_gemm.h"
+#include "../kernels/vec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void conv_forward_ref(const conv_params *p, const float *x, shape4 xs, const float *w, const float *b,
+                      float *y, shape4 ys) {
+    int cg_in = p->cin / p->groups, cg_out = p->cout / p->groups;
+    for (int n = 0; n < ys.n; n++)
+        for (int oy = 0; oy < ys.h; oy++)
+            for (int ox = 0; ox < ys.w; ox++)
+                for (int oc = 0; oc < p->cout; oc++) {
+                    int g = oc / cg_out;
+                    double acc = b ? b[oc] : 0.0;
+                    for (int ky = 0; ky < p->kh; ky++) {
+                        int iy = oy * p->sh - p->pt + ky;
+                        if (iy < 0 || iy >= xs.h) continue;
+                        for (int kx = 0; kx < p->kw; kx++) {
+                            int ix = ox * p->sw - p->pl + kx;
+                            if (ix < 0 || ix >= xs.w) continue;
+                            for (int i = 0; i < cg_in; i++)
+                                acc += (double)x[(((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + g * cg_in + i] *
+                                       w[(((size_t)ky * p->kw + kx) * cg_in + i) * p->cout + oc];
+                        }
+                    }
+                    float v = (float)acc;
+                    y[(((size_t)n * ys.h + oy) * ys.w + ox) * ys.c + oc] = sact(v, p->act);
+                }
+}
+
+int conv_pack(const conv_params *p, const float *w, const float *b, conv_packed *out) {
+    memset(out, 0, sizeof *out);
+    int cg_in = p->cin / p->groups, cg_out = p->cout / p->groups;
+    out->bias = calloc((size_t)p->cout + GEMM_NR, sizeof(float));
+    if (!out->bias) return -1;
+    if (b) memcpy(out->bias, b, (size_t)p->cout * sizeof(float));
+    if (p->groups == p->cin && p->cout == p->cin && p->groups > 1) {
+        out->kind = CONV_DEPTHWISE;
+        size_t n = (size_t)p->kh * p->kw * p->cin;
+        out->packed = malloc(n * sizeof(float));
+        if (!out->packed) return -1;
+        memcpy(out->packed, w, n * sizeof(float)); /* [KH,KW,1,C] is already [KH*KW][C] */
+        return 0;
+    }
+    out->kind = (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->groups == 1 &&
+                 !p->pt && !p->pb && !p->pl && !p->pr) ? CONV_GEMM_DIRECT : CONV_GEMM_IM2COL;
+    out->k = p->kh * p->kw * cg_in;
+    out->group_stride = f32_gemm_packed_size(out->k, cg_out);
+    out->packed = malloc(out->group_stride * (size_t)p->groups * sizeof(float) + 64);
+    if (!out->packed) return -1;
+    for (int g = 0; g < p->groups; g++)
+        f32_gemm_pack(out->k, cg_out, w + (size_t)g * cg_out, p->cout, out->packed + (size_t)g * out->group_stride);
+    return 0;
+}
+
+void conv_packed_free(conv_packed *pk) {
+    free(pk->packed);
+    free(pk->bias);
+    memset(pk, 0, sizeof *pk);
+}
+
+#define IM2COL_ROWS 96 /* output pixels per im2col block (a multiple of every GEMM_MR) */
+
+size_t conv_scratch_floats(const conv_params *p, const conv_packed *pk) {
+    if (pk->kind != CONV_GEMM_IM2COL) return 0;
+    size_t s = (size_t)IM2COL_ROWS * pk->k;
+    if (p->groups > 1) s += (size_t)IM2COL_ROWS * (p->cout / p->groups); /* per-group output tile */
+    return s;
+}
+
+static void split(int total, int part, int nparts, int *lo, int *hi) {
+    *lo = (int)((long long)total * part / nparts);
+    *hi = (int)((long long)total * (part + 1) / nparts);
+}
+
+void conv_forward(const conv_params *p, const conv_packed *pk, const float *x, shape4 xs, float *y,
+                  shape4 ys, float *scratch, int part, int nparts) {
+    if (pk->kind == CONV_DEPTHWISE) {
+        int r0, r1;
+        split(ys.n * ys.h, part, nparts, &r0, &r1);
+        f32_dwconv(x, xs.h, xs.w, xs.c, pk->packed, pk->bias, p->kh, p->kw, p->sh, p->sw, p->pt, p->pl,
+                   y, ys.h, ys.w, p->act, r0, r1);
+        return;
+    }
+    int m = ys.n * ys.h * ys.w, m0, m1;
+    split(m, part, nparts, &m0, &m1);
+    if (pk->kind == CONV_GEMM_DIRECT) {
+        f32_gemm(m0, m1, p->cout, pk->k, x, (size_t)xs.c, pk->packed, pk->bias, y, (size_t)ys.c, p->act);
+        return;
+    }
+    int cg_in = p->cin / p->groups, cg_out = p->cout / p->groups, k = pk->k;
+    float *cols = scratch, *tile = scratch + (size_t)IM2COL_ROWS * k;
+    for (int r0 = m0; r0 < m1; r0 += IM2COL_ROWS) {
+        int rows = m1 - r0 < IM2COL_ROWS ? m1 - r0 : IM2COL_ROWS;
+        for (int g = 0; g < p->groups; g++) {
+            /* im2col: row = output pixel, columns in (ky, kx, i) order like the weights */
+            for (int r = 0; r < rows; r++) {
+                int idx = r0 + r, n = idx / (ys.h * ys.w), rem = idx % (ys.h * ys.w);
+                int oy = rem / ys.w, ox = rem % ys.w;
+                float *dst = cols + (size_t)r * k;
+                for (int ky = 0; ky < p->kh; ky++) {
+                    int iy = oy * p->sh - p->pt + ky;
+                    for (int kx = 0; kx < p->kw; kx++, dst += cg_in) {
+                        int ix = ox * p->sw - p->pl + kx;
+                        if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) memset(dst, 0, (size_t)cg_in * sizeof(float));
+                        else memcpy(dst, x + (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + (size_t)g * cg_in,
+                                    (size_t)cg_in * sizeof(float));
+                    }
+                }
+            }
+            const float *pw = pk->packed + (size_t)g * pk->group_stride;
+            if (p->groups == 1) {
+                f32_gemm(0, rows, cg_out, k, cols, (size_t)k, pw, pk->bias, y + (size_t)r0 * ys.c, (size_t)ys.c, p->act);
+            } else {
+                f32_gemm(0, rows, cg_out, k, cols, (size_t)k, pw, pk->bias + (size_t)g * cg_out, tile, (size_t)cg_out, p->act);
+                for (int r = 0; r < rows; r++)
+                    memcpy(y + (size_t)(r0 + r) * ys.c + (size_t)g * cg_out, tile + (size_t)r * cg_out, (size_t)cg_out * sizeof(float));
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/* eltwise.c — element-wise and per-channel layers: add, affine (inference batch norm),
+ * relu / relu6, zero padding, sigmoid, softmax. */
+#include "ops.h"
+#include "../kernels/vec.h"
+
+#include <math.h>
+#include <string.h>
+
+void add_forward_ref(const float *a, const float *b, size_t n, int act, float *y) {
+    for (size_t i = 0; i < n; i++) y[i] = sact(a[i] + b[i], act);
+}
+
+void add_forward(const float *a, const float *b, size_t n, int act, float *y) {
+    size_t i = 0;
+    for (; i + SIALO_VW <= n; i += SIALO_VW) vstore(y + i, vact(vload(a + i) + vload(b + i), act));
+    for (; i < n; i++) y[i] = sact(a[i] + b[i], act);
+}
+
+void affine_forward_ref(const float *x, size_t rows, int c, const float *scale, const float *shift, int act, float *y) {
+    for (size_t r = 0; r < rows; r++)
+        for (int k = 0; k < c; k++) y[r * c + k] = sact(x[r * c + k] * scale[k] + shift[k], act);
+}
+
+void affine_forward(const float *x, size_t rows, int c, const float *scale, const float *shift, int act, float *y) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * c;
+        float *yr = y + r * c;
+        int k = 0;
+        for (; k + SIALO_VW <= c; k += SIALO_VW)
+            vstore(yr + k, vact(vload(xr + k) * vload(scale + k) + vload(shift + k), act));
+        for (; k < c; k++) yr[k] = sact(xr[k] * scale[k] + shift[k], act);
+    }
+}
+
+void act_forward_ref(const float *x, size_t n, int act, float *y) {
+    for (size_t i = 0; i < n; i++) y[i] = sact(x[i], act);
+}
+
+void act_forward(const float *x, size_t n, int act, float *y) {
+    size_t i = 0;
+    for (; i + SIALO_VW <= n; i += SIALO_VW) vstore(y + i, vact(vload(x + i), act));
+    for (; i < n; i++) y[i] = sact(x[i], act);
+}
+
+/* x: [N,H,W,C] -> y: [N,H+pt+pb,W+pl+pr,C], zeros around */
+void pad_forward(const float *x, shape4 xs, int pt, int pb, int pl, int pr, float *y) {
+    int oh = xs.h + pt + pb, ow = xs.w + pl + pr;
+    memset(y, 0, (size_t)xs.n * oh * ow * xs.c * sizeof(float));
+    for (int n = 0; n < xs.n; n++)
+        for (int iy = 0; iy < xs.h; iy++)
+            memcpy(y + (((size_t)n * oh + iy + pt) * ow + pl) * xs.c, x + (((size_t)n * xs.h + iy) * xs.w) * xs.c,
+                   (size_t)xs.w * xs.c * sizeof(float));
+}
+
+void sigmoid_forward(const float *x, size_t n, float *y) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        /* numerically stable for large |v| */
+        y[i] = v >= 0 ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+    }
+}
+
+void softmax_forward(const float *x, size_t rows, int c, float *y) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * c;
+        float *yr = y + r * c, m = xr[0];
+        for (int k = 1; k < c; k++) if (xr[k] > m) m = xr[k];
+        double s = 0;
+        for (int k = 0; k < c; k++) { yr[k] = expf(xr[k] - m); s += yr[k]; }
+        for (int k = 0; k < c; k++) yr[k] = (float)(yr[k] / s);
+    }
+}

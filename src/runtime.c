@@ -1,0 +1,326 @@
+/* runtime.c — a loaded model: the optimised graph, weights packed once, a buffer plan, and the
+ * forward executor that walks the layers in order and dispatches each to its backend. */
+#include "runtime.h"
+#include "backend_xnnpack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void params_of(const sialo_node *n, int cin, conv_params *cp) {
+    const int32_t *p = n->p;
+    memset(cp, 0, sizeof *cp);
+    if (n->op == OP_DENSE) {
+        *cp = (conv_params){1, 1, 1, 1, 0, 0, 0, 0, 1, cin, p[PD_COUT], p[PD_ACT]};
+        return;
+    }
+    cp->kh = p[P_KH]; cp->kw = p[P_KW]; cp->sh = p[P_SH]; cp->sw = p[P_SW];
+    cp->pt = p[P_PT]; cp->pb = p[P_PB]; cp->pl = p[P_PL]; cp->pr = p[P_PR];
+    cp->groups = n->op == OP_CONV ? p[P_GROUPS] : 1;
+    cp->cin = cin;
+    cp->cout = n->op == OP_CONV ? p[P_COUT] : cin;
+    cp->act = n->op == OP_CONV ? p[P_ACT] : 0;
+}
+
+static shape4 node_shape(const sialo_graph *g, int i, int batch) {
+    const sialo_node *n = &g->nodes[i];
+    return (shape4){batch, n->oh, n->ow, n->oc};
+}
+
+static void free_exec(sialo_model *m) {
+    if (!m->ex) return;
+    for (int i = 0; i < m->g->n_nodes; i++) {
+        conv_packed_free(&m->ex[i].pk);
+        if (m->ex[i].xnn) sialo_xnn_free(m->ex[i].xnn);
+    }
+    free(m->ex);
+    m->ex = NULL;
+}
+
+/* plan buffers for a batch: every layer's output gets an offset into one arena */
+static int plan(sialo_model *m, int batch) {
+    const sialo_graph *g = m->g;
+    int nn = g->n_nodes;
+    size_t *size = calloc((size_t)nn, sizeof *size), *off = calloc((size_t)nn, sizeof *off);
+    int *last = calloc((size_t)nn, sizeof *last);
+    if (!size || !off || !last) { free(size); free(off); free(last); return sialo_fail("out of memory planning buffers"); }
+    for (int i = 0; i < nn; i++) {
+        size[i] = ((size_t)batch * g->nodes[i].oh * g->nodes[i].ow * g->nodes[i].oc + 15) / 16 * 16;
+        last[i] = i;
+        for (int k = 0; k < g->nodes[i].n_in; k++) last[g->nodes[i].in[k]] = i;
+    }
+    last[nn - 1] = nn; /* the output stays */
+    for (int i = 0; i < nn; i++) if (m->pinned && m->pinned[i]) last[i] = nn;
+    size_t total = 0;
+    if (m->opt.keep_activations) {
+        for (int i = 0; i < nn; i++) { off[i] = total; total += size[i]; }
+    } else {
+        /* greedy slots: a slot is reusable once its occupant's last consumer has run */
+        int ns = 0;
+        size_t *slot_size = calloc((size_t)nn, sizeof *slot_size);
+        int *slot_owner = calloc((size_t)nn, sizeof *slot_owner), *slot_of = calloc((size_t)nn, sizeof *slot_of);
+        if (!slot_size || !slot_owner || !slot_of) {
+            free(slot_size); free(slot_owner); free(slot_of); free(size); free(off); free(last);
+            return sialo_fail("out of memory planning buffers");
+        }
+        for (int i = 0; i < nn; i++) {
+            int best = -1;
+            for (int s = 0; s < ns; s++) {
+                if (last[slot_owner[s]] >= i) continue;
+                if (best < 0) { best = s; continue; }
+                int fits = slot_size[s] >= size[i], bfits = slot_size[best] >= size[i];
+                if ((fits && (!bfits || slot_size[s] < slot_size[best])) || (!fits && !bfits && slot_size[s] > slot_size[best])) best = s;
+            }
+            if (best < 0) best = ns++;
+            if (slot_size[best] < size[i]) slot_size[best] = size[i];
+            slot_owner[best] = i;
+            slot_of[i] = best;
+        }
+        size_t *slot_off = calloc((size_t)(ns ? ns : 1), sizeof *slot_off);
+        if (!slot_off) { free(slot_size); free(slot_owner); free(slot_of); free(size); free(off); free(last); return sialo_fail("out of memory"); }
+        for (int s = 0; s < ns; s++) { slot_off[s] = total; total += slot_size[s]; }
+        for (int i = 0; i < nn; i++) off[i] = slot_off[slot_of[i]];
+        free(slot_off); free(slot_size); free(slot_owner); free(slot_of);
+    }
+    free(m->arena);
+    m->arena = aligned_alloc(64, (total ? total : 16) * sizeof(float));
+    if (!m->arena) { free(size); free(off); free(last); return sialo_fail("out of memory: %zu MB of activations", total * 4 >> 20); }
+    for (int i = 0; i < nn; i++) m->ex[i].out = m->arena + off[i];
+    m->arena_floats = total;
+    m->batch = batch;
+    free(size); free(off); free(last);
+    /* XNNPACK ops are created for a fixed batch and input size */
+    if (m->opt.backend == SIALO_BACKEND_XNNPACK) {
+        for (int i = 1; i < nn; i++) {
+            exec_node *e = &m->ex[i];
+            const sialo_node *n = &g->nodes[i];
+            if (e->xnn) { sialo_xnn_free(e->xnn); e->xnn = NULL; }
+            const float *b = n->n_t > 1 ? g->tensors[n->t[1]].data : NULL;
+            if (n->op == OP_CONV)
+                e->xnn = sialo_xnn_conv_create(&e->cp, g->tensors[n->t[0]].data, b, node_shape(g, n->in[0], batch));
+            else if (n->op == OP_DENSE)
+                e->xnn = sialo_xnn_dense_create(e->cp.cin, e->cp.cout, g->tensors[n->t[0]].data, b, e->cp.act, batch);
+            else continue;
+            if (!e->xnn) return -1;
+        }
+    }
+    return 0;
+}
+
+int sialo_model_set_batch(sialo_model *m, int batch) {
+    if (batch < 1 || batch > 4096) return sialo_fail("batch %d out of range", batch);
+    if (batch == m->batch && m->arena) return 0;
+    return plan(m, batch);
+}
+
+int sialo_model_pin(sialo_model *m, int node) {
+    if (node < 0 || node >= m->g->n_nodes) return sialo_fail("no such layer");
+    if (m->pinned[node]) return 0;
+    m->pinned[node] = 1;
+    return plan(m, m->batch);
+}
+
+static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, size_t stored_params, int stored_layers) {
+    sialo_model *m = sialo_xcalloc(1, sizeof *m);
+    if (!m) { sialo_graph_free(g); return NULL; }
+    if (opt) m->opt = *opt;
+    m->g = g;
+    m->stored_params = stored_params;
+    m->stored_layers = stored_layers;
+    if (m->opt.backend == SIALO_BACKEND_XNNPACK && !sialo_xnn_available()) {
+        sialo_fail("the XNNPACK backend is not available in this build");
+        sialo_model_free(m);
+        return NULL;
+    }
+    if (m->opt.backend < SIALO_BACKEND_OWN || m->opt.backend > SIALO_BACKEND_XNNPACK) {
+        sialo_fail("unknown backend %d", (int)m->opt.backend);
+        sialo_model_free(m);
+        return NULL;
+    }
+    if (sialo_graph_optimize(g) < 0) { sialo_model_free(m); return NULL; }
+    int nn = g->n_nodes;
+    m->ex = sialo_xcalloc((size_t)nn, sizeof *m->ex);
+    m->pinned = sialo_xcalloc((size_t)nn, sizeof *m->pinned);
+    if (!m->ex || !m->pinned) { sialo_model_free(m); return NULL; }
+    m->pool = sialo_pool_new(m->opt.threads);
+    if (!m->pool) { sialo_fail("cannot start threads"); sialo_model_free(m); return NULL; }
+    size_t scratch = 0;
+    for (int i = 1; i < nn; i++) {
+        const sialo_node *n = &g->nodes[i];
+        exec_node *e = &m->ex[i];
+        const sialo_node *src = &g->nodes[n->in[0]];
+        int cin = n->op == OP_DENSE ? src->oh * src->ow * src->oc : src->oc;
+        params_of(n, cin, &e->cp);
+        if (m->opt.backend == SIALO_BACKEND_OWN && (n->op == OP_CONV || n->op == OP_DENSE)) {
+            const float *b = n->n_t > 1 ? g->tensors[n->t[1]].data : NULL;
+            if (conv_pack(&e->cp, g->tensors[n->t[0]].data, b, &e->pk) < 0) {
+                sialo_fail("out of memory packing '%s'", n->name);
+                sialo_model_free(m);
+                return NULL;
+            }
+            size_t s = conv_scratch_floats(&e->cp, &e->pk);
+            if (s > scratch) scratch = s;
+        }
+    }
+    m->scratch_per_part = (scratch + 15) / 16 * 16;
+    if (scratch) {
+        m->scratch = aligned_alloc(64, m->scratch_per_part * (size_t)sialo_pool_size(m->pool) * sizeof(float));
+        if (!m->scratch) { sialo_fail("out of memory"); sialo_model_free(m); return NULL; }
+    }
+    if (plan(m, 1) < 0) { sialo_model_free(m); return NULL; }
+    return m;
+}
+
+sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
+    size_t params = sialo_graph_param_count(g);
+    return model_from_graph(g, opt, params, g->n_nodes);
+}
+
+sialo_model *sialo_model_load(const void *data, size_t size, const sialo_options *opt) {
+    sialo_graph *g = sialo_graph_read(data, size);
+    if (!g) return NULL;
+    return sialo_model_from_graph(g, opt);
+}
+
+sialo_model *sialo_model_load_file(const char *path, const sialo_options *opt) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return sialo_fail_null("cannot open model '%s'", path);
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1 << 20;
+            if (cap > ((size_t)1 << 32)) { free(buf); fclose(f); return sialo_fail_null("model '%s' is larger than 4 GB", path); }
+            uint8_t *nb = realloc(buf, cap);
+            if (!nb) { free(buf); fclose(f); return sialo_fail_null("out of memory reading '%s'", path); }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) { free(buf); return sialo_fail_null("cannot read model '%s'", path); }
+    sialo_model *m = sialo_model_load(buf, n, opt);
+    free(buf);
+    if (!m) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", sialo_error());
+        return sialo_fail_null("%s: %s", path, why);
+    }
+    return m;
+}
+
+void sialo_model_free(sialo_model *m) {
+    if (!m) return;
+    if (m->g) free_exec(m);
+    sialo_graph_free(m->g);
+    sialo_pool_free(m->pool);
+    free(m->arena);
+    free(m->scratch);
+    free(m->pinned);
+    free(m);
+}
+
+/* ------------------------------------------------------------------ forward */
+typedef struct {
+    sialo_model *m;
+    int i;
+} task_ctx;
+
+static void run_part(void *arg, int part, int nparts) {
+    task_ctx *t = arg;
+    sialo_model *m = t->m;
+    const sialo_node *n = &m->g->nodes[t->i];
+    exec_node *e = &m->ex[t->i];
+    const float *x = m->ex[n->in[0]].out;
+    shape4 xs = node_shape(m->g, n->in[0], m->batch), ys = node_shape(m->g, t->i, m->batch);
+    switch (n->op) {
+    case OP_CONV:
+        conv_forward(&e->cp, &e->pk, x, xs, e->out, ys, m->scratch + (size_t)part * m->scratch_per_part, part, nparts);
+        break;
+    case OP_DENSE:
+        dense_forward(&e->pk, x, m->batch, e->cp.cin, e->cp.cout, e->cp.act, e->out, part, nparts);
+        break;
+    case OP_MAXPOOL: maxpool_forward(&e->cp, x, xs, e->out, ys, part, nparts); break;
+    case OP_AVGPOOL: avgpool_forward(&e->cp, x, xs, e->out, ys, part, nparts); break;
+    default: break;
+    }
+}
+
+static int forward_node(sialo_model *m, int i) {
+    const sialo_graph *g = m->g;
+    const sialo_node *n = &g->nodes[i];
+    exec_node *e = &m->ex[i];
+    const float *x = m->ex[n->in[0]].out;
+    shape4 xs = node_shape(g, n->in[0], m->batch), ys = node_shape(g, i, m->batch);
+    size_t count = shape_count(ys);
+    int ref = m->opt.backend == SIALO_BACKEND_REF;
+    switch (n->op) {
+    case OP_CONV:
+    case OP_DENSE:
+        if (m->opt.backend == SIALO_BACKEND_XNNPACK) {
+            if (sialo_xnn_run(e->xnn, x, e->out, sialo_pool_size(m->pool)) < 0) return -1;
+        } else if (ref) {
+            const float *w = g->tensors[n->t[0]].data, *b = n->n_t > 1 ? g->tensors[n->t[1]].data : NULL;
+            if (n->op == OP_CONV) conv_forward_ref(&e->cp, x, xs, w, b, e->out, ys);
+            else dense_forward_ref(x, m->batch, e->cp.cin, w, b, e->cp.cout, e->cp.act, e->out);
+        } else {
+            task_ctx t = {m, i};
+            sialo_pool_run(m->pool, run_part, &t);
+        }
+        break;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        if (ref) (n->op == OP_MAXPOOL ? maxpool_forward_ref : avgpool_forward_ref)(&e->cp, x, xs, e->out, ys);
+        else { task_ctx t = {m, i}; sialo_pool_run(m->pool, run_part, &t); }
+        break;
+    case OP_GAP: (ref ? gap_forward_ref : gap_forward)(x, xs, e->out); break;
+    case OP_ADD: (ref ? add_forward_ref : add_forward)(x, m->ex[n->in[1]].out, count, n->p[0], e->out); break;
+    case OP_AFFINE:
+        (ref ? affine_forward_ref : affine_forward)(x, count / (size_t)ys.c, ys.c, g->tensors[n->t[0]].data,
+                                                    g->tensors[n->t[1]].data, n->p[0], e->out);
+        break;
+    case OP_BATCHNORM: return sialo_fail("internal: batch norm left after optimisation");
+    case OP_RELU: (ref ? act_forward_ref : act_forward)(x, count, ACT_RELU, e->out); break;
+    case OP_RELU6: (ref ? act_forward_ref : act_forward)(x, count, ACT_RELU6, e->out); break;
+    case OP_PAD: pad_forward(x, xs, n->p[P_PT], n->p[P_PB], n->p[P_PL], n->p[P_PR], e->out); break;
+    case OP_SIGMOID: sigmoid_forward(x, count, e->out); break;
+    case OP_SOFTMAX: softmax_forward(x, count / (size_t)ys.c, ys.c, e->out); break;
+    case OP_DROPOUT: memcpy(e->out, x, count * sizeof(float)); break;
+    default: return sialo_fail("internal: cannot run op %d", n->op);
+    }
+    return 0;
+}
+
+int sialo_forward_batch(sialo_model *m, const float *input, float *out) {
+    const sialo_graph *g = m->g;
+    memcpy(m->ex[0].out, input, (size_t)m->batch * g->in_h * g->in_w * g->in_c * sizeof(float));
+    for (int i = 1; i < g->n_nodes; i++)
+        if (forward_node(m, i) < 0) return -1;
+    const sialo_node *o = &g->nodes[g->n_nodes - 1];
+    if (out) memcpy(out, m->ex[g->n_nodes - 1].out, (size_t)m->batch * o->oh * o->ow * o->oc * sizeof(float));
+    return 0;
+}
+
+int sialo_forward(sialo_model *m, const float *input, float *out) {
+    if (!m || !input) return sialo_fail("no model or input");
+    if (m->batch != 1 && sialo_model_set_batch(m, 1) < 0) return -1;
+    return sialo_forward_batch(m, input, out);
+}
+
+const float *sialo_activation(sialo_model *m, const char *layer, int shape[4]) {
+    int i = sialo_graph_find_node(m->g, layer);
+    if (i < 0) return NULL;
+    if (!m->opt.keep_activations && i != m->g->n_nodes - 1 && !m->pinned[i])
+        return sialo_fail_null("layer '%s' is not kept: load the model with keep_activations", layer);
+    const sialo_node *n = &m->g->nodes[i];
+    if (shape) { shape[0] = m->batch; shape[1] = n->oh; shape[2] = n->ow; shape[3] = n->oc; }
+    return m->ex[i].out;
+}
+
+size_t sialo_output_size(const sialo_model *m) {
+    const sialo_node *o = &m->g->nodes[m->g->n_nodes - 1];
+    return (size_t)o->oh * o->ow * o->oc;
+}

@@ -1,0 +1,44 @@
+/* runtime.h — the loaded model (internal to the engine, the trainer and Grad-CAM). */
+#ifndef SIALO_RUNTIME_H
+#define SIALO_RUNTIME_H
+
+#include "graph.h"
+#include "ops/ops.h"
+#include "sialoscan.h"
+#include "threadpool.h"
+
+typedef struct sialo_xnn_op sialo_xnn_op;
+
+typedef struct {
+    conv_params cp;     /* window / channel parameters (conv, dense, pools) */
+    conv_packed pk;     /* packed weights (own backend) */
+    sialo_xnn_op *xnn;  /* XNNPACK operator (xnnpack backend) */
+    float *out;         /* this layer's output buffer in the arena */
+} exec_node;
+
+struct sialo_model {
+    sialo_graph *g;       /* optimised graph; owns the float weights */
+    sialo_options opt;
+    size_t stored_params; /* as stored in the file, before folding */
+    int stored_layers;
+    sialo_pool *pool;
+    exec_node *ex;        /* one per node */
+    int *pinned;          /* layers whose outputs must survive the forward pass */
+    int batch;
+    float *arena;
+    size_t arena_floats;
+    float *scratch;       /* per thread: scratch_per_part floats */
+    size_t scratch_per_part;
+};
+
+/* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer) */
+sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt);
+int sialo_model_set_batch(sialo_model *m, int batch);
+/* keep a layer's output after forward (Grad-CAM) */
+int sialo_model_pin(sialo_model *m, int node);
+/* batch forward: input [batch,H,W,C]; out [batch, output size] (may be NULL) */
+int sialo_forward_batch(sialo_model *m, const float *input, float *out);
+size_t sialo_output_size(const sialo_model *m);
+const char *sialo_op_name(int op);
+
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install what sialoscan needs on Debian 12: the toolchains and libraries from Debian's archive,
+# the JavaScript dev dependencies from the npm registry. Idempotent; quiet when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=(build-essential pkg-config emscripten libstb-dev libxnnpack-dev libpthreadpool-dev libhdf5-dev
+      python3-h5py python3-numpy nodejs npm chromium)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
