@@ -25,11 +25,11 @@ HEADERS := $(wildcard src/*.h src/ops/*.h src/kernels/*.h)
 EMCC ?= emcc
 EMFLAGS := -std=c11 -D_GNU_SOURCE -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
-  -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 \
+  -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm setup test test-c test-node bench clean
+.PHONY: all native wasm setup test test-c test-isa test-node bench clean
 all: native wasm
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs
@@ -61,9 +61,17 @@ wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS)
 setup:
 	@bash tools/setup.sh
 
-test: test-c test-node
+test: test-c test-isa test-node
 test-c: $(C_TESTS) build/sialoscan-asan
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+# the same kernel source built for the other vector widths: SSE2 (4 floats, the SIMD128 tile)
+# and AVX2 (8 floats), so every tile configuration is tested natively
+ISA_TARGETS := x86-64 x86-64-v3
+build/isa/test_ops-%: tests/c/test_ops.c $(ENGINE_SRC) $(HEADERS)
+	@mkdir -p build/isa
+	$(CC) $(CFLAGS_COMMON) -O2 -march=$* -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) -Itests/c $< $(ENGINE_SRC) -o $@ $(LIBS)
+test-isa: $(patsubst %,build/isa/test_ops-%,$(ISA_TARGETS))
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
 test-node: all
 	node --test --test-concurrency=1 tests/node/
 

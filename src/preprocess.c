@@ -25,8 +25,9 @@ int sialo_image_decode(const void *data, size_t size, sialo_image *out) {
     int w, h, comp;
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp)) {
         const char *why = stbi_failure_reason();
-        return sialo_fail("cannot read the image: %s (PNG, JPEG, BMP and GIF are supported)",
-                          why && strcmp(why, "unknown image type") ? why : "not a PNG, JPEG, BMP or GIF file");
+        if (!why || !strcmp(why, "unknown image type"))
+            return sialo_fail("cannot read the image: not a PNG, JPEG, BMP or GIF file");
+        return sialo_fail("cannot read the image: %s", why);
     }
     if ((uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS)
         return sialo_fail("the image is %dx%d pixels, more than the %u megapixel limit", w, h, SIALO_MAX_PIXELS >> 20);

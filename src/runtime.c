@@ -3,6 +3,7 @@
 #include "runtime.h"
 #include "backend_xnnpack.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,7 @@ sialo_model *sialo_model_load_file(const char *path, const sialo_options *opt) {
     for (;;) {
         if (n == cap) {
             cap = cap ? cap * 2 : 1 << 20;
-            if (cap > ((size_t)1 << 32)) { free(buf); fclose(f); return sialo_fail_null("model '%s' is larger than 4 GB", path); }
+            if (cap > SIZE_MAX / 4) { free(buf); fclose(f); return sialo_fail_null("model '%s' is larger than 4 GB", path); }
             uint8_t *nb = realloc(buf, cap);
             if (!nb) { free(buf); fclose(f); return sialo_fail_null("out of memory reading '%s'", path); }
             buf = nb;

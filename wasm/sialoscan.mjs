@@ -1,0 +1,125 @@
+// sialoscan.mjs — the JavaScript API of the sialoscan engine (WebAssembly), for browsers and Node 20.
+//
+//   import { createSialoscan } from './sialoscan.mjs';
+//   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
+//   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ... }
+//   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
+//   s.forward(Float32Array)      -> Float32Array (network output for a preprocessed input)
+//   s.activation('post_relu')    -> { shape: [N,H,W,C], data: Float32Array } (needs keepActivations)
+//   s.dispose()
+// Every failure is an Error with a readable message (a rejected promise for the async calls).
+// Nothing leaves the machine: the image bytes go from your page into this module's memory only.
+import createCoreDefault from './dist/sialoscan-core.mjs';
+
+const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+
+async function loadWasmBinary(file) {
+  // Node 20 cannot fetch file: URLs; read the .wasm next to the core module instead.
+  const { readFile } = await import('node:fs/promises');
+  return new Uint8Array(await readFile(new URL(`./dist/${file}`, import.meta.url)));
+}
+
+export async function createSialoscan(options = {}) {
+  const { model, keepActivations = false, factory = createCoreDefault, wasmBinary } = options;
+  if (!(model instanceof Uint8Array) && !(model instanceof ArrayBuffer)) {
+    throw new TypeError('createSialoscan: options.model must be the bytes of a .sialo model (Uint8Array or ArrayBuffer)');
+  }
+  const moduleArgs = {};
+  if (wasmBinary) moduleArgs.wasmBinary = wasmBinary;
+  else if (isNode && factory === createCoreDefault) moduleArgs.wasmBinary = await loadWasmBinary('sialoscan-core.wasm');
+  const M = await factory(moduleArgs);
+  const c = {
+    error: M.cwrap('sialo_wasm_error', 'string', []),
+    load: M.cwrap('sialo_wasm_load', 'number', ['number', 'number', 'number']),
+    free: M.cwrap('sialo_wasm_free', null, ['number']),
+    info: M.cwrap('sialo_wasm_info_json', 'number', ['number']),
+    inputFloats: M.cwrap('sialo_wasm_input_floats', 'number', ['number']),
+    outputFloats: M.cwrap('sialo_wasm_output_floats', 'number', ['number']),
+    classify: M.cwrap('sialo_wasm_classify', 'number', ['number', 'number', 'number', 'number']),
+    forward: M.cwrap('sialo_wasm_forward', 'number', ['number', 'number', 'number']),
+    activation: M.cwrap('sialo_wasm_activation', 'number', ['number', 'string', 'number']),
+  };
+  const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
+
+  // copy bytes into the module's heap for the duration of fn(ptr)
+  const withBytes = (src, fn) => {
+    const p = M._malloc(Math.max(1, src.length));
+    if (!p) throw new Error('sialoscan: out of memory');
+    try {
+      M.HEAPU8.set(src, p);
+      return fn(p);
+    } finally {
+      M._free(p);
+    }
+  };
+
+  const handle = withBytes(bytes, (p) => c.load(p, bytes.length, keepActivations ? 1 : 0));
+  if (!handle) throw new Error(`sialoscan: ${c.error()}`);
+  let disposed = false;
+  const live = () => {
+    if (disposed) throw new Error('sialoscan: this instance has been disposed');
+  };
+
+  const infoPtr = c.info(handle);
+  const info = JSON.parse(M.UTF8ToString(infoPtr));
+  M._free(infoPtr);
+  const nIn = c.inputFloats(handle);
+  const nOut = c.outputFloats(handle);
+
+  return {
+    info: () => structuredClone(info),
+
+    async classify(imageBytes) {
+      live();
+      if (imageBytes instanceof ArrayBuffer) imageBytes = new Uint8Array(imageBytes);
+      if (!(imageBytes instanceof Uint8Array)) throw new TypeError('classify: expected the image file bytes (Uint8Array or ArrayBuffer)');
+      const out = M._malloc(16);
+      try {
+        const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
+        if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
+        const r = M.HEAPF32.subarray(out >> 2, (out >> 2) + 4);
+        const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
+        return { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
+      } finally {
+        M._free(out);
+      }
+    },
+
+    forward(input) {
+      live();
+      if (!(input instanceof Float32Array) || input.length !== nIn) {
+        throw new TypeError(`forward: expected a Float32Array of ${nIn} values (${info.input.height}x${info.input.width}x3, normalised)`);
+      }
+      const pin = M._malloc(nIn * 4), pout = M._malloc(nOut * 4);
+      try {
+        M.HEAPF32.set(input, pin >> 2);
+        if (c.forward(handle, pin, pout) !== 0) throw new Error(`sialoscan: ${c.error()}`);
+        return M.HEAPF32.slice(pout >> 2, (pout >> 2) + nOut);
+      } finally {
+        M._free(pin);
+        M._free(pout);
+      }
+    },
+
+    activation(layer) {
+      live();
+      const shp = M._malloc(16);
+      try {
+        const p = c.activation(handle, String(layer), shp);
+        if (!p) throw new Error(`sialoscan: ${c.error()}`);
+        const shape = Array.from(new Int32Array(M.HEAPU8.buffer, shp, 4));
+        const n = shape.reduce((a, b) => a * b, 1);
+        return { shape, data: M.HEAPF32.slice(p >> 2, (p >> 2) + n) };
+      } finally {
+        M._free(shp);
+      }
+    },
+
+    dispose() {
+      if (!disposed) c.free(handle);
+      disposed = true;
+    },
+  };
+}
+
+export default createSialoscan;
