@@ -451,7 +451,9 @@ static int *act_slot(sialo_node *n) {
     }
 }
 
-int sialo_graph_optimize(sialo_graph *g) {
+int sialo_graph_optimize(sialo_graph *g) { return sialo_graph_optimize_ex(g, 0); }
+
+int sialo_graph_optimize_ex(sialo_graph *g, int keep_dropout) {
     int nn = g->n_nodes;
     int *redirect = malloc((size_t)nn * sizeof *redirect), *removed = calloc((size_t)nn, sizeof *removed);
     int *cons = sialo_graph_consumers(g);
@@ -464,7 +466,7 @@ int sialo_graph_optimize(sialo_graph *g) {
         int src = n->in[0];
         sialo_node *pn = &g->nodes[src];
         int single = cons[src] == 1 && src != 0;
-        if (n->op == OP_DROPOUT) {
+        if (n->op == OP_DROPOUT && !keep_dropout) {
             if (push_name(&pn->alias, &pn->n_alias, n->name) < 0) goto out;
             for (int k = 0; k < n->n_alias; k++) if (push_name(&pn->alias, &pn->n_alias, n->alias[k]) < 0) goto out;
             cons[src] += cons[i] - 1;

@@ -126,6 +126,7 @@ int sialo_graph_infer_shapes(sialo_graph *g);
  * only consumer is the BN), relu/relu6 fused into conv/dense/affine/add, zero padding folded into
  * a following conv, dropout removed. Names of removed layers become aliases. In place. */
 int sialo_graph_optimize(sialo_graph *g);
+int sialo_graph_optimize_ex(sialo_graph *g, int keep_dropout);
 /* Number of consumers of each node (array of n_nodes, caller frees). */
 int *sialo_graph_consumers(const sialo_graph *g);
 size_t sialo_graph_param_count(const sialo_graph *g);

@@ -114,6 +114,23 @@ int sialo_model_set_batch(sialo_model *m, int batch) {
     return plan(m, batch);
 }
 
+int sialo_model_repack(sialo_model *m, int i) {
+    const sialo_node *n = &m->g->nodes[i];
+    exec_node *e = &m->ex[i];
+    if (n->op != OP_CONV && n->op != OP_DENSE) return 0;
+    const float *b = n->n_t > 1 ? m->g->tensors[n->t[1]].data : NULL;
+    if (m->opt.backend == SIALO_BACKEND_OWN) {
+        conv_packed_free(&e->pk);
+        if (conv_pack(&e->cp, m->g->tensors[n->t[0]].data, b, &e->pk) < 0) return sialo_fail("out of memory packing '%s'", n->name);
+    } else if (m->opt.backend == SIALO_BACKEND_XNNPACK) {
+        if (e->xnn) sialo_xnn_free(e->xnn);
+        e->xnn = n->op == OP_CONV ? sialo_xnn_conv_create(&e->cp, m->g->tensors[n->t[0]].data, b, node_shape(m->g, n->in[0], m->batch))
+                                  : sialo_xnn_dense_create(e->cp.cin, e->cp.cout, m->g->tensors[n->t[0]].data, b, e->cp.act, m->batch);
+        if (!e->xnn) return -1;
+    }
+    return 0;
+}
+
 int sialo_model_pin(sialo_model *m, int node) {
     if (node < 0 || node >= m->g->n_nodes) return sialo_fail("no such layer");
     if (m->pinned[node]) return 0;
@@ -138,7 +155,8 @@ static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, s
         sialo_model_free(m);
         return NULL;
     }
-    if (sialo_graph_optimize(g) < 0) { sialo_model_free(m); return NULL; }
+    if (m->opt.training) m->opt.keep_activations = 1;
+    if (sialo_graph_optimize_ex(g, m->opt.training) < 0) { sialo_model_free(m); return NULL; }
     int nn = g->n_nodes;
     m->ex = sialo_xcalloc((size_t)nn, sizeof *m->ex);
     m->pinned = sialo_xcalloc((size_t)nn, sizeof *m->pinned);
@@ -221,10 +239,26 @@ void sialo_model_free(sialo_model *m) {
     free(m->arena);
     free(m->scratch);
     free(m->pinned);
+    free(m->grad_arena);
+    free(m->dy);
     free(m);
 }
 
 /* ------------------------------------------------------------------ forward */
+/* inverted dropout with a counter-based mask: the same for a given seed whatever the threads */
+static uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static void dropout_forward(const float *x, size_t n, float rate, uint64_t seed, float *y) {
+    float keep = 1.0f - rate, inv = 1.0f / keep;
+    for (size_t i = 0; i < n; i++) {
+        float u = (float)((mix64(seed ^ mix64(i + 1)) >> 40) * (1.0 / 16777216.0));
+        y[i] = u < keep ? x[i] * inv : 0.0f;
+    }
+}
+
 typedef struct {
     sialo_model *m;
     int i;
@@ -289,7 +323,10 @@ static int forward_node(sialo_model *m, int i) {
     case OP_PAD: pad_forward(x, xs, n->p[P_PT], n->p[P_PB], n->p[P_PL], n->p[P_PR], e->out); break;
     case OP_SIGMOID: sigmoid_forward(x, count, e->out); break;
     case OP_SOFTMAX: softmax_forward(x, count / (size_t)ys.c, ys.c, e->out); break;
-    case OP_DROPOUT: memcpy(e->out, x, count * sizeof(float)); break;
+    case OP_DROPOUT:
+        if (m->training_step) dropout_forward(x, count, sialo_bits_to_f32(n->p[P_RATE_BITS]), m->training_step * 0x9E3779B97F4A7C15ull + (uint64_t)i, e->out);
+        else memcpy(e->out, x, count * sizeof(float));
+        break;
     default: return sialo_fail("internal: cannot run op %d", n->op);
     }
     return 0;

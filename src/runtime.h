@@ -29,6 +29,11 @@ struct sialo_model {
     size_t arena_floats;
     float *scratch;       /* per thread: scratch_per_part floats */
     size_t scratch_per_part;
+    uint64_t training_step; /* != 0: dropout active, masks seeded by this step number */
+    /* backward state (backward.c) */
+    float *grad_arena;    /* d(loss)/d(output) of every layer that needs one, batch-sized */
+    float **dy;           /* per node, into grad_arena, or NULL */
+    size_t grad_floats;
 };
 
 /* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer) */
@@ -40,5 +45,18 @@ int sialo_model_pin(sialo_model *m, int node);
 int sialo_forward_batch(sialo_model *m, const float *input, float *out);
 size_t sialo_output_size(const sialo_model *m);
 const char *sialo_op_name(int op);
+/* keep the packed weights in step with the float weights after an update (trainer) */
+int sialo_model_repack(sialo_model *m, int node);
+
+/* ---- backward.c: gradients through the graph.
+ * Starts at layer `start` with dY (batch x its output size) and walks back to every layer that
+ * `need` marks (need[i]: compute d/d(output of i)); parameter gradients are accumulated (+=)
+ * into grad[t] for every tensor t with grad[t] != NULL (batch summed, deterministic for a given
+ * thread count). Uses the activations of the last forward (training or keep_activations). */
+int sialo_backward(sialo_model *m, int start, const float *dy_start, const int *need, float **grad);
+/* d/d(output of node) after sialo_backward, or NULL */
+const float *sialo_node_grad(const sialo_model *m, int node);
+/* need[] for: every layer from which a path leads to a trainable tensor or the target layer */
+int *sialo_backward_need(const sialo_model *m, const int *trainable_tensor, int target_node);
 
 #endif

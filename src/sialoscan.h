@@ -32,6 +32,7 @@ typedef struct {
     sialo_backend backend; /* default SIALO_BACKEND_OWN */
     int threads;           /* 0 = one per core (native), 1 in a non-pthread WASM build */
     int keep_activations;  /* 1 = keep every layer's output for sialo_activation() (tests) */
+    int training;          /* 1 = for the trainer: dropout layers stay in the graph, all outputs kept */
 } sialo_options;
 
 /* Load a model from memory (the bytes are copied / unpacked; the caller may free them). */

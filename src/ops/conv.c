@@ -127,3 +127,70 @@ void conv_forward(const conv_params *p, const conv_packed *pk, const float *x, s
         }
     }
 }
+
+/* ------------------------------------------------------------------ backward
+ * dw[ky,kx,i,o] += x[n, oy*sh-pt+ky, ox*sw-pl+kx, g*Cgi+i] * dz[n,oy,ox,o]
+ * dx[n, iy, ix, g*Cgi+i] += sum_o w[ky,kx,i,o] * dz[n,oy,ox,o]
+ * db[o] += dz[n,oy,ox,o]
+ * Vectorised over output channels (or over channels for depthwise). */
+static inline float dot_v(const float *a, const float *b, int n) {
+    vf acc = vsplat(0.0f);
+    int i = 0;
+    for (; i + SIALO_VW <= n; i += SIALO_VW) acc += vload(a + i) * vload(b + i);
+    float s = 0;
+    for (int k = 0; k < SIALO_VW; k++) s += acc[k];
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+static inline void axpy_v(float a, const float *x, float *y, int n) {
+    int i = 0;
+    vf va = vsplat(a);
+    for (; i + SIALO_VW <= n; i += SIALO_VW) vstore(y + i, vload(y + i) + va * vload(x + i));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+static inline void fma_v(const float *a, const float *b, float *y, int n) { /* y += a * b */
+    int i = 0;
+    for (; i + SIALO_VW <= n; i += SIALO_VW) vstore(y + i, vload(y + i) + vload(a + i) * vload(b + i));
+    for (; i < n; i++) y[i] += a[i] * b[i];
+}
+
+void conv_backward(const conv_params *p, const float *x, shape4 xs, const float *w, const float *dz, shape4 ys,
+                   float *dx, float *dw, float *db) {
+    int cgi = p->cin / p->groups, cgo = p->cout / p->groups;
+    int depthwise = p->groups > 1 && cgi == 1 && cgo == 1;
+    for (int n = 0; n < ys.n; n++)
+        for (int oy = 0; oy < ys.h; oy++)
+            for (int ox = 0; ox < ys.w; ox++) {
+                const float *d = dz + (((size_t)n * ys.h + oy) * ys.w + ox) * ys.c;
+                if (db) add_to(db, d, (size_t)p->cout);
+                for (int ky = 0; ky < p->kh; ky++) {
+                    int iy = oy * p->sh - p->pt + ky;
+                    if (iy < 0 || iy >= xs.h) continue;
+                    for (int kx = 0; kx < p->kw; kx++) {
+                        int ix = ox * p->sw - p->pl + kx;
+                        if (ix < 0 || ix >= xs.w) continue;
+                        size_t xo = (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c;
+                        const float *wk = w + ((size_t)ky * p->kw + kx) * cgi * p->cout;
+                        float *dwk = dw ? dw + ((size_t)ky * p->kw + kx) * cgi * p->cout : NULL;
+                        if (depthwise) {
+                            if (dwk) fma_v(x + xo, d, dwk, p->cout);
+                            if (dx) fma_v(wk, d, dx + xo, p->cout);
+                            continue;
+                        }
+                        for (int g = 0; g < p->groups; g++)
+                            for (int i = 0; i < cgi; i++) {
+                                const float *wr = wk + (size_t)i * p->cout + (size_t)g * cgo;
+                                const float *dg = d + (size_t)g * cgo;
+                                if (dwk) axpy_v(x[xo + (size_t)g * cgi + i], dg, dwk + (size_t)i * p->cout + (size_t)g * cgo, cgo);
+                                if (dx) dx[xo + (size_t)g * cgi + i] += dot_v(wr, dg, cgo);
+                            }
+                    }
+                }
+            }
+}
+
+void add_to(float *dst, const float *src, size_t n) {
+    size_t i = 0;
+    for (; i + SIALO_VW <= n; i += SIALO_VW) vstore(dst + i, vload(dst + i) + vload(src + i));
+    for (; i < n; i++) dst[i] += src[i];
+}

@@ -25,3 +25,17 @@ void dense_forward(const conv_packed *pk, const float *x, int n, int cin, int co
     int m0 = (int)((long long)n * part / nparts), m1 = (int)((long long)n * (part + 1) / nparts);
     f32_gemm(m0, m1, cout, cin, x, (size_t)cin, pk->packed, pk->bias, y, (size_t)cout, act);
 }
+
+/* backward: dw[k,o] += x[n,k] dz[n,o];  dx[n,k] += sum_o w[k,o] dz[n,o];  db[o] += dz[n,o] */
+void dense_backward(const float *x, int n, int cin, const float *w, const float *dz, int cout, float *dx, float *dw, float *db) {
+    for (int i = 0; i < n; i++) {
+        const float *d = dz + (size_t)i * cout;
+        if (db) for (int o = 0; o < cout; o++) db[o] += d[o];
+        for (int k = 0; k < cin; k++) {
+            const float *wr = w + (size_t)k * cout;
+            float xv = x[(size_t)i * cin + k];
+            if (dw) { float *dwr = dw + (size_t)k * cout; for (int o = 0; o < cout; o++) dwr[o] += xv * d[o]; }
+            if (dx) { float s = 0; for (int o = 0; o < cout; o++) s += wr[o] * d[o]; dx[(size_t)i * cin + k] += s; }
+        }
+    }
+}

@@ -70,3 +70,35 @@ void softmax_forward(const float *x, size_t rows, int c, float *y) {
         for (int k = 0; k < c; k++) yr[k] = (float)(yr[k] / s);
     }
 }
+
+/* ------------------------------------------------------------------ backward */
+void act_backward(const float *y, const float *dy, size_t n, int act, float *dz) {
+    if (act == 0) { if (dz != dy) memcpy(dz, dy, n * sizeof(float)); return; }
+    for (size_t i = 0; i < n; i++) {
+        int pass = y[i] > 0.0f && (act != 2 || y[i] < 6.0f);
+        dz[i] = pass ? dy[i] : 0.0f;
+    }
+}
+
+/* y = x * scale + shift:  dx += dz * scale;  dscale += x * dz;  dshift += dz */
+void affine_backward(const float *x, size_t rows, int c, const float *scale, const float *dz, float *dx, float *dscale, float *dshift) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *d = dz + r * c, *xr = x + r * c;
+        for (int k = 0; k < c; k++) {
+            if (dx) dx[r * c + k] += d[k] * scale[k];
+            if (dscale) dscale[k] += xr[k] * d[k];
+            if (dshift) dshift[k] += d[k];
+        }
+    }
+}
+
+/* y is x with a zero border: dx += the interior of dy */
+void pad_backward(shape4 xs, int pt, int pl, const float *dy, shape4 ys, float *dx) {
+    for (int n = 0; n < xs.n; n++)
+        for (int iy = 0; iy < xs.h; iy++)
+            for (int ix = 0; ix < xs.w; ix++) {
+                const float *s = dy + (((size_t)n * ys.h + iy + pt) * ys.w + ix + pl) * ys.c;
+                float *t = dx + (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c;
+                for (int c = 0; c < xs.c; c++) t[c] += s[c];
+            }
+}

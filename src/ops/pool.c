@@ -108,3 +108,51 @@ void gap_forward(const float *x, shape4 xs, float *y) {
         for (int c = 0; c < xs.c; c++) yn[c] *= inv;
     }
 }
+
+/* ------------------------------------------------------------------ backward */
+/* the gradient goes to the first maximum of each window (as TensorFlow does) */
+void maxpool_backward(const conv_params *p, const float *x, shape4 xs, const float *dy, shape4 ys, float *dx) {
+    for (int n = 0; n < ys.n; n++)
+        for (int oy = 0; oy < ys.h; oy++)
+            for (int ox = 0; ox < ys.w; ox++)
+                for (int c = 0; c < ys.c; c++) {
+                    float m = -FLT_MAX;
+                    size_t arg = (size_t)-1;
+                    for (int ky = 0; ky < p->kh; ky++)
+                        for (int kx = 0; kx < p->kw; kx++) {
+                            int iy = oy * p->sh - p->pt + ky, ix = ox * p->sw - p->pl + kx;
+                            if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) continue;
+                            size_t idx = (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + c;
+                            if (x[idx] > m) { m = x[idx]; arg = idx; }
+                        }
+                    if (arg != (size_t)-1) dx[arg] += dy[(((size_t)n * ys.h + oy) * ys.w + ox) * ys.c + c];
+                }
+}
+
+void avgpool_backward(const conv_params *p, shape4 xs, const float *dy, shape4 ys, float *dx) {
+    for (int n = 0; n < ys.n; n++)
+        for (int oy = 0; oy < ys.h; oy++)
+            for (int ox = 0; ox < ys.w; ox++) {
+                int iy0 = oy * p->sh - p->pt, ix0 = ox * p->sw - p->pl;
+                int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = xs.h - iy0 < p->kh ? xs.h - iy0 : p->kh;
+                int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = xs.w - ix0 < p->kw ? xs.w - ix0 : p->kw;
+                float inv = 1.0f / (float)((ky1 - ky0) * (kx1 - kx0));
+                const float *d = dy + (((size_t)n * ys.h + oy) * ys.w + ox) * ys.c;
+                for (int ky = ky0; ky < ky1; ky++)
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        float *t = dx + (((size_t)n * xs.h + iy0 + ky) * xs.w + ix0 + kx) * xs.c;
+                        for (int c = 0; c < xs.c; c++) t[c] += d[c] * inv;
+                    }
+            }
+}
+
+void gap_backward(shape4 xs, const float *dy, float *dx) {
+    size_t hw = (size_t)xs.h * xs.w;
+    float inv = 1.0f / (float)hw;
+    for (int n = 0; n < xs.n; n++)
+        for (size_t i = 0; i < hw; i++) {
+            float *t = dx + ((size_t)n * hw + i) * xs.c;
+            const float *d = dy + (size_t)n * xs.c;
+            for (int c = 0; c < xs.c; c++) t[c] += d[c] * inv;
+        }
+}
