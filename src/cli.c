@@ -10,6 +10,8 @@
  */
 #include "graph.h"
 #include "metrics.h"
+#include "train.h"
+#include "importers.h"
 #include "runtime.h"
 #include "kernels/f32_gemm.h"
 #include "kernels/f32_dwconv.h"
@@ -52,6 +54,9 @@ static int usage(void) {
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
             "  sialoscan bench [--model M] [--runs N]\n"
+            "  sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input N] [--labels FILE]\n"
+            "  sialoscan imagenet --model M IMAGE...         top-5 ImageNet classes\n"
+            "  sialoscan train --data DIR (--backbone M | --arch A) [--cv K] [--out M] ...   (train --help)\n"
             "options: --backend own|ref|xnnpack (default own), --threads N (default: all cores)\n");
     return 2;
 }
@@ -394,9 +399,167 @@ static int cmd_bench(cli_opts *o) {
     return 0;
 }
 
+/* sialoscan convert --from tflite|keras-h5 IN OUT [--arch A] [--input N] [--labels FILE] [--fp16] */
+static int cmd_convert(int argc, char **argv) {
+    const char *from = NULL, *arch = "resnet50v2", *labels = NULL, *in = NULL, *out = NULL;
+    int input = 224, bits = 32;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--from") && v) { from = v; i++; }
+        else if (!strcmp(a, "--arch") && v) { arch = v; i++; }
+        else if (!strcmp(a, "--input") && v) { input = atoi(v); i++; }
+        else if (!strcmp(a, "--labels") && v) { labels = v; i++; }
+        else if (!strcmp(a, "--fp16")) bits = 16;
+        else if (a[0] == '-') return die("unknown or incomplete convert option '%s'", a);
+        else if (!in) in = a;
+        else if (!out) out = a;
+        else return die("unexpected argument '%s'", a);
+    }
+    if (!from || !in || !out) {
+        fprintf(stderr, "usage: sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input 224] [--labels FILE] [--fp16]\n");
+        return 2;
+    }
+    sialo_graph *g = NULL;
+    if (!strcmp(from, "tflite")) {
+        size_t n;
+        uint8_t *bytes = read_all(in, &n);
+        if (!bytes) return die("%s", sialo_error());
+        g = sialo_import_tflite(bytes, n);
+        if (g && !labels && sialo_graph_set_labels_tflite(g, bytes, n) < 0) fprintf(stderr, "sialoscan: warning: %s\n", sialo_error());
+        free(bytes);
+        if (g) {
+            char prov[1024];
+            snprintf(prov, sizeof prov, "converted from TensorFlow Lite file %s (weights dequantised to float)", in);
+            sialo_graph_set_text(&g->provenance, prov);
+        }
+    } else if (!strcmp(from, "keras-h5")) {
+        g = sialo_import_keras_h5(in, arch, input);
+        if (g) {
+            char prov[1024];
+            snprintf(prov, sizeof prov, "converted from Keras HDF5 weights %s (%s backbone, input %d)", in, arch, input);
+            sialo_graph_set_text(&g->provenance, prov);
+        }
+    } else {
+        return die("unknown source format '%s' (tflite, keras-h5)", from);
+    }
+    if (!g) return die("%s", sialo_error());
+    if (labels && sialo_graph_set_labels_file(g, labels) < 0) { sialo_graph_free(g); return die("%s", sialo_error()); }
+    int rc = sialo_graph_write_file(g, bits, out);
+    if (rc == 0) fprintf(stderr, "wrote %s: %s, %d layers, %zu parameters\n", out, g->arch, g->n_nodes, sialo_graph_param_count(g));
+    sialo_graph_free(g);
+    return rc < 0 ? die("%s", sialo_error()) : 0;
+}
+
+/* sialoscan imagenet --model M IMAGE...: top-5 classes. ImageNet evaluation preprocessing:
+   the central 87.5% of the frame, antialiased bilinear resize to the input, then normalise. */
+static int cmd_imagenet(cli_opts *o) {
+    if (o->nargs < 1 || !o->model) { fprintf(stderr, "usage: sialoscan imagenet --model M IMAGE...\n"); return 2; }
+    sialo_model *m = open_model(o);
+    if (!m) return 1;
+    const sialo_graph *g = m->g;
+    size_t osz = sialo_output_size(m);
+    float *x = malloc((size_t)g->in_h * g->in_w * 3 * sizeof *x), *y = malloc(osz * sizeof *y);
+    int failures = 0;
+    fprintf(stderr, "preprocessing: central 87.5%% crop, antialiased bilinear resize to %dx%d, x*%.6g%+.6g\n", g->in_w, g->in_h,
+            g->norm_scale[0], g->norm_bias[0]);
+    for (int i = 0; i < o->nargs; i++) {
+        size_t n;
+        uint8_t *bytes = read_all(o->args[i], &n);
+        sialo_image img = {0};
+        int ok = bytes && sialo_image_decode(bytes, n, &img) == 0;
+        if (ok) {
+            int cw = (int)(img.w * 0.875 + 0.5), ch = (int)(img.h * 0.875 + 0.5), x0 = (img.w - cw) / 2, y0 = (img.h - ch) / 2;
+            uint8_t *crop = malloc((size_t)cw * ch * 3);
+            ok = crop != NULL;
+            for (int r = 0; ok && r < ch; r++) memcpy(crop + (size_t)r * cw * 3, img.rgb + ((size_t)(y0 + r) * img.w + x0) * 3, (size_t)cw * 3);
+            ok = ok && sialo_resize_rgb(crop, cw, ch, g->in_w, g->in_h, g->norm_scale, g->norm_bias, x) == 0 && sialo_forward(m, x, y) == 0;
+            free(crop);
+        }
+        if (!ok) {
+            fprintf(stderr, "sialoscan: %s: %s\n", o->args[i], sialo_error());
+            failures++;
+        } else {
+            int top[5] = {-1, -1, -1, -1, -1};
+            for (size_t c = 0; c < osz; c++)
+                for (int k = 0; k < 5; k++)
+                    if (top[k] < 0 || y[c] > y[top[k]]) { memmove(top + k + 1, top + k, (size_t)(4 - k) * sizeof *top); top[k] = (int)c; break; }
+            printf("{\"file\":");
+            json_str(stdout, o->args[i]);
+            printf(",\"preprocessing\":\"central 87.5%% crop, bilinear (antialiased) %dx%d\",\"top5\":[", g->in_w, g->in_h);
+            for (int k = 0; k < 5 && top[k] >= 0; k++) {
+                char fallback[32];
+                snprintf(fallback, sizeof fallback, "class %d", top[k]);
+                printf("%s{\"class\":%d,\"label\":", k ? "," : "", top[k]);
+                json_str(stdout, top[k] < g->n_class_names ? g->class_names[top[k]] : fallback);
+                printf(",\"p\":%.5f}", y[top[k]]);
+            }
+            printf("]}\n");
+        }
+        sialo_image_free(&img);
+        free(bytes);
+    }
+    free(x); free(y);
+    sialo_model_free(m);
+    return failures ? 1 : 0;
+}
+
+/* sialoscan train: its own options (see sialo_train_opts in train.h) */
+static int cmd_train(int argc, char **argv) {
+    sialo_train_opts t = {0};
+    t.batch = 16;
+    t.seed = 1;
+    t.weight_decay = 1e-4f;
+    t.dropout = 0.5f;
+    t.val_fraction = 0.15f;
+    t.storage_bits = 16;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKE(field) do { if (!v) return die("option %s needs a value", a); field; i++; } while (0)
+        if (!strcmp(a, "--data")) TAKE(t.data_dir = v);
+        else if (!strcmp(a, "--backbone")) TAKE(t.backbone = v);
+        else if (!strcmp(a, "--arch")) TAKE(t.arch = v);
+        else if (!strcmp(a, "--method")) TAKE(t.method = v);
+        else if (!strcmp(a, "--schedule")) TAKE(t.schedule = v);
+        else if (!strcmp(a, "--out")) TAKE(t.out = v);
+        else if (!strcmp(a, "--checkpoint")) TAKE(t.checkpoint = v);
+        else if (!strcmp(a, "--predictions")) TAKE(t.predictions = v);
+        else if (!strcmp(a, "--cv")) TAKE(t.cv = atoi(v));
+        else if (!strcmp(a, "--input")) TAKE(t.input = atoi(v));
+        else if (!strcmp(a, "--batch")) TAKE(t.batch = atoi(v));
+        else if (!strcmp(a, "--threads")) TAKE(t.threads = atoi(v));
+        else if (!strcmp(a, "--seed")) TAKE(t.seed = strtoull(v, NULL, 10));
+        else if (!strcmp(a, "--weight-decay")) TAKE(t.weight_decay = (float)atof(v));
+        else if (!strcmp(a, "--dropout")) TAKE(t.dropout = (float)atof(v));
+        else if (!strcmp(a, "--val-fraction")) TAKE(t.val_fraction = (float)atof(v));
+        else if (!strcmp(a, "--resume")) t.resume = 1;
+        else if (!strcmp(a, "--include-conflicts")) t.include_conflicts = 1;
+        else if (!strcmp(a, "--fp32")) t.storage_bits = 32;
+        else return die("unknown train option '%s'", a);
+#undef TAKE
+    }
+    if (!t.data_dir || (!t.out && t.cv < 2)) {
+        fprintf(stderr,
+                "usage: sialoscan train --data DIR (--backbone MODEL | --arch smallcnn|mobilenetv2|resnet50v2)\n"
+                "         [--method gradual|full|frozen|scratch] [--schedule FILE] [--cv K] [--out MODEL]\n"
+                "         [--checkpoint DIR [--resume]] [--predictions CSV] [--input N] [--batch 16] [--threads N]\n"
+                "         [--seed 1] [--weight-decay 1e-4] [--dropout 0.5] [--val-fraction 0.15] [--include-conflicts] [--fp32]\n"
+                "DIR holds benign/ and malignant/ (and optionally MANIFEST.tsv with near-duplicate groups).\n"
+                "Needs --out, or --cv K >= 2 for cross-validation only.\n");
+        return 2;
+    }
+    if (t.batch < 1 || t.batch > 512) return die("%s", "--batch must be 1..512");
+    if (t.dropout < 0 || t.dropout >= 1) return die("%s", "--dropout must be in [0, 1)");
+    if (t.cv == 1 || t.cv < 0 || t.cv > 32) return die("%s", "--cv must be 2..32");
+    if (sialo_train(&t) < 0) return die("%s", sialo_error());
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return usage();
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(); return 0; }
     if (!strcmp(cmd, "--version")) { printf("sialoscan %s\n", SIALO_VERSION); return 0; }
     cli_opts o;
@@ -408,6 +571,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "init")) rc = cmd_init(&o);
     else if (!strcmp(cmd, "forward")) rc = cmd_forward(&o);
     else if (!strcmp(cmd, "bench")) rc = cmd_bench(&o);
+    else if (!strcmp(cmd, "imagenet")) rc = cmd_imagenet(&o);
     else { fprintf(stderr, "sialoscan: unknown command '%s'\n", cmd); rc = usage(); }
     free(o.args);
     return rc;

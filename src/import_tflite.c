@@ -596,7 +596,7 @@ typedef struct {
     int *tnode;        /* tensor -> graph node producing it, -1 */
     int *tconst;       /* tensor -> tensor holding its constant value (itself, or through DEQUANTIZE), -1 */
     int *producer;     /* tensor -> operator producing it, -1 */
-    char **opname;     /* operator -> reserved special name, or NULL */
+    const char **opname; /* operator -> reserved special name, or NULL */
     name_set names;
     uint64_t params;
 } conv_ctx;
@@ -680,8 +680,8 @@ static int make_name(conv_ctx *c, int oi, const char *suffix, char *out, size_t 
     const tfl_tensor *t = &c->m->t[ti];
     char base[TFL_MAX_NAME + 1];
     size_t k = 0;
-    uint32_t start = 0, end = t->name_len;
-    for (uint32_t i = 0; i < t->name_len; i++)
+    uint32_t start = 0, end = t->name_len < 4096 ? t->name_len : 4096; /* long names: the head is enough */
+    for (uint32_t i = 0; i < end; i++)
         if (t->name[i] == ';') { end = i; break; }
     for (uint32_t i = start; i < end; i++) /* drop the first scope if something follows it */
         if (t->name[i] == '/' && i + 1 < end) { start = i + 1; break; }
@@ -1019,7 +1019,7 @@ static int name_tail(conv_ctx *c) {
     const tfl_model *m = c->m;
     int sm = real_producer(c, m->output);
     if (sm < 0 || m->op[sm].code != BO_SOFTMAX) return 0;
-    c->opname[sm] = (char *)special[0];
+    c->opname[sm] = special[0];
     int lg = real_producer(c, op_in(c, sm, 0));
     if (lg < 0) return 0;
     int lc = m->op[lg].code;
@@ -1029,13 +1029,13 @@ static int name_tail(conv_ctx *c) {
         if (wi < 0 || xi < 0 || m->t[wi].rank != 4 || m->t[wi].dims[1] != 1 || m->t[wi].dims[2] != 1) return 0;
         if (tensor_hwc(&m->t[xi], s) < 0 || s[0] != 1 || s[1] != 1) return 0;
     }
-    c->opname[lg] = (char *)special[1];
+    c->opname[lg] = special[1];
     int gp = real_producer(c, op_in(c, lg, 0));
     if (gp < 0 || (m->op[gp].code != BO_AVERAGE_POOL_2D && m->op[gp].code != BO_MEAN)) return 0;
-    c->opname[gp] = (char *)special[2];
+    c->opname[gp] = special[2];
     int fc = real_producer(c, op_in(c, gp, 0));
     if (fc < 0 || m->op[fc].code != BO_CONV_2D) return 0;
-    c->opname[fc] = (char *)special[3];
+    c->opname[fc] = special[3];
     return 1;
 }
 

@@ -97,6 +97,46 @@ int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_r
 /* Milliseconds since an arbitrary epoch (monotonic). */
 double sialo_now_ms(void);
 
+/* ---------------------------------------------------------------- Grad-CAM (gradcam.c) */
+/* Grad-CAM of the score the model decides on: the logit (input of the final sigmoid) for binary
+ * models, the chosen class's pre-softmax score otherwise, at one layer (NULL or "" = the feature
+ * map feeding the global average pool: "out_relu" (MobileNetV2), "post_relu" (ResNet50V2)).
+ * The forward pass runs once; the layer and the later ones are pinned the first time. */
+typedef struct {
+    float *map;      /* w*h values in [0,1], row-major, at the original frame's size (all 0 = no evidence) */
+    int w, h;
+    float *raw;      /* raw_w*raw_h: ReLU(sum_c alpha_c A_c) at the layer, before upsampling / normalising */
+    int raw_w, raw_h;
+    float raw_max;   /* max of raw (the normalisation divisor; 0 = nothing positive) */
+    int class_index; /* binary: 1 = the positive class (default), 0 = the negative; softmax: the class */
+    char *layer;     /* the layer used, by its name in the loaded graph (fused layers take the last name) */
+} sialo_cam;
+
+#define SIALO_CAM_ALPHA 0.45f /* default overlay opacity at the hottest point */
+
+/* Classify + Grad-CAM in one call; cam->map has the image's size. r->ms includes the CAM.
+ * On failure cam is left empty. Free with sialo_cam_free. */
+int sialo_classify_cam(sialo_model *m, const void *image_bytes, size_t size, const char *layer,
+                       sialo_result *r, sialo_cam *cam);
+/* The same on an already decoded frame (the CLI and the WASM module keep the frame for the overlay). */
+int sialo_classify_image_cam(sialo_model *m, const sialo_image *img, const char *layer, sialo_result *r, sialo_cam *cam);
+/* Lower level: one preprocessed input (as sialo_forward). class_index -1 = default (binary: the
+ * positive logit; softmax: the top class). out_w x out_h = size of cam->map (0 x 0 = the layer's
+ * own size). out (may be NULL) receives the network outputs. */
+int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int class_index, int out_w, int out_h,
+                      float *out, sialo_cam *cam);
+void sialo_cam_free(sialo_cam *cam);
+/* Name of the default Grad-CAM layer, or NULL (reason set) if the model has no global average pool. */
+const char *sialo_cam_default_layer(const sialo_model *m);
+/* Turbo colour map (Google's polynomial approximation), t in [0,1] -> RGB. */
+void sialo_colormap_turbo(float t, uint8_t rgb[3]);
+/* The map in turbo colours over the frame: opacity alpha * map (alpha < 0 = SIALO_CAM_ALPHA), so
+ * cold areas keep the frame visible. rgba: w*h*4 bytes, alpha channel 255. Sizes must match. */
+int sialo_cam_overlay(const sialo_image *frame, const sialo_cam *cam, float alpha, uint8_t *rgba);
+/* Localisation against a lesion mask of the map's size (non-zero = lesion): pointing = 1 if the
+ * map's maximum falls inside; energy = share of the map's mass inside. An all-zero map: 0 and 0. */
+int sialo_cam_mask_scores(const sialo_cam *cam, const uint8_t *mask, int *pointing, double *energy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,295 @@
+/* dataset.c — loading, caching, splitting and augmenting a labelled image folder.
+ *
+ * Augmentation (seeded per sample and epoch, so a run is reproducible whatever the threads):
+ *   random resized crop: area 75..100% of the frame, aspect 0.85..1.18, anywhere inside it;
+ *   rotation: uniform -10..+10 degrees about the crop centre (edges clamp);
+ *   horizontal flip: p = 0.5;
+ *   brightness: +-10% of full scale; contrast: x0.9..1.1 about mid-grey;
+ *   noise: approximately Gaussian (a sum of four uniforms), sigma 2% of full scale, per pixel and channel.
+ * The crop is sampled bilinearly from a cache of the whole frame at 8/7 of the input side
+ * (256 px for a 224 input), so the crop is close to 1:1 and needs no prefilter.
+ */
+#include "dataset.h"
+#include "graph.h"
+#include "sialoscan.h"
+#include "threadpool.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+
+int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const float scale[3], const float bias[3], float *dst);
+
+static uint64_t mix(uint64_t z) {
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static double u01(uint64_t *s) { *s = mix(*s); return (double)(*s >> 11) * (1.0 / 9007199254740992.0); }
+
+/* ------------------------------------------------------------------ listing + manifest */
+static int add_sample(sialo_dataset *d, int *cap, const char *rel, int label) {
+    if (d->n == *cap) {
+        *cap = *cap ? *cap * 2 : 512;
+        sialo_sample *ns = realloc(d->s, (size_t)*cap * sizeof *ns);
+        if (!ns) return sialo_fail("out of memory");
+        d->s = ns;
+    }
+    sialo_sample *s = &d->s[d->n++];
+    memset(s, 0, sizeof *s);
+    s->path = sialo_strdup(rel);
+    s->label = label;
+    s->group = -1;
+    return s->path ? 0 : -1;
+}
+
+static int cmp_sample(const void *a, const void *b) { return strcmp(((const sialo_sample *)a)->path, ((const sialo_sample *)b)->path); }
+
+static int list_class(sialo_dataset *d, int *cap, const char *dir, const char *cls, int label) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, cls);
+    DIR *dd = opendir(path);
+    if (!dd) return sialo_fail("'%s' has no %s/ folder", dir, cls);
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(dd)) && rc == 0) {
+        if (e->d_name[0] == '.') continue;
+        const char *ext = strrchr(e->d_name, '.');
+        if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".jpg") && strcasecmp(ext, ".jpeg") &&
+                     strcasecmp(ext, ".bmp") && strcasecmp(ext, ".gif")))
+            continue;
+        char rel[1024];
+        snprintf(rel, sizeof rel, "%s/%s", cls, e->d_name);
+        rc = add_sample(d, cap, rel, label);
+    }
+    closedir(dd);
+    return rc;
+}
+
+/* MANIFEST.tsv: header names the columns; we read path, group, label_conflict */
+static void read_manifest(sialo_dataset *d, const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/MANIFEST.tsv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[8192];
+    int col_path = -1, col_group = -1, col_conf = -1;
+    char **gnames = NULL;
+    int ng = 0;
+    if (fgets(line, sizeof line, f)) {
+        int c = 0;
+        for (char *tok = strtok(line, "\t\r\n"); tok; tok = strtok(NULL, "\t\r\n"), c++) {
+            if (!strcmp(tok, "path")) col_path = c;
+            else if (!strcmp(tok, "group")) col_group = c;
+            else if (!strcmp(tok, "label_conflict")) col_conf = c;
+        }
+    }
+    while (col_path >= 0 && fgets(line, sizeof line, f)) {
+        char *cols[32] = {0};
+        int c = 0;
+        for (char *p = line; c < 32;) {
+            cols[c++] = p;
+            char *t = strpbrk(p, "\t\r\n");
+            if (!t) break;
+            int end = *t != '\t';
+            *t = 0;
+            if (end) break;
+            p = t + 1;
+        }
+        if (col_path >= c || !cols[col_path]) continue;
+        sialo_sample key = {.path = cols[col_path]};
+        sialo_sample *s = bsearch(&key, d->s, (size_t)d->n, sizeof *d->s, cmp_sample);
+        if (!s) continue;
+        if (col_conf >= 0 && col_conf < c && cols[col_conf] && !strcmp(cols[col_conf], "yes")) s->conflict = 1;
+        if (col_group >= 0 && col_group < c && cols[col_group] && strcmp(cols[col_group], "-") && cols[col_group][0]) {
+            int gi = -1;
+            for (int k = 0; k < ng; k++) if (!strcmp(gnames[k], cols[col_group])) { gi = k; break; }
+            if (gi < 0) {
+                char **nn = realloc(gnames, (size_t)(ng + 1) * sizeof *nn);
+                if (!nn) break;
+                gnames = nn;
+                gnames[ng] = sialo_strdup(cols[col_group]);
+                gi = ng++;
+            }
+            s->group = gi;
+        }
+    }
+    for (int k = 0; k < ng; k++) free(gnames[k]);
+    free(gnames);
+    fclose(f);
+    d->n_groups = ng;
+}
+
+/* ------------------------------------------------------------------ decode + cache (parallel) */
+typedef struct {
+    sialo_dataset *d;
+    const char *dir;
+    void (*progress)(int, int);
+    int done;
+} load_ctx;
+
+static uint8_t *resize_u8(const sialo_image *img, int side) {
+    float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
+    float *tmp = malloc((size_t)side * side * 3 * sizeof(float));
+    uint8_t *out = malloc((size_t)side * side * 3);
+    if (!tmp || !out || sialo_resize_rgb(img->rgb, img->w, img->h, side, side, one, zero, tmp) < 0) { free(tmp); free(out); return NULL; }
+    for (size_t i = 0; i < (size_t)side * side * 3; i++) {
+        float v = tmp[i] + 0.5f;
+        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    free(tmp);
+    return out;
+}
+
+static void load_part(void *arg, int part, int nparts) {
+    load_ctx *c = arg;
+    sialo_dataset *d = c->d;
+    for (int i = part; i < d->n; i += nparts) {
+        sialo_sample *s = &d->s[i];
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", c->dir, s->path);
+        FILE *f = fopen(path, "rb");
+        uint8_t *buf = NULL;
+        long sz = 0;
+        if (f && fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)sz)) &&
+            fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
+            sialo_image img;
+            if (sialo_image_decode(buf, (size_t)sz, &img) == 0) {
+                s->train = resize_u8(&img, d->train_side);
+                s->val = resize_u8(&img, d->in_side);
+                sialo_image_free(&img);
+            }
+        }
+        if (f) fclose(f);
+        free(buf);
+        if (part == 0 && c->progress) c->progress(i + 1, d->n);
+    }
+}
+
+int sialo_dataset_load(sialo_dataset *d, const char *dir, int in_side, int threads, void (*progress)(int, int)) {
+    memset(d, 0, sizeof *d);
+    int cap = 0;
+    if (list_class(d, &cap, dir, "benign", 0) < 0 || list_class(d, &cap, dir, "malignant", 1) < 0) { sialo_dataset_free(d); return -1; }
+    if (d->n == 0) { sialo_dataset_free(d); return sialo_fail("no images in '%s'/benign or /malignant", dir); }
+    qsort(d->s, (size_t)d->n, sizeof *d->s, cmp_sample);
+    read_manifest(d, dir);
+    for (int i = 0; i < d->n; i++) if (d->s[i].group < 0) d->s[i].group = d->n_groups++;
+    d->in_side = in_side;
+    d->train_side = (in_side * 8 + 6) / 7;
+    sialo_pool *pool = sialo_pool_new(threads);
+    if (!pool) { sialo_dataset_free(d); return sialo_fail("cannot start threads"); }
+    load_ctx c = {d, dir, progress, 0};
+    sialo_pool_run(pool, load_part, &c);
+    sialo_pool_free(pool);
+    /* drop unreadable files */
+    int m = 0;
+    for (int i = 0; i < d->n; i++) {
+        if (!d->s[i].train || !d->s[i].val) {
+            fprintf(stderr, "sialoscan: skipped unreadable image %s/%s\n", dir, d->s[i].path);
+            free(d->s[i].path); free(d->s[i].train); free(d->s[i].val);
+            d->unreadable++;
+            continue;
+        }
+        d->s[m++] = d->s[i];
+    }
+    d->n = m;
+    if (m == 0) { sialo_dataset_free(d); return sialo_fail("no readable images in '%s'", dir); }
+    return 0;
+}
+
+void sialo_dataset_free(sialo_dataset *d) {
+    for (int i = 0; i < d->n; i++) { free(d->s[i].path); free(d->s[i].train); free(d->s[i].val); }
+    free(d->s);
+    memset(d, 0, sizeof *d);
+}
+
+/* ------------------------------------------------------------------ folds */
+typedef struct { int group, label, size; uint64_t key; } ginfo;
+static int by_size(const void *a, const void *b) {
+    const ginfo *x = a, *y = b;
+    if (x->size != y->size) return y->size - x->size;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+void sialo_dataset_folds(const sialo_dataset *d, const int *idx, int n, int k, uint64_t seed, int *fold) {
+    ginfo *g = calloc((size_t)d->n_groups, sizeof *g);
+    int *gfold = malloc((size_t)d->n_groups * sizeof *gfold);
+    int (*cnt)[2] = calloc((size_t)k, sizeof *cnt);
+    if (!g || !gfold || !cnt) { free(g); free(gfold); free(cnt); for (int i = 0; i < n; i++) fold[i] = i % k; return; }
+    for (int i = 0; i < d->n_groups; i++) { g[i].group = i; g[i].key = mix(seed ^ mix((uint64_t)i + 7)); gfold[i] = -1; }
+    int pos_votes[1] = {0};
+    (void)pos_votes;
+    for (int j = 0; j < n; j++) {
+        const sialo_sample *s = &d->s[idx[j]];
+        g[s->group].size++;
+        g[s->group].label += s->label ? 1 : -1; /* majority label decides the stratum */
+    }
+    qsort(g, (size_t)d->n_groups, sizeof *g, by_size);
+    for (int i = 0; i < d->n_groups && g[i].size > 0; i++) {
+        int lab = g[i].label > 0;
+        int best = 0;
+        for (int f = 1; f < k; f++) {
+            /* the fold with the fewest of this class, then the fewest overall */
+            if (cnt[f][lab] < cnt[best][lab] || (cnt[f][lab] == cnt[best][lab] && cnt[f][0] + cnt[f][1] < cnt[best][0] + cnt[best][1])) best = f;
+        }
+        gfold[g[i].group] = best;
+        cnt[best][lab] += g[i].size;
+    }
+    for (int j = 0; j < n; j++) fold[j] = gfold[d->s[idx[j]].group];
+    free(g); free(gfold); free(cnt);
+}
+
+/* ------------------------------------------------------------------ augmentation */
+/* approximately standard normal: the sum of four uniforms (Irwin-Hall), cheap per pixel */
+static double gauss(uint64_t *s) {
+    *s = mix(*s);
+    uint64_t z = *s;
+    double a = (double)(z & 0xFFFF) + (double)((z >> 16) & 0xFFFF) + (double)((z >> 32) & 0xFFFF) + (double)(z >> 48);
+    return (a / 65536.0 - 2.0) * 1.7320508075688772; /* var of the sum = 4/12 -> scale to 1 */
+}
+
+void sialo_augment(const sialo_dataset *d, int i, uint64_t seed, const sialo_norm *nrm, float *dst) {
+    const sialo_sample *s = &d->s[i];
+    uint64_t r = mix(seed ^ mix((uint64_t)i * 0x100000001B3ull));
+    int S = d->train_side, N = d->in_side;
+    double area = 0.75 + 0.25 * u01(&r), logr = log(0.85) + (log(1.18) - log(0.85)) * u01(&r), ar = exp(logr);
+    double cw = S * sqrt(area * ar), ch = S * sqrt(area / ar);
+    if (cw > S) cw = S;
+    if (ch > S) ch = S;
+    double cx = cw / 2 + (S - cw) * u01(&r), cy = ch / 2 + (S - ch) * u01(&r);
+    double th = (u01(&r) * 20.0 - 10.0) * 3.141592653589793 / 180.0, co = cos(th), si = sin(th);
+    int flip = u01(&r) < 0.5;
+    double bright = (u01(&r) * 0.2 - 0.1) * 255.0, contrast = 0.9 + 0.2 * u01(&r);
+    for (int oy = 0; oy < N; oy++)
+        for (int ox = 0; ox < N; ox++) {
+            double u = ((ox + 0.5) / N - 0.5) * cw, v = ((oy + 0.5) / N - 0.5) * ch;
+            if (flip) u = -u;
+            double sx = cx + co * u - si * v - 0.5, sy = cy + si * u + co * v - 0.5;
+            if (sx < 0) sx = 0;
+            if (sy < 0) sy = 0;
+            if (sx > S - 1) sx = S - 1;
+            if (sy > S - 1) sy = S - 1;
+            int x0 = (int)sx, y0 = (int)sy, x1 = x0 + 1 < S ? x0 + 1 : x0, y1 = y0 + 1 < S ? y0 + 1 : y0;
+            double fx = sx - x0, fy = sy - y0;
+            float *o = dst + ((size_t)oy * N + ox) * 3;
+            for (int c = 0; c < 3; c++) {
+                double p = (1 - fy) * ((1 - fx) * s->train[((size_t)y0 * S + x0) * 3 + c] + fx * s->train[((size_t)y0 * S + x1) * 3 + c]) +
+                           fy * ((1 - fx) * s->train[((size_t)y1 * S + x0) * 3 + c] + fx * s->train[((size_t)y1 * S + x1) * 3 + c]);
+                p = (p - 127.5) * contrast + 127.5 + bright + gauss(&r) * 0.02 * 255.0;
+                if (p < 0) p = 0;
+                if (p > 255) p = 255;
+                o[c] = (float)p * nrm->scale[c] + nrm->bias[c];
+            }
+        }
+}
+
+void sialo_val_input(const sialo_dataset *d, int i, const sialo_norm *nrm, float *dst) {
+    const uint8_t *v = d->s[i].val;
+    size_t n = (size_t)d->in_side * d->in_side;
+    for (size_t k = 0; k < n; k++)
+        for (int c = 0; c < 3; c++) dst[k * 3 + c] = v[k * 3 + c] * nrm->scale[c] + nrm->bias[c];
+}

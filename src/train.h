@@ -1,0 +1,45 @@
+/* train.h — transfer learning with gradual unfreezing, and the comparisons of the paper. */
+#ifndef SIALO_TRAIN_H
+#define SIALO_TRAIN_H
+
+#include <stdint.h>
+
+#define SIALO_MAX_STAGES 16
+
+typedef struct {
+    char name[32];
+    char unfreeze[128]; /* "head" | "all" | a layer name (or part of one): it and every later layer train */
+    float lr;
+    int max_epochs;
+    int patience;       /* early stopping: epochs without a better validation AUC */
+} sialo_stage;
+
+typedef struct {
+    const char *data_dir;
+    const char *backbone;    /* a .sialo model to start from (its head is replaced), or NULL */
+    const char *arch;        /* with no backbone: an architecture trained from scratch */
+    const char *method;      /* gradual (default) | full | frozen | scratch */
+    const char *schedule;    /* schedule file, or NULL for the method's default */
+    const char *out;         /* final model file, or NULL */
+    const char *checkpoint;  /* folder for checkpoints (resume) or NULL */
+    const char *predictions; /* CSV of out-of-fold predictions (with --cv), or NULL */
+    int resume;
+    int cv;                  /* 0 = no cross-validation */
+    int input;               /* input side; 0 = the backbone's */
+    int batch, threads;
+    uint64_t seed;
+    float weight_decay, dropout, val_fraction;
+    int storage_bits;        /* of the final model */
+    int include_conflicts;   /* train on label_conflict=yes frames too */
+} sialo_train_opts;
+
+/* Parse a schedule file: lines "name unfreeze lr max_epochs patience", '#' comments. */
+int sialo_schedule_parse(const char *text, sialo_stage *st, int max);
+/* The default schedule of a method for an architecture (documented in train.c). */
+int sialo_schedule_default(const char *method, const char *arch, sialo_stage *st, int max);
+
+/* Runs cross-validation (when opts.cv > 1) and/or trains the final model. Prints progress to
+   stderr and results as JSON lines to stdout. Returns 0 or -1 (sialo_error()). */
+int sialo_train(const sialo_train_opts *opts);
+
+#endif
