@@ -154,9 +154,48 @@ static inline void fma_v(const float *a, const float *b, float *y, int n) { /* y
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
+/* 1x1, stride 1, no padding, one group (most of MobileNetV2's work): two GEMMs over the P pixels
+ *   dx[P,Cin]  += dz[P,Cout] . w^T[Cout,Cin]
+ *   dw[Cin,Cout] += x^T[Cin,P] . dz[P,Cout]                                         */
+static int conv1x1_backward_gemm(const conv_params *p, const float *x, const float *w, const float *dz, int P,
+                                 float *dx, float *dw) {
+    int ci = p->cin, co = p->cout;
+    float *tmp = malloc((size_t)P * ci * sizeof(float) > (size_t)ci * co * sizeof(float) ? (size_t)P * ci * sizeof(float) : (size_t)ci * co * sizeof(float));
+    float *pk = malloc((f32_gemm_packed_size(co, ci) > f32_gemm_packed_size(P, co) ? f32_gemm_packed_size(co, ci) : f32_gemm_packed_size(P, co)) * sizeof(float));
+    float *xt = dw ? malloc((size_t)ci * P * sizeof(float)) : NULL;
+    if (!tmp || !pk || (dw && !xt)) { free(tmp); free(pk); free(xt); return -1; }
+    if (dx) {
+        /* w^T as a [Cout, Cin] matrix: element (o, i) = w[i*co + o], i.e. row stride 1, column stride co */
+        float *wt = xt ? xt : malloc((size_t)ci * co * sizeof(float));
+        if (!wt) { free(tmp); free(pk); return -1; }
+        for (int i = 0; i < ci; i++)
+            for (int o = 0; o < co; o++) wt[(size_t)o * ci + i] = w[(size_t)i * co + o];
+        f32_gemm_pack(co, ci, wt, ci, pk);
+        if (wt != xt) free(wt);
+        f32_gemm(0, P, ci, co, dz, (size_t)co, pk, NULL, tmp, (size_t)ci, 0);
+        add_to(dx, tmp, (size_t)P * ci);
+    }
+    if (dw) {
+        for (int q = 0; q < P; q++)
+            for (int i = 0; i < ci; i++) xt[(size_t)i * P + q] = x[(size_t)q * ci + i];
+        f32_gemm_pack(P, co, dz, co, pk);
+        f32_gemm(0, ci, co, P, xt, (size_t)P, pk, NULL, tmp, (size_t)co, 0);
+        add_to(dw, tmp, (size_t)ci * co);
+    }
+    free(tmp); free(pk); free(xt);
+    return 0;
+}
+
 void conv_backward(const conv_params *p, const float *x, shape4 xs, const float *w, const float *dz, shape4 ys,
                    float *dx, float *dw, float *db) {
     int cgi = p->cin / p->groups, cgo = p->cout / p->groups;
+    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->groups == 1 && !p->pt && !p->pb && !p->pl && !p->pr) {
+        int P = ys.n * ys.h * ys.w;
+        if (conv1x1_backward_gemm(p, x, w, dz, P, dx, dw) == 0) { /* else (out of memory): the loops below */
+            if (db) for (int q = 0; q < P; q++) add_to(db, dz + (size_t)q * p->cout, (size_t)p->cout);
+            return;
+        }
+    }
     int depthwise = p->groups > 1 && cgi == 1 && cgo == 1;
     for (int n = 0; n < ys.n; n++)
         for (int oy = 0; oy < ys.h; oy++)

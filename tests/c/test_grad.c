@@ -34,7 +34,8 @@ static sialo_graph *build(void) {
     int h = gb_conv(g, "grouped", f, 1, 1, 1, PAD_VALID, 2, 4, 1, ACT_NONE);
     int pad2 = gb_pad(g, "pad2", h, 0, 1, 1, 0);
     int k = gb_conv(g, "c2", pad2, 2, 2, 1, PAD_VALID, 1, 5, 0, ACT_RELU);
-    int gap = gb_simple(g, OP_GAP, "gap", k);
+    int pw = gb_conv(g, "pointwise", k, 1, 1, 1, PAD_VALID, 1, 7, 1, ACT_RELU6); /* the 1x1 GEMM path */
+    int gap = gb_simple(g, OP_GAP, "gap", pw);
     int drop = gb_dropout(g, "dropout", gap, 0.5f);
     int den = gb_dense(g, "dense", drop, 1, 1, ACT_NONE);
     gb_simple(g, OP_SIGMOID, "sigmoid", den);
