@@ -136,7 +136,7 @@ static int finish(sialo_graph *g, int idx) {
     return sialo_node_infer(g, idx) < 0 ? -1 : idx;
 }
 
-int gb_conv_explicit(sialo_graph *g, const char *name, int in, int kh, int kw, int sh, int sw,
+static int conv_node(sialo_graph *g, const char *name, int in, int kh, int kw, int sh, int sw, int pad_mode,
                      int pt, int pb, int pl, int pr, int groups, int cout, int use_bias, int act) {
     if (in < 0) return -1;
     int cin = node_c(g, in);
@@ -146,18 +146,20 @@ int gb_conv_explicit(sialo_graph *g, const char *name, int in, int kh, int kw, i
     if ((t[0] = add_weight(g, name, "kernel", 4, kd)) < 0) return -1;
     if (use_bias && (t[1] = add_weight(g, name, "bias", 1, bd)) < 0) return -1;
     int32_t p[SIALO_NPARAMS] = {0};
-    p[P_KH] = kh; p[P_KW] = kw; p[P_SH] = sh; p[P_SW] = sw; p[P_PAD_MODE] = PAD_EXPLICIT;
+    p[P_KH] = kh; p[P_KW] = kw; p[P_SH] = sh; p[P_SW] = sw; p[P_PAD_MODE] = pad_mode;
     p[P_PT] = pt; p[P_PB] = pb; p[P_PL] = pl; p[P_PR] = pr;
     p[P_GROUPS] = groups; p[P_COUT] = cout; p[P_ACT] = act; p[P_USE_BIAS] = use_bias;
     return finish(g, sialo_graph_add_node(g, OP_CONV, name, 1, &in, p, use_bias ? 2 : 1, t));
 }
 
+int gb_conv_explicit(sialo_graph *g, const char *name, int in, int kh, int kw, int sh, int sw,
+                     int pt, int pb, int pl, int pr, int groups, int cout, int use_bias, int act) {
+    return conv_node(g, name, in, kh, kw, sh, sw, PAD_EXPLICIT, pt, pb, pl, pr, groups, cout, use_bias, act);
+}
+
 int gb_conv(sialo_graph *g, const char *name, int in, int kh, int kw, int stride, int pad_mode,
             int groups, int cout, int use_bias, int act) {
-    int idx = gb_conv_explicit(g, name, in, kh, kw, stride, stride, 0, 0, 0, 0, groups, cout, use_bias, act);
-    if (idx < 0 || pad_mode == PAD_EXPLICIT) return idx;
-    g->nodes[idx].p[P_PAD_MODE] = pad_mode;
-    return finish(g, idx);
+    return conv_node(g, name, in, kh, kw, stride, stride, pad_mode, 0, 0, 0, 0, groups, cout, use_bias, act);
 }
 
 int gb_dense(sialo_graph *g, const char *name, int in, int cout, int use_bias, int act) {
