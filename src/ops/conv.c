@@ -166,12 +166,12 @@ static int conv1x1_backward_gemm(const conv_params *p, const float *x, const flo
     if (!tmp || !pk || (dw && !xt)) { free(tmp); free(pk); free(xt); return -1; }
     if (dx) {
         /* w^T as a [Cout, Cin] matrix: element (o, i) = w[i*co + o], i.e. row stride 1, column stride co */
-        float *wt = xt ? xt : malloc((size_t)ci * co * sizeof(float));
-        if (!wt) { free(tmp); free(pk); return -1; }
+        float *wt = malloc((size_t)ci * co * sizeof(float));
+        if (!wt) { free(tmp); free(pk); free(xt); return -1; }
         for (int i = 0; i < ci; i++)
             for (int o = 0; o < co; o++) wt[(size_t)o * ci + i] = w[(size_t)i * co + o];
         f32_gemm_pack(co, ci, wt, ci, pk);
-        if (wt != xt) free(wt);
+        free(wt);
         f32_gemm(0, P, ci, co, dz, (size_t)co, pk, NULL, tmp, (size_t)ci, 0);
         add_to(dx, tmp, (size_t)P * ci);
     }

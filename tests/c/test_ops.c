@@ -172,7 +172,32 @@ static void test_network(const char *arch, int size) {
     free(x);
 }
 
+/* the 1x1 convolution backward (two GEMMs) against plain loops, with fewer pixels than channels */
+static void test_conv1x1_backward(int n, int h, int w, int ci, int co) {
+    conv_params p = {1, 1, 1, 1, 0, 0, 0, 0, 1, ci, co, 0};
+    shape4 xs = {n, h, w, ci}, ys = {n, h, w, co};
+    size_t P = (size_t)n * h * w;
+    float *x = rand_buf(P * ci), *wt = rand_buf((size_t)ci * co), *dz = rand_buf(P * co);
+    float *dx = calloc(P * ci, 4), *dw = calloc((size_t)ci * co, 4), *db = calloc((size_t)co, 4);
+    float *rx = calloc(P * ci, 4), *rw = calloc((size_t)ci * co, 4), *rb = calloc((size_t)co, 4);
+    conv_backward(&p, x, xs, wt, dz, ys, dx, dw, db);
+    for (size_t q = 0; q < P; q++)
+        for (int o = 0; o < co; o++) {
+            rb[o] += dz[q * co + o];
+            for (int i = 0; i < ci; i++) {
+                rx[q * ci + i] += wt[(size_t)i * co + o] * dz[q * co + o];
+                rw[(size_t)i * co + o] += x[q * ci + i] * dz[q * co + o];
+            }
+        }
+    CHECK(rel_err(dx, rx, P * ci) < 1e-5 && rel_err(dw, rw, (size_t)ci * co) < 1e-5 && rel_err(db, rb, (size_t)co) < 1e-5,
+          "1x1 conv backward %zux%d->%d: dx %g dw %g db %g", P, ci, co, rel_err(dx, rx, P * ci), rel_err(dw, rw, (size_t)ci * co),
+          rel_err(db, rb, (size_t)co));
+    free(x); free(wt); free(dz); free(dx); free(dw); free(db); free(rx); free(rw); free(rb);
+}
+
 int main(void) {
+    test_conv1x1_backward(1, 2, 3, 40, 70);   /* P < Cout, P < Cin */
+    test_conv1x1_backward(2, 7, 7, 17, 9);
     printf("gemm kernel %s\n", f32_gemm_kernel_name());
     static const conv_case convs[] = {
         /* n  h   w  cin cout kh kw sh sw pt pb pl pr g act bias */
