@@ -1,11 +1,12 @@
 /* cli.c — the `sialoscan` command line.
  *
  *   sialoscan info MODEL
- *   sialoscan classify [--model M] IMAGE...
- *   sialoscan eval [--model M] DIR            (DIR/benign, DIR/malignant)
+ *   sialoscan classify [--model M] [--cam-out DIR [--cam-layer L]] IMAGE...   (Grad-CAM overlays: DIR/<stem>-cam.png)
+ *   sialoscan eval [--model M] [--cam [--cam-layer L]] DIR   (DIR/benign, DIR/malignant; DIR/masks/<class>/<stem>-mask*.png
+ *                                             -> Grad-CAM localisation figures)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
  *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
- *   sialoscan bench [--model M] [--runs N]
+ *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]]   (--cam: classify-only vs classify+Grad-CAM)
  * Common options: --backend own|ref|xnnpack, --threads N. Errors go to stderr, exit status 1.
  */
 #include "graph.h"
@@ -16,14 +17,18 @@
 #include "kernels/f32_gemm.h"
 #include "kernels/f32_dwconv.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <stb_image_write.h>
 
 #define DEFAULT_MODEL_NAME "sialoscan-busi.sialo"
 
@@ -33,6 +38,8 @@ typedef struct {
     int runs;
     const char *arch, *head, *input, *dump, *dump_dir;
     int input_size, seed, storage_bits, warmup;
+    const char *cam_out, *cam_layer; /* Grad-CAM: overlay folder (classify), layer (NULL = default) */
+    int cam;                         /* eval / bench: compute Grad-CAM */
     int nargs;
     char **args;
 } cli_opts;
@@ -49,11 +56,13 @@ static int usage(void) {
             "usage:\n"
             "  sialoscan info MODEL\n"
             "  sialoscan classify [--model M] IMAGE...        one JSON line per image\n"
+            "      [--cam-out DIR] [--cam-layer L]           + Grad-CAM overlay DIR/<stem>-cam.png (\"cam\" in the JSON)\n"
             "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
+            "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
             "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
-            "  sialoscan bench [--model M] [--runs N]\n"
+            "  sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]]   --cam: overhead of Grad-CAM\n"
             "  sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input N] [--labels FILE]\n"
             "  sialoscan imagenet --model M IMAGE...         top-5 ImageNet classes\n"
             "  sialoscan train --data DIR (--backbone M | --arch A) [--cv K] [--out M] ...   (train --help)\n"
@@ -96,6 +105,9 @@ static int parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--dump")) { if (!(o->dump = VAL())) return -1; }
         else if (!strcmp(a, "--dump-dir")) { if (!(o->dump_dir = VAL())) return -1; }
         else if (!strcmp(a, "--fp16")) o->storage_bits = 16;
+        else if (!strcmp(a, "--cam-out")) { if (!(o->cam_out = VAL())) return -1; }
+        else if (!strcmp(a, "--cam-layer")) { if (!(o->cam_layer = VAL())) return -1; }
+        else if (!strcmp(a, "--cam")) o->cam = 1;
         else if (a[0] == '-' && a[1] == '-') { die("unknown option '%s'", a); return -1; }
         else o->args[o->nargs++] = argv[i];
 #undef VAL
@@ -177,8 +189,45 @@ static int cmd_info(cli_opts *o) {
     return js ? 0 : 1;
 }
 
+/* file name without folder and extension */
+static void stem_of(const char *path, char *stem, size_t size) {
+    const char *base = strrchr(path, '/');
+    snprintf(stem, size, "%s", base ? base + 1 : path);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem) *dot = 0;
+}
+
+/* classify + Grad-CAM; the overlay goes to DIR/<stem>-cam.png (path in cam_path) */
+static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, const char *image_path,
+                            const uint8_t *bytes, size_t n, sialo_result *r, char *cam_path, size_t cam_path_size) {
+    double t0 = sialo_now_ms();
+    sialo_image img;
+    sialo_cam cam;
+    if (sialo_image_decode(bytes, n, &img) < 0) return -1;
+    if (sialo_classify_image_cam(m, &img, layer, r, &cam) < 0) { sialo_image_free(&img); return -1; }
+    r->ms = sialo_now_ms() - t0;
+    char stem[1024];
+    stem_of(image_path, stem, sizeof stem);
+    snprintf(cam_path, cam_path_size, "%s/%s-cam.png", dir, stem);
+    size_t np = (size_t)img.w * img.h;
+    uint8_t *rgba = malloc(np * 4);
+    int rc = -1;
+    if (!rgba) sialo_fail("out of memory");
+    else if (sialo_cam_overlay(&img, &cam, -1.0f, rgba) == 0) {
+        for (size_t p = 0; p < np; p++) memmove(rgba + 3 * p, rgba + 4 * p, 3); /* RGB: the alpha is 255 */
+        if (stbi_write_png(cam_path, img.w, img.h, 3, rgba, img.w * 3)) rc = 0;
+        else sialo_fail("cannot write '%s'", cam_path);
+    }
+    free(rgba);
+    sialo_cam_free(&cam);
+    sialo_image_free(&img);
+    return rc;
+}
+
 static int cmd_classify(cli_opts *o) {
     if (o->nargs < 1) return usage();
+    if (o->cam_out && mkdir(o->cam_out, 0777) != 0 && errno != EEXIST)
+        return die("cannot create the Grad-CAM folder '%s'", o->cam_out);
     sialo_model *m = open_model(o);
     if (!m) return 1;
     int failures = 0;
@@ -186,7 +235,9 @@ static int cmd_classify(cli_opts *o) {
         size_t n;
         uint8_t *bytes = read_all(o->args[i], &n);
         sialo_result r;
-        if (!bytes || sialo_classify(m, bytes, n, &r) < 0) {
+        char cam_path[4096] = "";
+        if (!bytes || (o->cam_out ? classify_cam_png(m, o->cam_out, o->cam_layer, o->args[i], bytes, n, &r, cam_path, sizeof cam_path)
+                                  : sialo_classify(m, bytes, n, &r)) < 0) {
             fprintf(stderr, "sialoscan: %s: %s\n", o->args[i], sialo_error());
             printf("{\"file\":");
             json_str(stdout, o->args[i]);
@@ -199,7 +250,9 @@ static int cmd_classify(cli_opts *o) {
             json_str(stdout, o->args[i]);
             printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
             json_str(stdout, label_name(m, r.label));
-            printf(",\"threshold\":%.6g,\"ms\":%.1f}\n", r.threshold, r.ms);
+            printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);
+            if (*cam_path) { printf(",\"cam\":"); json_str(stdout, cam_path); }
+            printf("}\n");
         }
         fflush(stdout);
         free(bytes);
@@ -253,6 +306,66 @@ static void json_num(const char *key, double v) {
     else printf(",\"%s\":%.4f", key, v);
 }
 
+/* ---- Grad-CAM localisation in eval: DIR/masks/<class>/<stem>-mask[-K].png, several per frame united */
+static int is_mask_of(const char *name, const char *stem) {
+    size_t k = strlen(stem);
+    if (strncmp(name, stem, k) || strncmp(name + k, "-mask", 5)) return 0;
+    const char *r = name + k + 5;
+    if (*r == '-' || *r == '_') {
+        if (!isdigit((unsigned char)r[1])) return 0;
+        for (r++; isdigit((unsigned char)*r); r++) {}
+    }
+    return !strcasecmp(r, ".png");
+}
+
+/* union of the frame's masks at w x h (nearest neighbour if a mask's size differs); NULL if none */
+static uint8_t *load_masks(char **masks, int nmasks, const char *stem, int w, int h) {
+    uint8_t *u = NULL;
+    for (int k = 0; k < nmasks; k++) {
+        const char *base = strrchr(masks[k], '/');
+        if (!is_mask_of(base ? base + 1 : masks[k], stem)) continue;
+        size_t n;
+        uint8_t *bytes = read_all(masks[k], &n);
+        sialo_image mk;
+        if (!bytes || sialo_image_decode(bytes, n, &mk) < 0) {
+            fprintf(stderr, "\rsialoscan: mask %s ignored: %s\n", masks[k], sialo_error());
+            free(bytes);
+            continue;
+        }
+        free(bytes);
+        if (!u && !(u = calloc((size_t)w * h, 1))) { sialo_image_free(&mk); return NULL; }
+        for (int y = 0; y < h; y++) {
+            const uint8_t *row = mk.rgb + (size_t)((long long)y * mk.h / h) * mk.w * 3;
+            for (int x = 0; x < w; x++) {
+                const uint8_t *px = row + (size_t)((long long)x * mk.w / w) * 3;
+                if (px[0] > 127 || px[1] > 127 || px[2] > 127) u[(size_t)y * w + x] = 1;
+            }
+        }
+        sialo_image_free(&mk);
+    }
+    return u;
+}
+
+/* classify with Grad-CAM; *has_mask = 1 and the scores if the frame has lesion masks */
+static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes, size_t n, const char *path,
+                        char **masks, int nmasks, sialo_result *r, int *has_mask, int *hit, double *energy) {
+    double t0 = sialo_now_ms();
+    sialo_image img;
+    sialo_cam cam;
+    *has_mask = 0;
+    if (sialo_image_decode(bytes, n, &img) < 0) return -1;
+    if (sialo_classify_image_cam(m, &img, layer, r, &cam) < 0) { sialo_image_free(&img); return -1; }
+    r->ms = sialo_now_ms() - t0;
+    char stem[1024];
+    stem_of(path, stem, sizeof stem);
+    uint8_t *mask = load_masks(masks, nmasks, stem, img.w, img.h);
+    if (mask && sialo_cam_mask_scores(&cam, mask, hit, energy) == 0) *has_mask = 1;
+    free(mask);
+    sialo_cam_free(&cam);
+    sialo_image_free(&img);
+    return 0;
+}
+
 static int cmd_eval(cli_opts *o) {
     if (o->nargs != 1) return usage();
     const char *root = o->args[0];
@@ -270,6 +383,25 @@ static int cmd_eval(cli_opts *o) {
     }
     sialo_model *m = open_model(o);
     if (!m) return 1;
+    /* Grad-CAM only when there are lesion masks (or --cam) */
+    struct stat mst;
+    snprintf(dir, sizeof dir, "%s/masks", root);
+    int cam_on = o->cam || (stat(dir, &mst) == 0 && S_ISDIR(mst.st_mode));
+    const char *cam_layer = o->cam_layer ? o->cam_layer : sialo_cam_default_layer(m);
+    if (cam_on && (!cam_layer || sialo_graph_find_node(m->g, cam_layer) < 0)) {
+        if (o->cam || o->cam_layer) { sialo_model_free(m); return die("Grad-CAM: %s", sialo_error()); }
+        fprintf(stderr, "sialoscan: no Grad-CAM localisation figures: %s\n", sialo_error());
+        cam_on = 0;
+    }
+    int nmb = 0, nmm = 0, cam_n = 0, cam_hits = 0;
+    double cam_energy = 0;
+    char **mask_b = NULL, **mask_m = NULL;
+    if (cam_on) {
+        snprintf(dir, sizeof dir, "%s/masks/benign", root);
+        mask_b = list_dir(dir, &nmb);
+        snprintf(dir, sizeof dir, "%s/masks/malignant", root);
+        mask_m = list_dir(dir, &nmm);
+    }
     int total = nb + nm, n = 0, unreadable = 0;
     float *p = malloc((size_t)total * sizeof *p);
     int *y = malloc((size_t)total * sizeof *y);
@@ -279,13 +411,18 @@ static int cmd_eval(cli_opts *o) {
         size_t sz;
         uint8_t *bytes = read_all(path, &sz);
         sialo_result r;
-        if (!bytes || sialo_classify(m, bytes, sz, &r) < 0) {
+        int has_mask = 0, hit = 0;
+        double energy = 0;
+        if (!bytes || (cam_on ? eval_cam_one(m, cam_layer, bytes, sz, path, i < nb ? mask_b : mask_m, i < nb ? nmb : nmm,
+                                             &r, &has_mask, &hit, &energy)
+                              : sialo_classify(m, bytes, sz, &r)) < 0) {
             fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error());
             unreadable++;
         } else {
             p[n] = r.p_positive;
             y[n] = i >= nb;
             n++;
+            if (has_mask) { cam_n++; cam_hits += hit; cam_energy += energy; }
         }
         free(bytes);
         progress(i + 1, total, t0);
@@ -299,10 +436,20 @@ static int cmd_eval(cli_opts *o) {
     json_num("ppv", mt.ppv);
     json_num("npv", mt.npv);
     json_num("auc", mt.auc);
-    printf(",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d,\"threshold\":%.6g}\n", mt.tp, mt.fp, mt.tn, mt.fn, m->g->threshold);
+    printf(",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d,\"threshold\":%.6g", mt.tp, mt.fp, mt.tn, mt.fn, m->g->threshold);
+    if (cam_on) { /* share of masked frames whose CAM peak is in a lesion; mean share of CAM mass in the lesions */
+        printf(",\"cam_layer\":");
+        json_str(stdout, cam_layer);
+        printf(",\"cam_n\":%d", cam_n);
+        json_num("cam_pointing", cam_n ? (double)cam_hits / cam_n : NAN);
+        json_num("cam_energy_in_mask", cam_n ? cam_energy / cam_n : NAN);
+    }
+    printf("}\n");
     for (int i = 0; i < nb; i++) free(ben[i]);
     for (int i = 0; i < nm; i++) free(mal[i]);
-    free(ben); free(mal); free(p); free(y);
+    for (int i = 0; i < nmb; i++) free(mask_b[i]);
+    for (int i = 0; i < nmm; i++) free(mask_m[i]);
+    free(ben); free(mal); free(mask_b); free(mask_m); free(p); free(y);
     sialo_model_free(m);
     return 0;
 }
@@ -379,22 +526,48 @@ static int cmd_bench(cli_opts *o) {
     const sialo_graph *g = m->g;
     size_t nin = (size_t)g->in_h * g->in_w * 3;
     float *x = malloc(nin * sizeof *x), *y = malloc(sialo_output_size(m) * sizeof *y);
-    double *t = malloc((size_t)o->runs * sizeof *t);
-    if (!x || !y || !t) return die("%s", "out of memory");
+    double *t = malloc((size_t)o->runs * sizeof *t), *tc = malloc((size_t)o->runs * sizeof *tc);
+    if (!x || !y || !t || !tc) return die("%s", "out of memory");
     for (size_t i = 0; i < nin; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
-    for (int i = 0; i < o->warmup; i++) sialo_forward(m, x, y);
+    /* --cam: forward + Grad-CAM (backward to the layer, weighted sum, upsampling to a 640x480 frame,
+       normalisation), interleaved with the plain forward; the first call pins the layers */
+    enum { CAM_W = 640, CAM_H = 480 };
+    sialo_cam cam;
+    char *cam_layer = NULL;
+    if (o->cam) {
+        if (sialo_cam_forward(m, x, o->cam_layer, -1, CAM_W, CAM_H, y, &cam) < 0) return die("%s", sialo_error());
+        cam_layer = sialo_strdup(cam.layer);
+        sialo_cam_free(&cam);
+    }
+    for (int i = 0; i < o->warmup; i++) {
+        sialo_forward(m, x, y);
+        if (o->cam && sialo_cam_forward(m, x, o->cam_layer, -1, CAM_W, CAM_H, y, &cam) == 0) sialo_cam_free(&cam);
+    }
     for (int i = 0; i < o->runs; i++) {
         double t0 = sialo_now_ms();
         if (sialo_forward(m, x, y) < 0) return die("%s", sialo_error());
         t[i] = sialo_now_ms() - t0;
+        if (!o->cam) continue;
+        t0 = sialo_now_ms();
+        if (sialo_cam_forward(m, x, o->cam_layer, -1, CAM_W, CAM_H, y, &cam) < 0) return die("%s", sialo_error());
+        sialo_cam_free(&cam);
+        tc[i] = sialo_now_ms() - t0;
     }
     qsort(t, (size_t)o->runs, sizeof *t, cmp_double);
+    qsort(tc, (size_t)(o->cam ? o->runs : 0), sizeof *tc, cmp_double);
     static const char *const bn[] = {"own", "ref", "xnnpack"};
     printf("{\"arch\":\"%s\",\"input\":%d,\"backend\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
-           "\"gemm_kernel\":\"%s\",\"dwconv_kernel\":\"%s\"}\n",
+           "\"gemm_kernel\":\"%s\",\"dwconv_kernel\":\"%s\"",
            g->arch, g->in_h, bn[o->opt.backend], sialo_pool_size(m->pool), o->runs, t[o->runs / 2], t[0],
            f32_gemm_kernel_name(), f32_dwconv_kernel_name());
-    free(x); free(y); free(t);
+    if (o->cam) {
+        printf(",\"cam_layer\":");
+        json_str(stdout, cam_layer);
+        printf(",\"cam_map\":\"%dx%d\",\"cam_median_ms\":%.2f,\"cam_min_ms\":%.2f,\"cam_overhead_pct\":%.1f", CAM_W, CAM_H,
+               tc[o->runs / 2], tc[0], 100.0 * (tc[o->runs / 2] - t[o->runs / 2]) / t[o->runs / 2]);
+    }
+    printf("}\n");
+    free(x); free(y); free(t); free(tc); free(cam_layer);
     sialo_model_free(m);
     return 0;
 }

@@ -373,6 +373,20 @@ int sialo_graph_infer_shapes(sialo_graph *g) {
         return sialo_fail("the output layer '%s' has %d channels but the model declares %d classes", out->name, out->oc, g->n_classes);
     if (g->n_class_names != 0 && g->n_class_names != (g->n_classes == 1 ? 2 : g->n_classes))
         return sialo_fail("%d class names for %d outputs", g->n_class_names, g->n_classes);
+    /* every layer but the output feeds another one; every weight tensor belongs to one layer */
+    int *cons = sialo_graph_consumers(g), *owner = sialo_xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *owner);
+    if (!cons || !owner) { free(cons); free(owner); return -1; }
+    int rc = 0;
+    for (int i = 0; i < g->n_nodes - 1 && rc == 0; i++)
+        if (!cons[i]) rc = sialo_fail("layer '%s' is not used by any other layer (only the last layer may be an output)", g->nodes[i].name);
+    for (int i = 0; i < g->n_nodes && rc == 0; i++)
+        for (int k = 0; k < g->nodes[i].n_t && rc == 0; k++) {
+            int t = g->nodes[i].t[k];
+            if (owner[t]++) rc = sialo_fail("tensor '%s' is used by more than one layer", g->tensors[t].name);
+        }
+    free(cons);
+    free(owner);
+    if (rc < 0) return -1;
     /* unique layer names */
     char **names = malloc((size_t)g->n_nodes * sizeof *names);
     if (!names) return sialo_fail("out of memory");
@@ -529,7 +543,8 @@ int sialo_graph_optimize_ex(sialo_graph *g, int keep_dropout) {
                 continue;
             }
         }
-        if (n->op == OP_CONV && pn->op == OP_PAD && single) {
+        if (n->op == OP_CONV && pn->op == OP_PAD && single && n->p[P_PT] + pn->p[P_PT] <= MAXK && n->p[P_PB] + pn->p[P_PB] <= MAXK &&
+            n->p[P_PL] + pn->p[P_PL] <= MAXK && n->p[P_PR] + pn->p[P_PR] <= MAXK) {
             /* fold zero padding into the conv; the pad layer disappears */
             n->p[P_PT] += pn->p[P_PT]; n->p[P_PB] += pn->p[P_PB];
             n->p[P_PL] += pn->p[P_PL]; n->p[P_PR] += pn->p[P_PR];

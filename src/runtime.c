@@ -83,6 +83,12 @@ static int plan(sialo_model *m, int batch) {
         for (int i = 0; i < nn; i++) off[i] = slot_off[slot_of[i]];
         free(slot_off); free(slot_size); free(slot_owner); free(slot_of);
     }
+    /* a hostile model could ask for any amount: refuse beyond a sane bound */
+    const double limit_mb = sizeof(void *) == 4 ? 1536.0 : 16384.0;
+    if ((double)total * 4 / (1 << 20) > limit_mb) {
+        free(size); free(off); free(last);
+        return sialo_fail("the model needs %.0f MB of activations (limit %.0f MB)", (double)total * 4 / (1 << 20), limit_mb);
+    }
     free(m->arena);
     m->arena = aligned_alloc(64, (total ? total : 16) * sizeof(float));
     if (!m->arena) { free(size); free(off); free(last); return sialo_fail("out of memory: %zu MB of activations", total * 4 >> 20); }
