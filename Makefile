@@ -29,7 +29,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm setup test test-c test-isa test-node bench clean
+.PHONY: all native wasm setup test test-c test-isa test-node bench clean gradcam-examples
 all: native wasm
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs
@@ -74,6 +74,12 @@ test-isa: $(patsubst %,build/isa/test_ops-%,$(ISA_TARGETS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 test-node: all
 	node --test --test-concurrency=1 tests/node/
+
+# the Grad-CAM figures of the docs, from synthetic frames (tools/gradcam_examples.c)
+build/gradcam-examples: tools/gradcam_examples.c build/libsialoscan.a
+	$(CC) $(CFLAGS_NATIVE) $< build/libsialoscan.a -o $@ $(LIBS)
+gradcam-examples: build/gradcam-examples
+	build/gradcam-examples docs
 
 bench: all
 	node bench/run.mjs

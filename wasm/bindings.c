@@ -39,3 +39,56 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_forward(sialo_model *m, const float *input, 
 EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_activation(sialo_model *m, const char *layer, int *shape) {
     return sialo_activation(m, layer, shape);
 }
+
+/* ---- Grad-CAM: a result handle the JS side reads and then frees with sialo_wasm_cam_free */
+typedef struct {
+    sialo_cam cam;
+    uint8_t *rgba; /* overlay on the frame (classify), or NULL (tensor input) */
+} wasm_cam;
+
+/* layer: "" = the default. out: [p_positive, label, threshold, ms]. alpha < 0 = default opacity. */
+EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const void *bytes, size_t size, const char *layer,
+                                                       float alpha, float *out) {
+    double t0 = sialo_now_ms();
+    wasm_cam *c = calloc(1, sizeof *c);
+    sialo_image img;
+    sialo_result r;
+    if (!c) { sialo_fail("out of memory"); return NULL; }
+    if (sialo_image_decode(bytes, size, &img) < 0) { free(c); return NULL; }
+    int rc = sialo_classify_image_cam(m, &img, layer, &r, &c->cam);
+    if (rc == 0) {
+        c->rgba = malloc((size_t)img.w * img.h * 4);
+        rc = c->rgba ? sialo_cam_overlay(&img, &c->cam, alpha, c->rgba) : sialo_fail("out of memory");
+    }
+    sialo_image_free(&img);
+    if (rc < 0) { sialo_cam_free(&c->cam); free(c->rgba); free(c); return NULL; }
+    out[0] = r.p_positive;
+    out[1] = (float)r.label;
+    out[2] = r.threshold;
+    out[3] = (float)(sialo_now_ms() - t0);
+    return c;
+}
+
+/* one preprocessed input (as sialo_wasm_forward); the map at the layer's size; out: the outputs */
+EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_cam_tensor(sialo_model *m, const float *input, const char *layer, int class_index,
+                                                     float *out) {
+    wasm_cam *c = calloc(1, sizeof *c);
+    if (!c) { sialo_fail("out of memory"); return NULL; }
+    if (sialo_cam_forward(m, input, layer, class_index, 0, 0, out, &c->cam) < 0) { free(c); return NULL; }
+    return c;
+}
+
+/* dims: [w, h, raw_w, raw_h, class_index]; returns the layer name */
+EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_cam_dims(const wasm_cam *c, int *dims) {
+    dims[0] = c->cam.w; dims[1] = c->cam.h; dims[2] = c->cam.raw_w; dims[3] = c->cam.raw_h; dims[4] = c->cam.class_index;
+    return c->cam.layer;
+}
+EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_cam_map(const wasm_cam *c) { return c->cam.map; }
+EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_cam_raw(const wasm_cam *c) { return c->cam.raw; }
+EMSCRIPTEN_KEEPALIVE const uint8_t *sialo_wasm_cam_rgba(const wasm_cam *c) { return c->rgba; }
+EMSCRIPTEN_KEEPALIVE void sialo_wasm_cam_free(wasm_cam *c) {
+    if (!c) return;
+    sialo_cam_free(&c->cam);
+    free(c->rgba);
+    free(c);
+}

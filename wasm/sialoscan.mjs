@@ -4,6 +4,12 @@
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
 //   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ... }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
+//   await s.classify(imageBytes, { cam: true, camLayer, camAlpha })
+//                                -> { ..., cam: { width, height, map: Float32Array (frame size, [0,1]),
+//                                     rgba: Uint8ClampedArray (turbo overlay on the frame), layer,
+//                                     raw: { width, height, data } (the map at the layer, before upsampling) } }
+//   s.gradcam(Float32Array, { layer, classIndex }) -> { output, layer, classIndex, raw: { width, height, data } }
+//                                (Grad-CAM on a preprocessed input, as forward())
 //   s.forward(Float32Array)      -> Float32Array (network output for a preprocessed input)
 //   s.activation('post_relu')    -> { shape: [N,H,W,C], data: Float32Array } (needs keepActivations)
 //   s.dispose()
@@ -38,6 +44,13 @@ export async function createSialoscan(options = {}) {
     classify: M.cwrap('sialo_wasm_classify', 'number', ['number', 'number', 'number', 'number']),
     forward: M.cwrap('sialo_wasm_forward', 'number', ['number', 'number', 'number']),
     activation: M.cwrap('sialo_wasm_activation', 'number', ['number', 'string', 'number']),
+    classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'string', 'number', 'number']),
+    camTensor: M.cwrap('sialo_wasm_cam_tensor', 'number', ['number', 'number', 'string', 'number', 'number']),
+    camDims: M.cwrap('sialo_wasm_cam_dims', 'string', ['number', 'number']),
+    camMap: M.cwrap('sialo_wasm_cam_map', 'number', ['number']),
+    camRaw: M.cwrap('sialo_wasm_cam_raw', 'number', ['number']),
+    camRgba: M.cwrap('sialo_wasm_cam_rgba', 'number', ['number']),
+    camFree: M.cwrap('sialo_wasm_cam_free', null, ['number']),
   };
   const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
 
@@ -66,22 +79,72 @@ export async function createSialoscan(options = {}) {
   const nIn = c.inputFloats(handle);
   const nOut = c.outputFloats(handle);
 
+  // copy a Grad-CAM result out of the module's heap
+  const readCam = (h) => {
+    const pd = M._malloc(20);
+    try {
+      const layer = c.camDims(h, pd);
+      const [width, height, rawWidth, rawHeight, classIndex] = Array.from(new Int32Array(M.HEAPU8.buffer, pd, 5));
+      const rawPtr = c.camRaw(h) >> 2;
+      const raw = { width: rawWidth, height: rawHeight, data: M.HEAPF32.slice(rawPtr, rawPtr + rawWidth * rawHeight) };
+      const mapPtr = c.camMap(h) >> 2;
+      const map = M.HEAPF32.slice(mapPtr, mapPtr + width * height);
+      const rgbaPtr = c.camRgba(h);
+      const rgba = rgbaPtr ? new Uint8ClampedArray(M.HEAPU8.slice(rgbaPtr, rgbaPtr + width * height * 4).buffer) : null;
+      return { width, height, map, rgba, layer, classIndex, raw };
+    } finally {
+      M._free(pd);
+    }
+  };
+
   return {
     info: () => structuredClone(info),
 
-    async classify(imageBytes) {
+    async classify(imageBytes, opts = {}) {
       live();
       if (imageBytes instanceof ArrayBuffer) imageBytes = new Uint8Array(imageBytes);
       if (!(imageBytes instanceof Uint8Array)) throw new TypeError('classify: expected the image file bytes (Uint8Array or ArrayBuffer)');
+      const { cam = false, camLayer = '', camAlpha = -1 } = opts ?? {};
+      if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
       const out = M._malloc(16);
+      let h = 0;
       try {
-        const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
-        if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
-        const r = M.HEAPF32.subarray(out >> 2, (out >> 2) + 4);
+        if (cam) {
+          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, camLayer, Number(camAlpha), out));
+          if (!h) throw new Error(`sialoscan: ${c.error()}`);
+        } else {
+          const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
+          if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
+        }
+        const r = M.HEAPF32.slice(out >> 2, (out >> 2) + 4);
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
-        return { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
+        const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
+        if (h) res.cam = readCam(h);
+        return res;
       } finally {
+        if (h) c.camFree(h);
         M._free(out);
+      }
+    },
+
+    gradcam(input, { layer = '', classIndex = -1 } = {}) {
+      live();
+      if (!(input instanceof Float32Array) || input.length !== nIn) {
+        throw new TypeError(`gradcam: expected a Float32Array of ${nIn} values (${info.input.height}x${info.input.width}x3, normalised)`);
+      }
+      if (typeof layer !== 'string') throw new TypeError('gradcam: layer must be a layer name (string)');
+      const pin = M._malloc(nIn * 4), pout = M._malloc(nOut * 4);
+      let h = 0;
+      try {
+        M.HEAPF32.set(input, pin >> 2);
+        h = c.camTensor(handle, pin, layer, classIndex | 0, pout);
+        if (!h) throw new Error(`sialoscan: ${c.error()}`);
+        const { layer: used, classIndex: cls, raw } = readCam(h);
+        return { output: M.HEAPF32.slice(pout >> 2, (pout >> 2) + nOut), layer: used, classIndex: cls, raw };
+      } finally {
+        if (h) c.camFree(h);
+        M._free(pin);
+        M._free(pout);
       }
     },
 

@@ -1,0 +1,104 @@
+/* gradcam_examples.c — the Grad-CAM example figures of the docs, from SYNTHETIC frames only.
+ *
+ *   make gradcam-examples      (builds this against build/libsialoscan.a, writes docs/gradcam-example-*.png)
+ *
+ * A hand-built "bright patch detector" (the network of tests/c/test_gradcam.c: conv 3x3 that fires
+ * where the local mean is bright -> max pool -> conv 3x3 -> GAP -> dense -> sigmoid) is run through
+ * sialo_classify_image_cam on speckled frames with bright synthetic "lesions"; each figure is the
+ * frame and its overlay side by side. No patient image is involved.
+ */
+#include "graph.h"
+#include "runtime.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image_write.h>
+
+static sialo_graph *detector(void) {
+    sialo_graph *g = sialo_graph_new("bright-patch-detector", 32, 32, 3);
+    for (int i = 0; i < 3; i++) { g->norm_scale[i] = 1.0f / 255.0f; g->norm_bias[i] = 0.0f; }
+    int c1 = gb_conv(g, "bright", 0, 3, 3, 1, PAD_SAME, 1, 4, 1, ACT_RELU);
+    int mp = gb_pool(g, OP_MAXPOOL, "pool", c1, 2, 2, PAD_VALID);
+    int c2 = gb_conv(g, "feat", mp, 3, 3, 1, PAD_SAME, 1, 4, 1, ACT_RELU);
+    int gap = gb_simple(g, OP_GAP, "avg_pool", c2);
+    int dn = gb_dense(g, "predictions", gap, 1, 1, ACT_NONE);
+    gb_simple(g, OP_SIGMOID, "sigmoid", dn);
+    static const char *const names[2] = {"benign", "malignant"};
+    sialo_graph_set_classes(g, 2, names);
+    g->n_classes = 1;
+    if (sialo_graph_infer_shapes(g) < 0) return NULL;
+    sialo_tensor *w1 = &g->tensors[g->nodes[c1].t[0]], *b1 = &g->tensors[g->nodes[c1].t[1]];
+    for (size_t k = 0; k < w1->count; k++) w1->data[k] = (1.0f + 0.1f * (float)(k % 4)) / 27.0f;
+    for (int k = 0; k < 4; k++) b1->data[k] = -0.5f;
+    sialo_tensor *w2 = &g->tensors[g->nodes[c2].t[0]], *b2 = &g->tensors[g->nodes[c2].t[1]];
+    for (size_t k = 0; k < w2->count; k++) w2->data[k] = 1.0f / 36.0f;
+    for (int k = 0; k < 4; k++) b2->data[k] = -0.05f;
+    sialo_tensor *w3 = &g->tensors[g->nodes[dn].t[0]], *b3 = &g->tensors[g->nodes[dn].t[1]];
+    for (int k = 0; k < 4; k++) w3->data[k] = 1.0f + 0.25f * k;
+    b3->data[0] = -0.5f;
+    return g;
+}
+
+static uint64_t rng = 12345;
+static double urand(void) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
+}
+
+typedef struct { double cx, cy, rx, ry, level; } blob;
+
+/* a grey speckled frame (Rayleigh-like noise) with bright elliptical blobs with soft edges */
+static uint8_t *synth(int w, int h, const blob *b, int nb) {
+    uint8_t *rgb = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double v = 32.0 + 8.0 * floor(1.5 * sqrt(-2.0 * log(urand() + 1e-12))) + 12.0 * (double)y / h;
+            for (int k = 0; k < nb; k++) {
+                double dx = (x - b[k].cx) / b[k].rx, dy = (y - b[k].cy) / b[k].ry, r = sqrt(dx * dx + dy * dy);
+                double t = r < 0.8 ? 1.0 : r < 1.2 ? (1.2 - r) / 0.4 : 0.0;
+                v = v * (1 - t) + t * (b[k].level + 8.0 * floor(2.0 * urand()));
+            }
+            uint8_t g = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5);
+            rgb[((size_t)y * w + x) * 3] = rgb[((size_t)y * w + x) * 3 + 1] = rgb[((size_t)y * w + x) * 3 + 2] = g;
+        }
+    return rgb;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "docs";
+    sialo_graph *g = detector();
+    sialo_options opt = {SIALO_BACKEND_OWN, 1, 0, 0};
+    sialo_model *m = g ? sialo_model_from_graph(g, &opt) : NULL;
+    if (!m) { fprintf(stderr, "gradcam_examples: %s\n", sialo_error()); return 1; }
+    const int W = 160, H = 120;
+    struct { const char *name; blob b[2]; int nb; } ex[2] = {
+        {"corner", {{30, 27, 18, 13, 225}}, 1},
+        {"two-lesions", {{112, 80, 20, 14, 235}, {45, 45, 15, 11, 200}}, 2},
+    };
+    for (int e = 0; e < 2; e++) {
+        sialo_image img = {synth(W, H, ex[e].b, ex[e].nb), W, H};
+        sialo_result r;
+        sialo_cam cam;
+        if (sialo_classify_image_cam(m, &img, NULL, &r, &cam) < 0) { fprintf(stderr, "gradcam_examples: %s\n", sialo_error()); return 1; }
+        uint8_t *rgba = malloc((size_t)W * H * 4), *pair = malloc((size_t)2 * W * H * 3);
+        sialo_cam_overlay(&img, &cam, -1.0f, rgba);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                memcpy(pair + ((size_t)y * 2 * W + x) * 3, img.rgb + ((size_t)y * W + x) * 3, 3);
+                memcpy(pair + ((size_t)y * 2 * W + W + x) * 3, rgba + ((size_t)y * W + x) * 4, 3);
+            }
+        char path[1024];
+        snprintf(path, sizeof path, "%s/gradcam-example-%s.png", dir, ex[e].name);
+        if (!stbi_write_png(path, 2 * W, H, 3, pair, 2 * W * 3)) { fprintf(stderr, "gradcam_examples: cannot write %s\n", path); return 1; }
+        printf("%s: p=%.3f, layer %s (%dx%d), frame %dx%d\n", path, r.p_positive, cam.layer, cam.raw_w, cam.raw_h, W, H);
+        free(rgba);
+        free(pair);
+        free(img.rgb);
+        sialo_cam_free(&cam);
+    }
+    sialo_model_free(m);
+    return 0;
+}
