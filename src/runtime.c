@@ -89,9 +89,11 @@ static int plan(sialo_model *m, int batch) {
         free(size); free(off); free(last);
         return sialo_fail("the model needs %.0f MB of activations (limit %.0f MB)", (double)total * 4 / (1 << 20), limit_mb);
     }
+    /* the old plan stays valid until the new arena exists */
+    float *arena = aligned_alloc(64, (total ? total : 16) * sizeof(float));
+    if (!arena) { free(size); free(off); free(last); return sialo_fail("out of memory: %zu MB of activations", total * 4 >> 20); }
     free(m->arena);
-    m->arena = aligned_alloc(64, (total ? total : 16) * sizeof(float));
-    if (!m->arena) { free(size); free(off); free(last); return sialo_fail("out of memory: %zu MB of activations", total * 4 >> 20); }
+    m->arena = arena;
     for (int i = 0; i < nn; i++) m->ex[i].out = m->arena + off[i];
     m->arena_floats = total;
     m->batch = batch;
@@ -141,7 +143,8 @@ int sialo_model_pin(sialo_model *m, int node) {
     if (node < 0 || node >= m->g->n_nodes) return sialo_fail("no such layer");
     if (m->pinned[node]) return 0;
     m->pinned[node] = 1;
-    return plan(m, m->batch);
+    if (plan(m, m->batch) < 0) { m->pinned[node] = 0; return -1; }
+    return 0;
 }
 
 static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, size_t stored_params, int stored_layers) {
