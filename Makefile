@@ -15,7 +15,7 @@ LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
 
 ENGINE_SRC := $(wildcard src/*.c src/ops/*.c src/kernels/*.c)
 ENGINE_SRC := $(filter-out src/cli.c,$(ENGINE_SRC))
-WASM_SRC := $(filter-out src/import_keras.c src/train%.c,$(ENGINE_SRC)) wasm/bindings.c
+WASM_SRC := $(filter-out src/import_keras.c src/train%.c src/dataset.c src/report.c,$(ENGINE_SRC)) wasm/bindings.c
 C_TESTS := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
 NATIVE_OBJ := $(patsubst %.c,build/native/%.o,$(ENGINE_SRC))

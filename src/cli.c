@@ -11,6 +11,7 @@
  */
 #include "graph.h"
 #include "metrics.h"
+#include "report.h"
 #include "train.h"
 #include "importers.h"
 #include "runtime.h"
@@ -40,6 +41,7 @@ typedef struct {
     int input_size, seed, storage_bits, warmup;
     const char *cam_out, *cam_layer; /* Grad-CAM: overlay folder (classify), layer (NULL = default) */
     int cam;                         /* eval / bench: compute Grad-CAM */
+    const char *csv, *report;        /* eval: per-image CSV, HTML report */
     int nargs;
     char **args;
 } cli_opts;
@@ -59,6 +61,7 @@ static int usage(void) {
             "      [--cam-out DIR] [--cam-layer L]           + Grad-CAM overlay DIR/<stem>-cam.png (\"cam\" in the JSON)\n"
             "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
             "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
+            "      [--csv FILE] [--report FILE.html]         per-image CSV; HTML report (ROC, confusion matrix, misclassified frames)\n"
             "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
@@ -108,6 +111,8 @@ static int parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--cam-out")) { if (!(o->cam_out = VAL())) return -1; }
         else if (!strcmp(a, "--cam-layer")) { if (!(o->cam_layer = VAL())) return -1; }
         else if (!strcmp(a, "--cam")) o->cam = 1;
+        else if (!strcmp(a, "--csv")) { if (!(o->csv = VAL())) return -1; }
+        else if (!strcmp(a, "--report")) { if (!(o->report = VAL())) return -1; }
         else if (a[0] == '-' && a[1] == '-') { die("unknown option '%s'", a); return -1; }
         else o->args[o->nargs++] = argv[i];
 #undef VAL
@@ -204,7 +209,8 @@ static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, 
     sialo_image img;
     sialo_cam cam;
     if (sialo_image_decode(bytes, n, &img) < 0) return -1;
-    if (sialo_classify_image_cam(m, &img, layer, r, &cam) < 0) { sialo_image_free(&img); return -1; }
+    /* localisation is scored on the map that explains the decision (malignant or benign evidence) */
+    if (sialo_classify_image_cam_class(m, &img, layer, SIALO_CAM_PREDICTED, r, &cam) < 0) { sialo_image_free(&img); return -1; }
     r->ms = sialo_now_ms() - t0;
     char stem[1024];
     stem_of(image_path, stem, sizeof stem);
@@ -354,7 +360,8 @@ static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes,
     sialo_cam cam;
     *has_mask = 0;
     if (sialo_image_decode(bytes, n, &img) < 0) return -1;
-    if (sialo_classify_image_cam(m, &img, layer, r, &cam) < 0) { sialo_image_free(&img); return -1; }
+    /* localisation is scored on the map that explains the decision (malignant or benign evidence) */
+    if (sialo_classify_image_cam_class(m, &img, layer, SIALO_CAM_PREDICTED, r, &cam) < 0) { sialo_image_free(&img); return -1; }
     r->ms = sialo_now_ms() - t0;
     char stem[1024];
     stem_of(path, stem, sizeof stem);
@@ -382,7 +389,12 @@ static int cmd_eval(cli_opts *o) {
         return die("'%s' must hold benign/ and malignant/ folders of images", root);
     }
     sialo_model *m = open_model(o);
-    if (!m) return 1;
+    if (!m) {
+        for (int i = 0; i < nb; i++) free(ben[i]);
+        for (int i = 0; i < nm; i++) free(mal[i]);
+        free(ben); free(mal);
+        return 1;
+    }
     /* Grad-CAM only when there are lesion masks (or --cam) */
     struct stat mst;
     snprintf(dir, sizeof dir, "%s/masks", root);
@@ -405,6 +417,8 @@ static int cmd_eval(cli_opts *o) {
     int total = nb + nm, n = 0, unreadable = 0;
     float *p = malloc((size_t)total * sizeof *p);
     int *y = malloc((size_t)total * sizeof *y);
+    sialo_report_item *items = calloc((size_t)total, sizeof *items);
+    float *pt = malloc((size_t)total * sizeof *pt), *pe = malloc((size_t)total * sizeof *pe); /* per-image CAM figures */
     double t0 = sialo_now_ms();
     for (int i = 0; i < total; i++) {
         const char *path = i < nb ? ben[i] : mal[i - nb];
@@ -421,6 +435,12 @@ static int cmd_eval(cli_opts *o) {
         } else {
             p[n] = r.p_positive;
             y[n] = i >= nb;
+            items[n].file = path;
+            items[n].label = y[n];
+            items[n].p = p[n];
+            if (o->report && r.label != y[n]) items[n].thumb_png64 = sialo_thumbnail_base64(bytes, sz, 160);
+            pt[n] = has_mask ? (float)hit : NAN;
+            pe[n] = has_mask ? (float)energy : NAN;
             n++;
             if (has_mask) { cam_n++; cam_hits += hit; cam_energy += energy; }
         }
@@ -436,6 +456,10 @@ static int cmd_eval(cli_opts *o) {
     json_num("ppv", mt.ppv);
     json_num("npv", mt.npv);
     json_num("auc", mt.auc);
+    double alo, ahi;
+    sialo_auc_ci95(p, y, n, &alo, &ahi);
+    if (isnan(alo)) printf(",\"auc_ci95\":null");
+    else printf(",\"auc_ci95\":[%.4f,%.4f]", alo, ahi);
     printf(",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d,\"threshold\":%.6g", mt.tp, mt.fp, mt.tn, mt.fn, m->g->threshold);
     if (cam_on) { /* share of masked frames whose CAM peak is in a lesion; mean share of CAM mass in the lesions */
         printf(",\"cam_layer\":");
@@ -445,13 +469,39 @@ static int cmd_eval(cli_opts *o) {
         json_num("cam_energy_in_mask", cam_n ? cam_energy / cam_n : NAN);
     }
     printf("}\n");
+    int rc = 0;
+    if (o->csv) {
+        FILE *f = fopen(o->csv, "w");
+        if (!f) rc = die("cannot write '%s'", o->csv);
+        else {
+            fprintf(f, "file,label,p_malignant,predicted%s\n", cam_on ? ",cam_pointing,cam_energy_in_mask" : "");
+            for (int i = 0; i < n; i++) {
+                fprintf(f, "\"%s\",%s,%.6f,%s", items[i].file, items[i].label ? "malignant" : "benign", items[i].p,
+                        items[i].p >= m->g->threshold ? "malignant" : "benign");
+                if (cam_on && !isnan(pt[i])) fprintf(f, ",%d,%.4f", (int)pt[i], pe[i]);
+                else if (cam_on) fprintf(f, ",,");
+                fprintf(f, "\n");
+            }
+            if (fclose(f) != 0) rc = die("cannot write '%s'", o->csv);
+        }
+    }
+    if (o->report) {
+        FILE *f = fopen(o->report, "w");
+        char desc[600];
+        snprintf(desc, sizeof desc, "%s (%s)", m->g->arch, m->g->provenance);
+        if (!f || sialo_report_html(f, "sialoscan evaluation", desc, items, n, m->g->threshold, &mt) < 0) rc = die("cannot write the report '%s'", o->report);
+        if (f && fclose(f) != 0) rc = die("cannot write the report '%s'", o->report);
+        if (!rc) fprintf(stderr, "report: %s\n", o->report);
+    }
+    for (int i = 0; i < n; i++) free(items[i].thumb_png64);
+    free(items); free(pt); free(pe);
     for (int i = 0; i < nb; i++) free(ben[i]);
     for (int i = 0; i < nm; i++) free(mal[i]);
     for (int i = 0; i < nmb; i++) free(mask_b[i]);
     for (int i = 0; i < nmm; i++) free(mask_m[i]);
     free(ben); free(mal); free(mask_b); free(mask_m); free(p); free(y);
     sialo_model_free(m);
-    return 0;
+    return rc;
 }
 
 static int cmd_init(cli_opts *o) {

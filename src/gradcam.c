@@ -143,7 +143,7 @@ int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int
     if (target < 0) return -1;
     int start = score_node(g);
     int nout = (int)node_size(g, start);
-    if (class_index < -1 || (class_index >= nout && !(nout == 1 && class_index == 1)))
+    if (class_index < SIALO_CAM_PREDICTED || (class_index >= nout && !(nout == 1 && class_index == 1)))
         return sialo_fail("class %d out of range (the model has %d classes)", class_index, nout > 1 ? nout : 2);
 
     int *need = NULL;
@@ -163,6 +163,8 @@ int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int
 
     /* the score: binary -> the logit (class 0 asks for the negative class: -logit); softmax -> one class */
     int cls = class_index;
+    if (nout == 1 && cls == SIALO_CAM_PREDICTED) cls = y[0] >= g->threshold ? 1 : 0; /* explain the decision */
+    if (cls == SIALO_CAM_PREDICTED) cls = -1;
     if (nout == 1) {
         dy[0] = cls == 0 ? -1.0f : 1.0f;
         cls = cls == 0 ? 0 : 1;
@@ -235,6 +237,11 @@ out:
 }
 
 int sialo_classify_image_cam(sialo_model *m, const sialo_image *img, const char *layer, sialo_result *r, sialo_cam *cam) {
+    return sialo_classify_image_cam_class(m, img, layer, -1, r, cam);
+}
+
+int sialo_classify_image_cam_class(sialo_model *m, const sialo_image *img, const char *layer, int class_index, sialo_result *r,
+                                   sialo_cam *cam) {
     double t0 = sialo_now_ms();
     if (cam) memset(cam, 0, sizeof *cam);
     if (!r) return sialo_fail("no place for the result");
@@ -246,7 +253,7 @@ int sialo_classify_image_cam(sialo_model *m, const sialo_image *img, const char 
     int rc = -1;
     if (!x || !y) { sialo_fail("out of memory"); goto out; }
     if (sialo_preprocess(m, img, x) < 0) goto out;
-    if (sialo_cam_forward(m, x, layer, -1, img->w, img->h, y, cam) < 0) goto out;
+    if (sialo_cam_forward(m, x, layer, class_index, img->w, img->h, y, cam) < 0) goto out;
     /* the same decision as sialo_classify */
     r->threshold = g->threshold;
     if (g->n_classes == 1) {

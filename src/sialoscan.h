@@ -120,6 +120,11 @@ int sialo_classify_cam(sialo_model *m, const void *image_bytes, size_t size, con
                        sialo_result *r, sialo_cam *cam);
 /* The same on an already decoded frame (the CLI and the WASM module keep the frame for the overlay). */
 int sialo_classify_image_cam(sialo_model *m, const sialo_image *img, const char *layer, sialo_result *r, sialo_cam *cam);
+/* ... for a chosen class: -1 = default (binary: malignant), 0/1 = benign/malignant (binary),
+   SIALO_CAM_PREDICTED = the class the model decided on (explains the decision) */
+#define SIALO_CAM_PREDICTED (-2)
+int sialo_classify_image_cam_class(sialo_model *m, const sialo_image *img, const char *layer, int class_index,
+                                   sialo_result *r, sialo_cam *cam);
 /* Lower level: one preprocessed input (as sialo_forward). class_index -1 = default (binary: the
  * positive logit; softmax: the top class). out_w x out_h = size of cam->map (0 x 0 = the layer's
  * own size). out (may be NULL) receives the network outputs. */
