@@ -1,0 +1,133 @@
+// engine.mjs — time one JavaScript/WebAssembly engine on one model, in a process of its own
+// (bench/run.mjs starts one per engine, architecture and thread count, so that no engine's heap,
+// workers or JIT state leaks into another's figures, and ONNX Runtime's thread count, fixed when
+// its module starts, can differ between runs).
+//
+//   node bench/engine.mjs '{"engine":"sialo-wasm|tfjs-wasm|ort-wasm","model":"M.sialo",
+//                           "onnx":"M.onnx","input":"x.f32","threads":1,"runs":0,"warmup":3,
+//                           "budgetMs":6000}'
+//
+// Prints one JSON line: { engine, arch, threads, runs, median_ms, min_ms, max_ms, times_ms,
+// first_ms (first call, cold), load_ms (model load / session creation), cpu_ratio (process CPU
+// time / wall time while measuring: > 1 means more than one core was busy), p (the output for the
+// input), info (SIMD / threads / versions as the engine reports them) }.
+// runs = 0: as many runs as fit in budgetMs after warm-up (at least 5, at most 31, odd).
+import fs from 'node:fs';
+import { readModelFile } from '../tests/node/lib/model-file.mjs';
+
+const cfg = JSON.parse(process.argv[2] || '{}');
+const { engine, model: modelPath, onnx: onnxPath, input: inputPath } = cfg;
+const threads = cfg.threads ?? 1;
+const warmup = cfg.warmup ?? 3;
+const budgetMs = cfg.budgetMs ?? 6000;
+const MIN_RUNS = 5, MAX_RUNS = 31;
+
+const modelBytes = new Uint8Array(fs.readFileSync(modelPath));
+const file = readModelFile(modelBytes, { verifyChecksum: false });
+const { inputH: H, inputW: W, inputC: C, arch } = file.meta;
+const raw = fs.readFileSync(inputPath);
+const x = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+if (x.length !== H * W * C) throw new Error(`input has ${x.length} floats, the model takes ${H}x${W}x${C}`);
+
+// each engine: { load(): Promise, run(): Promise<Float32Array> | Float32Array, info }
+async function makeSialo() {
+  const { createSialoscan } = await import('../wasm/sialoscan.mjs');
+  const s = await createSialoscan({ model: modelBytes });
+  return {
+    run: () => s.forward(x),
+    info: { build: 'wasm/dist/sialoscan-core.wasm (SIMD128, single thread)', simd: true, threads: 1 },
+  };
+}
+
+async function makeTfjs() {
+  const core = await import('@tensorflow/tfjs-core');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const { buildKerasModel, setKerasWeights } = await import('../tests/node/lib/keras-archs.mjs');
+  wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname);
+  if (threads > 1) wasm.setThreadsCount(threads);
+  if (!(await core.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialise');
+  await core.ready();
+  const info = {
+    backend: core.getBackend(),
+    simd: await core.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
+    multithread_support: await core.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
+    threads: wasm.getThreadsCount(),
+    versions: { 'tfjs-core': core.version_core, 'tfjs-backend-wasm': wasm.version_wasm },
+  };
+  info.binary = info.simd && info.multithread_support ? 'tfjs-backend-wasm-threaded-simd.wasm'
+    : info.simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  if (file.meta.nClasses !== 1) throw new Error('tfjs: only the binary head is rebuilt here');
+  const km = buildKerasModel({ core, tfl }, arch, { inputSize: H, head: 'binary' });
+  const unused = setKerasWeights({ core, tfl }, km, file.tensors);
+  if (unused.length) throw new Error(`tfjs: weights of the model file not used by the Keras model: ${unused.slice(0, 5)}`);
+  return {
+    run: () => {
+      const xt = core.tensor(x, [1, H, W, C], 'float32');
+      const y = km.predict(xt);
+      const out = y.dataSync().slice();
+      core.dispose([xt, y]);
+      return out;
+    },
+    info,
+  };
+}
+
+async function makeOrt() {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  const bytes = new Uint8Array(fs.readFileSync(onnxPath));
+  const sess = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const [inName] = sess.inputNames, [outName] = sess.outputNames;
+  return {
+    run: async () => {
+      const r = await sess.run({ [inName]: new ort.Tensor('float32', x, [1, H, W, C]) });
+      return r[outName].data;
+    },
+    info: {
+      execution_provider: 'wasm', graph_optimization: 'all', num_threads_requested: threads,
+      num_threads_setting: ort.env.wasm.numThreads, simd: true /* 1.30 ships SIMD builds only */,
+      versions: ort.env.versions,
+    },
+  };
+}
+
+const makers = { 'sialo-wasm': makeSialo, 'tfjs-wasm': makeTfjs, 'ort-wasm': makeOrt };
+if (!makers[engine]) throw new Error(`unknown engine ${engine}`);
+
+let t0 = performance.now();
+const e = await makers[engine]();
+const loadMs = performance.now() - t0;
+
+t0 = performance.now();
+let out = await e.run();
+const firstMs = performance.now() - t0;
+let last = firstMs;
+for (let i = 1; i < warmup; i++) {
+  t0 = performance.now();
+  out = await e.run();
+  last = performance.now() - t0;
+}
+let runs = cfg.runs > 0 ? cfg.runs : Math.max(MIN_RUNS, Math.min(MAX_RUNS, Math.floor(budgetMs / Math.max(last, 1e-3))));
+if (!cfg.runs && runs % 2 === 0) runs += 1; // an odd count: the median is one measured run
+const times = [];
+const cpu0 = process.cpuUsage(), w0 = performance.now();
+for (let i = 0; i < runs; i++) {
+  t0 = performance.now();
+  out = await e.run();
+  times.push(performance.now() - t0);
+}
+const wall = performance.now() - w0, cpu = process.cpuUsage(cpu0);
+const sorted = [...times].sort((a, b) => a - b);
+const r2 = (v) => Math.round(v * 1000) / 1000;
+console.log(JSON.stringify({
+  engine, arch, input: H, threads, runs,
+  median_ms: r2(sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2),
+  min_ms: r2(sorted[0]), max_ms: r2(sorted[sorted.length - 1]),
+  times_ms: times.map(r2), first_ms: r2(firstMs), load_ms: r2(loadMs),
+  cpu_ratio: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100) / 100,
+  p: Array.from(out),
+  info: e.info,
+}));
+// ONNX Runtime's and tfjs's worker threads would keep the process alive
+process.exit(0);
