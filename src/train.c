@@ -600,6 +600,11 @@ int sialo_train(const sialo_train_opts *o) {
                 fprintf(stderr, "%s train %d (inner validation %d), test %d\n", label, nitr, niva, nte);
                 sialo_model *m = train_run(&oo, &d, itr, nitr, iva, niva, st, nst, label, o->checkpoint ? ck : NULL);
                 if (!m) { rc = -1; free(pte); free(yte); break; }
+                if (o->checkpoint) { /* the fold's model (best weights): Grad-CAM and error analysis on its test fold */
+                    char mp[4096];
+                    snprintf(mp, sizeof mp, "%s/fold%d.model.sialo", o->checkpoint, k + 1);
+                    if (sialo_graph_write_file(m->g, 32, mp) < 0) fprintf(stderr, "sialoscan: warning: %s\n", sialo_error());
+                }
                 batch_ctx bc = {0};
                 bc.o = &oo; bc.d = &d; bc.pool = m->pool; bc.in_floats = (size_t)side * side * 3;
                 memcpy(bc.nrm.scale, m->g->norm_scale, sizeof bc.nrm.scale);
