@@ -42,6 +42,7 @@ typedef struct {
     const char *cam_out, *cam_layer; /* Grad-CAM: overlay folder (classify), layer (NULL = default) */
     int cam;                         /* eval / bench: compute Grad-CAM */
     const char *csv, *report;        /* eval: per-image CSV, HTML report */
+    double crop;                     /* imagenet: central crop fraction */
     int nargs;
     char **args;
 } cli_opts;
@@ -67,7 +68,7 @@ static int usage(void) {
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
             "  sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]]   --cam: overhead of Grad-CAM\n"
             "  sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input N] [--labels FILE]\n"
-            "  sialoscan imagenet --model M IMAGE...         top-5 ImageNet classes\n"
+            "  sialoscan imagenet --model M [--crop 0.875] IMAGE...   top-5 ImageNet classes (central crop, 1 = whole photo)\n"
             "  sialoscan train --data DIR (--backbone M | --arch A) [--cv K] [--out M] ...   (train --help)\n"
             "options: --backend own|ref|xnnpack (default own), --threads N (default: all cores)\n");
     return 2;
@@ -112,6 +113,12 @@ static int parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--cam-layer")) { if (!(o->cam_layer = VAL())) return -1; }
         else if (!strcmp(a, "--cam")) o->cam = 1;
         else if (!strcmp(a, "--csv")) { if (!(o->csv = VAL())) return -1; }
+        else if (!strcmp(a, "--crop")) {
+            const char *v = VAL();
+            if (!v) return -1;
+            o->crop = atof(v);
+            if (!(o->crop > 0.05 && o->crop <= 1.0)) { die("--crop must be in (0.05, 1], not '%s'", v); return -1; }
+        }
         else if (!strcmp(a, "--report")) { if (!(o->report = VAL())) return -1; }
         else if (a[0] == '-' && a[1] == '-') { die("unknown option '%s'", a); return -1; }
         else o->args[o->nargs++] = argv[i];
@@ -673,9 +680,10 @@ static int cmd_convert(int argc, char **argv) {
     return rc < 0 ? die("%s", sialo_error()) : 0;
 }
 
-/* sialoscan imagenet --model M IMAGE...: top-5 classes. ImageNet evaluation preprocessing:
-   the central 87.5% of the frame, antialiased bilinear resize to the input, then normalise. */
+/* sialoscan imagenet --model M [--crop F] IMAGE...: top-5 classes. ImageNet evaluation preprocessing:
+   the central F (default 87.5%) of the frame, antialiased bilinear resize to the input, then normalise. */
 static int cmd_imagenet(cli_opts *o) {
+    double crop = o->crop > 0 ? o->crop : 0.875;
     if (o->nargs < 1 || !o->model) { fprintf(stderr, "usage: sialoscan imagenet --model M IMAGE...\n"); return 2; }
     sialo_model *m = open_model(o);
     if (!m) return 1;
@@ -683,15 +691,17 @@ static int cmd_imagenet(cli_opts *o) {
     size_t osz = sialo_output_size(m);
     float *x = malloc((size_t)g->in_h * g->in_w * 3 * sizeof *x), *y = malloc(osz * sizeof *y);
     int failures = 0;
-    fprintf(stderr, "preprocessing: central 87.5%% crop, antialiased bilinear resize to %dx%d, x*%.6g%+.6g\n", g->in_w, g->in_h,
-            g->norm_scale[0], g->norm_bias[0]);
+    fprintf(stderr, "preprocessing: central %.1f%% crop, antialiased bilinear resize to %dx%d, x*%.6g%+.6g\n", 100 * crop, g->in_w,
+            g->in_h, g->norm_scale[0], g->norm_bias[0]);
     for (int i = 0; i < o->nargs; i++) {
         size_t n;
         uint8_t *bytes = read_all(o->args[i], &n);
         sialo_image img = {0};
         int ok = bytes && sialo_image_decode(bytes, n, &img) == 0;
         if (ok) {
-            int cw = (int)(img.w * 0.875 + 0.5), ch = (int)(img.h * 0.875 + 0.5), x0 = (img.w - cw) / 2, y0 = (img.h - ch) / 2;
+            int cw = (int)(img.w * crop + 0.5), ch = (int)(img.h * crop + 0.5), x0 = (img.w - cw) / 2, y0 = (img.h - ch) / 2;
+            if (cw < 1) cw = 1;
+            if (ch < 1) ch = 1;
             uint8_t *crop = malloc((size_t)cw * ch * 3);
             ok = crop != NULL;
             for (int r = 0; ok && r < ch; r++) memcpy(crop + (size_t)r * cw * 3, img.rgb + ((size_t)(y0 + r) * img.w + x0) * 3, (size_t)cw * 3);
@@ -708,7 +718,7 @@ static int cmd_imagenet(cli_opts *o) {
                     if (top[k] < 0 || y[c] > y[top[k]]) { memmove(top + k + 1, top + k, (size_t)(4 - k) * sizeof *top); top[k] = (int)c; break; }
             printf("{\"file\":");
             json_str(stdout, o->args[i]);
-            printf(",\"preprocessing\":\"central 87.5%% crop, bilinear (antialiased) %dx%d\",\"top5\":[", g->in_w, g->in_h);
+            printf(",\"preprocessing\":\"central %.1f%% crop, bilinear (antialiased) %dx%d\",\"top5\":[", 100 * crop, g->in_w, g->in_h);
             for (int k = 0; k < 5 && top[k] >= 0; k++) {
                 char fallback[32];
                 snprintf(fallback, sizeof fallback, "class %d", top[k]);

@@ -1,0 +1,40 @@
+// Grad-CAM localisation on the cross-validated development set: every frame is explained by the
+// fold model that never saw it (its CV test fold), against the radiologists' lesion masks.
+//   node tools/cam-cv.mjs [RUNS_DIR] [METHOD] [DATA_DIR]     (defaults: runs gradual ../shared/data/busi)
+// Needs RUNS_DIR/METHOD.csv (out-of-fold predictions: path,label,fold,p) and the fold models in
+// RUNS_DIR/ckpt-METHOD/fold<k>.model.sialo (or fold<k>.sialo, the last checkpoint, if absent).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+
+const [runs = 'runs', method = 'gradual', data = '../shared/data/busi'] = process.argv.slice(2);
+const bin = existsSync(join(runs, 'sialoscan')) ? join(runs, 'sialoscan') : 'build/sialoscan';
+const rows = readFileSync(join(runs, `${method}.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const folds = [...new Set(rows.map((r) => Number(r[2])))].sort((a, b) => a - b);
+let n = 0, hits = 0, energy = 0;
+const perFold = [];
+for (const k of folds) {
+  let model = join(runs, `ckpt-${method}`, `fold${k}.model.sialo`);
+  if (!existsSync(model)) model = join(runs, `ckpt-${method}`, `fold${k}.sialo`);
+  const dir = mkdtempSync(join(tmpdir(), 'sialo-camcv-'));
+  try {
+    for (const [path] of rows.filter((r) => Number(r[2]) === k)) {
+      const cls = path.split('/')[0], stem = basename(path).replace(/\.[^.]+$/, '');
+      mkdirSync(join(dir, cls), { recursive: true });
+      mkdirSync(join(dir, 'masks', cls), { recursive: true });
+      symlinkSync(resolve(data, path), join(dir, path));
+      for (const f of readdirSync(join(data, 'masks', cls)).filter((f) => f.startsWith(`${stem}-mask`)))
+        symlinkSync(resolve(data, 'masks', cls, f), join(dir, 'masks', cls, f));
+    }
+    const r = spawnSync(bin, ['eval', '--model', model, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`eval failed on fold ${k}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout.trim().split('\n').pop());
+    perFold.push({ fold: k, model: basename(model), cam_n: j.cam_n, cam_pointing: j.cam_pointing, cam_energy_in_mask: j.cam_energy_in_mask, auc: j.auc });
+    n += j.cam_n; hits += j.cam_pointing * j.cam_n; energy += j.cam_energy_in_mask * j.cam_n;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+for (const f of perFold) console.log(JSON.stringify(f));
+console.log(JSON.stringify({ method, cam_n: n, cam_pointing: +(hits / n).toFixed(4), cam_energy_in_mask: +(energy / n).toFixed(4) }));
