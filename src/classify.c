@@ -82,6 +82,21 @@ char *sialo_model_info_json(const sialo_model *m) {
     return s.p;
 }
 
+void sialo_decide(const sialo_model *m, const float *y, sialo_result *r) {
+    const sialo_graph *g = m->g;
+    size_t osz = sialo_output_size(m);
+    r->threshold = g->threshold;
+    if (g->n_classes == 1) { /* binary: p(positive) against the model's threshold */
+        r->p_positive = y[0];
+        r->label = y[0] >= g->threshold;
+    } else {                 /* softmax: the most probable class */
+        int best = 0;
+        for (size_t i = 1; i < osz; i++) if (y[i] > y[best]) best = (int)i;
+        r->label = best;
+        r->p_positive = y[best];
+    }
+}
+
 int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_result *out) {
     double t0 = sialo_now_ms();
     memset(out, 0, sizeof *out);
@@ -93,16 +108,7 @@ int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_r
     int rc = -1;
     if (!x || !y) { sialo_fail("out of memory"); goto out; }
     if (sialo_preprocess(m, &img, x) < 0 || sialo_forward(m, x, y) < 0) goto out;
-    out->threshold = g->threshold;
-    if (g->n_classes == 1) {
-        out->p_positive = y[0];
-        out->label = y[0] >= g->threshold;
-    } else {
-        int best = 0;
-        for (size_t i = 1; i < osz; i++) if (y[i] > y[best]) best = (int)i;
-        out->label = best;
-        out->p_positive = y[best];
-    }
+    sialo_decide(m, y, out);
     out->ms = sialo_now_ms() - t0;
     rc = 0;
 out:

@@ -254,17 +254,7 @@ int sialo_classify_image_cam_class(sialo_model *m, const sialo_image *img, const
     if (!x || !y) { sialo_fail("out of memory"); goto out; }
     if (sialo_preprocess(m, img, x) < 0) goto out;
     if (sialo_cam_forward(m, x, layer, class_index, img->w, img->h, y, cam) < 0) goto out;
-    /* the same decision as sialo_classify */
-    r->threshold = g->threshold;
-    if (g->n_classes == 1) {
-        r->p_positive = y[0];
-        r->label = y[0] >= g->threshold;
-    } else {
-        int best = 0;
-        for (size_t i = 1; i < osz; i++) if (y[i] > y[best]) best = (int)i;
-        r->label = best;
-        r->p_positive = y[best];
-    }
+    sialo_decide(m, y, r); /* the same decision as sialo_classify */
     r->ms = sialo_now_ms() - t0;
     rc = 0;
 out:

@@ -44,6 +44,8 @@ int sialo_model_pin(sialo_model *m, int node);
 /* batch forward: input [batch,H,W,C]; out [batch, output size] (may be NULL) */
 int sialo_forward_batch(sialo_model *m, const float *input, float *out);
 size_t sialo_output_size(const sialo_model *m);
+/* the decision from the network outputs y (classify.c) */
+void sialo_decide(const sialo_model *m, const float *y, sialo_result *r);
 /* antialiased bilinear resize of 8-bit RGB to dw x dh floats, then x * scale + bias (preprocess.c) */
 int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const float scale[3], const float bias[3], float *dst);
 const char *sialo_op_name(int op);
