@@ -1,6 +1,7 @@
 // Grad-CAM localisation on the cross-validated development set: every frame is explained by the
 // fold model that never saw it (its CV test fold), against the radiologists' lesion masks.
-//   node tools/cam-cv.mjs [RUNS_DIR] [METHOD] [DATA_DIR]     (defaults: runs gradual ../shared/data/busi)
+//   node tools/cam-cv.mjs [RUNS_DIR] [METHOD] [DATA_DIR] [LAYER]   (defaults: runs gradual ../shared/data/busi, the layer
+//   feeding the global pool)
 // Needs RUNS_DIR/METHOD.csv (out-of-fold predictions: path,label,fold,p) and the fold models in
 // RUNS_DIR/ckpt-METHOD/fold<k>.model.sialo (or fold<k>.sialo, the last checkpoint, if absent).
 import { spawnSync } from 'node:child_process';
@@ -8,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
-const [runs = 'runs', method = 'gradual', data = '../shared/data/busi'] = process.argv.slice(2);
+const [runs = 'runs', method = 'gradual', data = '../shared/data/busi', layer] = process.argv.slice(2);
 const bin = existsSync(join(runs, 'sialoscan')) ? join(runs, 'sialoscan') : 'build/sialoscan';
 const rows = readFileSync(join(runs, `${method}.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 const folds = [...new Set(rows.map((r) => Number(r[2])))].sort((a, b) => a - b);
@@ -27,7 +28,7 @@ for (const k of folds) {
       for (const f of readdirSync(join(data, 'masks', cls)).filter((f) => f.startsWith(`${stem}-mask`)))
         symlinkSync(resolve(data, 'masks', cls, f), join(dir, 'masks', cls, f));
     }
-    const r = spawnSync(bin, ['eval', '--model', model, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync(bin, ['eval', '--model', model, ...(layer ? ['--cam-layer', layer] : []), dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`eval failed on fold ${k}: ${r.stderr}`);
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
     perFold.push({ fold: k, model: basename(model), cam_n: j.cam_n, cam_pointing: j.cam_pointing, cam_energy_in_mask: j.cam_energy_in_mask, auc: j.auc });
@@ -37,4 +38,4 @@ for (const k of folds) {
   }
 }
 for (const f of perFold) console.log(JSON.stringify(f));
-console.log(JSON.stringify({ method, cam_n: n, cam_pointing: +(hits / n).toFixed(4), cam_energy_in_mask: +(energy / n).toFixed(4) }));
+console.log(JSON.stringify({ method, layer: layer ?? 'default', cam_n: n, cam_pointing: +(hits / n).toFixed(4), cam_energy_in_mask: +(energy / n).toFixed(4) }));
