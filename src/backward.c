@@ -142,11 +142,10 @@ int sialo_backward(sialo_model *m, int start, const float *dy_start, const int *
         if (i >= 1 && i <= start && need[i]) { m->dy[i] = m->grad_arena + off; off += ((size_t)m->batch * out_size(g, i) + 15) / 16 * 16; }
     }
     memcpy(m->dy[start], dy_start, (size_t)m->batch * out_size(g, start) * sizeof(float));
-    int parts = sialo_pool_size(m->pool);
-    if (parts > m->batch) parts = m->batch;
     bw_ctx c = {m, start, need, grad, NULL};
     int rc = 0;
-    if (sialo_pool_size(m->pool) > 1) {
+    /* images are split between threads; one image (Grad-CAM) runs on the calling thread */
+    if (sialo_pool_size(m->pool) > 1 && m->batch > 1) {
         int P = sialo_pool_size(m->pool);
         c.part_grad = calloc((size_t)P, sizeof *c.part_grad);
         if (!c.part_grad) return sialo_fail("out of memory");
