@@ -32,7 +32,7 @@ export NODE_PATH := /usr/share/nodejs
 .PHONY: all native wasm setup test test-c test-isa test-node bench clean gradcam-examples
 all: native wasm
 native: build/sialoscan build/libsialoscan.a
-wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs
+wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js
 
 build/native/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -57,6 +57,15 @@ wasm/dist/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
 wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS)
 	@mkdir -p wasm/dist
 	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) -o $@
+
+# a classic script (no ES module, wasm embedded) for pages opened from disk
+EMFLAGS_CLASSIC := $(filter-out -sEXPORT_ES6=1,$(EMFLAGS)) -sSINGLE_FILE=1
+build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS)
+	@mkdir -p build/wasm
+	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) -o $@
+wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sialoscan.mjs tools/make-standalone.mjs
+	@mkdir -p wasm/dist
+	node tools/make-standalone.mjs $< wasm/sialoscan.mjs $@
 
 setup:
 	@bash tools/setup.sh
