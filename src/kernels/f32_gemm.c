@@ -25,7 +25,27 @@ static inline void micro_kernel(int mr, int k, const float *const *a, const floa
     vf acc[GEMM_MR][2];
     vf b0 = bias ? vload(bias) : vsplat(0.0f), b1 = bias ? vload(bias + SIALO_VW) : vsplat(0.0f);
     for (int r = 0; r < GEMM_MR; r++) { acc[r][0] = b0; acc[r][1] = b1; }
-    for (int kk = 0; kk < k; kk++) {
+    int kk = 0;
+#if SIALO_VW == 4
+    /* 4-wide ISAs (SIMD128, SSE2): load 4 consecutive A values of a row at once and broadcast
+       each lane (a shuffle) instead of 4 scalar loads + splats */
+    for (; kk + 4 <= k; kk += 4) {
+        vf av[GEMM_MR];
+        for (int r = 0; r < GEMM_MR; r++) av[r] = vload(a[r] + kk);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            vf w0 = vload(bp), w1 = vload(bp + SIALO_VW);
+            bp += GEMM_NR;
+#pragma GCC unroll 8
+            for (int r = 0; r < GEMM_MR; r++) {
+                vf x = vsplat(av[r][j]);
+                acc[r][0] += x * w0;
+                acc[r][1] += x * w1;
+            }
+        }
+    }
+#endif
+    for (; kk < k; kk++) {
         vf w0 = vload(bp), w1 = vload(bp + SIALO_VW);
         bp += GEMM_NR;
 #pragma GCC unroll 8

@@ -157,7 +157,7 @@ static void test_network(const char *arch, int size) {
     sialo_graph_free(g0);
     float *x = rand_buf((size_t)size * size * 3), out[3] = {0};
     for (int b = 0; b < 3; b++) {
-        sialo_options o = {(sialo_backend)b, b == 0 ? 2 : 1, 0};
+        sialo_options o = {(sialo_backend)b, b == 0 ? 2 : 1, 0, 0};
         if (b == SIALO_BACKEND_XNNPACK && !sialo_xnn_available()) continue;
         sialo_model *m = sialo_model_load(bytes, nbytes, &o);
         CHECK(m != NULL, "load %s backend %d: %s", arch, b, sialo_error());
