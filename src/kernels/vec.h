@@ -2,7 +2,7 @@
  *
  * The same kernel source compiles to WASM SIMD128 (emcc -msimd128), to SSE2, AVX2 or AVX-512
  * natively. SIALO_VW is the number of floats in one vector; SIALO_ISA names the instruction set
- * and goes into kernel names (f32_gemm_6x16_avx2, f32_gemm_6x8_simd128, ...).
+ * and goes into kernel names (f32_gemm_6x16_avx2, f32_gemm_4x8_simd128, ...).
  */
 #ifndef SIALO_VEC_H
 #define SIALO_VEC_H
