@@ -314,7 +314,7 @@ static int forward_node(sialo_model *m, int i) {
             task_ctx t = {m, i};
             /* a fork-join costs microseconds: small layers run on one thread */
             double macs = (double)count * (n->op == OP_DENSE ? e->cp.cin : (double)e->cp.kh * e->cp.kw * (e->cp.cin / e->cp.groups));
-            if (macs < 4e5 * sialo_pool_size(m->pool)) run_part(&t, 0, 1);
+            if (macs < 1e5 * sialo_pool_size(m->pool)) run_part(&t, 0, 1);
             else sialo_pool_run(m->pool, run_part, &t);
         }
         break;

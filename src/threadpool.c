@@ -7,6 +7,7 @@
 #define SIALO_NO_THREADS 1
 #else
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #endif
 
@@ -34,6 +35,9 @@ int sialo_pool_size(const sialo_pool *p) { return p->n; }
 void sialo_pool_run(sialo_pool *p, sialo_task fn, void *ctx) { (void)p; fn(ctx, 0, 1); }
 void sialo_pool_free(sialo_pool *p) { free(p); }
 #else
+/* A job is announced by bumping `generation`; workers spin on it for a short while before
+ * sleeping on the condition variable (a layer of a small network takes microseconds: waking a
+ * sleeping thread would cost more than the work), and `pending` counts the parts still running. */
 struct sialo_pool {
     int n;                 /* parts, including the caller */
     pthread_t *threads;
@@ -41,9 +45,18 @@ struct sialo_pool {
     pthread_cond_t go, done;
     sialo_task fn;
     void *ctx;
-    long generation;
-    int pending, quit;
+    _Atomic long generation;
+    _Atomic int pending;
+    _Atomic int sleepers;
+    int quit;
 };
+
+#define SPIN_ITERS 20000
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
 
 typedef struct { sialo_pool *p; int part; } worker_arg;
 
@@ -53,20 +66,28 @@ static void *worker(void *arg) {
     int part = wa->part;
     free(wa);
     long seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (p->generation == seen && !p->quit) pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit) break;
-        seen = p->generation;
-        sialo_task fn = p->fn;
-        void *ctx = p->ctx;
-        pthread_mutex_unlock(&p->mu);
-        fn(ctx, part, p->n);
-        pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0) pthread_cond_signal(&p->done);
+        long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen && spins < SPIN_ITERS) { spins++; cpu_relax(); }
+        if (g == seen) {
+            pthread_mutex_lock(&p->mu);
+            atomic_fetch_add(&p->sleepers, 1);
+            while ((g = atomic_load(&p->generation)) == seen && !p->quit) pthread_cond_wait(&p->go, &p->mu);
+            atomic_fetch_sub(&p->sleepers, 1);
+            int quit = p->quit;
+            pthread_mutex_unlock(&p->mu);
+            if (quit) return NULL;
+        }
+        if (g < 0) return NULL; /* quit */
+        seen = g;
+        p->fn(p->ctx, part, p->n);
+        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
 }
 
 sialo_pool *sialo_pool_new(int threads) {
@@ -78,6 +99,9 @@ sialo_pool *sialo_pool_new(int threads) {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->pending, 0);
+    atomic_init(&p->sleepers, 0);
     p->threads = calloc((size_t)threads, sizeof *p->threads);
     if (!p->threads) { free(p); return NULL; }
     for (int i = 1; i < threads; i++) {
@@ -95,23 +119,30 @@ int sialo_pool_size(const sialo_pool *p) { return p->n; }
 
 void sialo_pool_run(sialo_pool *p, sialo_task fn, void *ctx) {
     if (p->n == 1) { fn(ctx, 0, 1); return; }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
-    p->pending = p->n - 1;
-    p->generation++;
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store_explicit(&p->pending, p->n - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+    }
     fn(ctx, 0, p->n);
-    pthread_mutex_lock(&p->mu);
-    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    int spins = 0;
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0 && spins < SPIN_ITERS) { spins++; cpu_relax(); }
+    if (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+        pthread_mutex_lock(&p->mu);
+        while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 void sialo_pool_free(sialo_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     p->quit = 1;
+    atomic_store(&p->generation, -1);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
