@@ -76,6 +76,25 @@ size_t conv_scratch_floats(const conv_params *p, const conv_packed *pk) {
     return s;
 }
 
+/* im2col: rows [r0, r0+rows) of the output pixels (n, oy, ox) of group g; columns in (ky, kx, i)
+   order like the weights; taps in the padding are zeros. cols: rows x (kh*kw*cin/groups) */
+static void im2col(const conv_params *p, const float *x, shape4 xs, shape4 ys, int r0, int rows, int g, float *cols) {
+    int cg_in = p->cin / p->groups;
+    for (int r = 0; r < rows; r++) {
+        int idx = r0 + r, n = idx / (ys.h * ys.w), rem = idx % (ys.h * ys.w);
+        int oy = rem / ys.w, ox = rem % ys.w;
+        float *dst = cols + (size_t)r * p->kh * p->kw * cg_in;
+        for (int ky = 0; ky < p->kh; ky++) {
+            int iy = oy * p->sh - p->pt + ky;
+            for (int kx = 0; kx < p->kw; kx++, dst += cg_in) {
+                int ix = ox * p->sw - p->pl + kx;
+                if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) memset(dst, 0, (size_t)cg_in * sizeof(float));
+                else memcpy(dst, x + (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + (size_t)g * cg_in, (size_t)cg_in * sizeof(float));
+            }
+        }
+    }
+}
+
 static void split(int total, int part, int nparts, int *lo, int *hi) {
     *lo = (int)((long long)total * part / nparts);
     *hi = (int)((long long)total * (part + 1) / nparts);
@@ -96,26 +115,12 @@ void conv_forward(const conv_params *p, const conv_packed *pk, const float *x, s
         f32_gemm(m0, m1, p->cout, pk->k, x, (size_t)xs.c, pk->packed, pk->bias, y, (size_t)ys.c, p->act);
         return;
     }
-    int cg_in = p->cin / p->groups, cg_out = p->cout / p->groups, k = pk->k;
+    int cg_out = p->cout / p->groups, k = pk->k;
     float *cols = scratch, *tile = scratch + (size_t)IM2COL_ROWS * k;
     for (int r0 = m0; r0 < m1; r0 += IM2COL_ROWS) {
         int rows = m1 - r0 < IM2COL_ROWS ? m1 - r0 : IM2COL_ROWS;
         for (int g = 0; g < p->groups; g++) {
-            /* im2col: row = output pixel, columns in (ky, kx, i) order like the weights */
-            for (int r = 0; r < rows; r++) {
-                int idx = r0 + r, n = idx / (ys.h * ys.w), rem = idx % (ys.h * ys.w);
-                int oy = rem / ys.w, ox = rem % ys.w;
-                float *dst = cols + (size_t)r * k;
-                for (int ky = 0; ky < p->kh; ky++) {
-                    int iy = oy * p->sh - p->pt + ky;
-                    for (int kx = 0; kx < p->kw; kx++, dst += cg_in) {
-                        int ix = ox * p->sw - p->pl + kx;
-                        if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) memset(dst, 0, (size_t)cg_in * sizeof(float));
-                        else memcpy(dst, x + (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + (size_t)g * cg_in,
-                                    (size_t)cg_in * sizeof(float));
-                    }
-                }
-            }
+            im2col(p, x, xs, ys, r0, rows, g, cols);
             const float *pw = pk->packed + (size_t)g * pk->group_stride;
             if (p->groups == 1) {
                 f32_gemm(0, rows, cg_out, k, cols, (size_t)k, pw, pk->bias, y + (size_t)r0 * ys.c, (size_t)ys.c, p->act);
@@ -154,47 +159,62 @@ static inline void fma_v(const float *a, const float *b, float *y, int n) { /* y
     for (; i < n; i++) y[i] += a[i] * b[i];
 }
 
-/* 1x1, stride 1, no padding, one group (most of MobileNetV2's work): two GEMMs over the P pixels
- *   dx[P,Cin]  += dz[P,Cout] . w^T[Cout,Cin]
- *   dw[Cin,Cout] += x^T[Cin,P] . dz[P,Cout]                                         */
-static int conv1x1_backward_gemm(const conv_params *p, const float *x, const float *w, const float *dz, int P,
-                                 float *dx, float *dw) {
-    int ci = p->cin, co = p->cout;
-    float *tmp = malloc((size_t)P * ci * sizeof(float) > (size_t)ci * co * sizeof(float) ? (size_t)P * ci * sizeof(float) : (size_t)ci * co * sizeof(float));
-    float *pk = malloc((f32_gemm_packed_size(co, ci) > f32_gemm_packed_size(P, co) ? f32_gemm_packed_size(co, ci) : f32_gemm_packed_size(P, co)) * sizeof(float));
-    float *xt = dw ? malloc((size_t)ci * P * sizeof(float)) : NULL;
-    if (!tmp || !pk || (dw && !xt)) { free(tmp); free(pk); free(xt); return -1; }
+/* One group (every convolution but depthwise / grouped ones): two GEMMs over the P output pixels
+ * of the im2col matrix X (P x K, K = kh*kw*cin; for a 1x1 / stride 1 / unpadded conv X is x):
+ *   dX[P,K]  = dz[P,Cout] . w^T[Cout,K]        then col2im: dx += dX scattered back to its taps
+ *   dw[K,Cout] += X^T[K,P] . dz[P,Cout]                                                        */
+static int conv_backward_gemm(const conv_params *p, const float *x, shape4 xs, const float *w, const float *dz, shape4 ys,
+                              float *dx, float *dw) {
+    int ci = p->cin, co = p->cout, K = p->kh * p->kw * ci, P = ys.n * ys.h * ys.w;
+    int direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && !p->pt && !p->pb && !p->pl && !p->pr;
+    size_t pk_n = f32_gemm_packed_size(co, K) > f32_gemm_packed_size(P, co) ? f32_gemm_packed_size(co, K) : f32_gemm_packed_size(P, co);
+    size_t tmp_n = (size_t)P * K > (size_t)K * co ? (size_t)P * K : (size_t)K * co;
+    float *tmp = malloc(tmp_n * sizeof(float)), *pk = malloc(pk_n * sizeof(float));
+    float *cols = direct ? NULL : malloc((size_t)P * K * sizeof(float));
+    float *xt = dw ? malloc((size_t)K * P * sizeof(float)) : NULL, *wt = dx ? malloc((size_t)K * co * sizeof(float)) : NULL;
+    if (!tmp || !pk || (!direct && !cols) || (dw && !xt) || (dx && !wt)) { free(tmp); free(pk); free(cols); free(xt); free(wt); return -1; }
+    const float *X = direct ? x : cols;
+    if (!direct) im2col(p, x, xs, ys, 0, P, 0, cols);
     if (dx) {
-        /* w^T as a [Cout, Cin] matrix: element (o, i) = w[i*co + o], i.e. row stride 1, column stride co */
-        float *wt = malloc((size_t)ci * co * sizeof(float));
-        if (!wt) { free(tmp); free(pk); free(xt); return -1; }
-        for (int i = 0; i < ci; i++)
-            for (int o = 0; o < co; o++) wt[(size_t)o * ci + i] = w[(size_t)i * co + o];
-        f32_gemm_pack(co, ci, wt, ci, pk);
-        free(wt);
-        f32_gemm(0, P, ci, co, dz, (size_t)co, pk, NULL, tmp, (size_t)ci, 0);
-        add_to(dx, tmp, (size_t)P * ci);
+        for (int i = 0; i < K; i++)
+            for (int o = 0; o < co; o++) wt[(size_t)o * K + i] = w[(size_t)i * co + o];
+        f32_gemm_pack(co, K, wt, K, pk);
+        f32_gemm(0, P, K, co, dz, (size_t)co, pk, NULL, tmp, (size_t)K, 0);
+        if (direct) add_to(dx, tmp, (size_t)P * ci);
+        else /* col2im */
+            for (int q = 0; q < P; q++) {
+                int n = q / (ys.h * ys.w), rem = q % (ys.h * ys.w), oy = rem / ys.w, ox = rem % ys.w;
+                const float *src = tmp + (size_t)q * K;
+                for (int ky = 0; ky < p->kh; ky++) {
+                    int iy = oy * p->sh - p->pt + ky;
+                    for (int kx = 0; kx < p->kw; kx++, src += ci) {
+                        int ix = ox * p->sw - p->pl + kx;
+                        if (iy >= 0 && iy < xs.h && ix >= 0 && ix < xs.w) add_to(dx + (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c, src, (size_t)ci);
+                    }
+                }
+            }
     }
     if (dw) {
         for (int q = 0; q < P; q++)
-            for (int i = 0; i < ci; i++) xt[(size_t)i * P + q] = x[(size_t)q * ci + i];
+            for (int i = 0; i < K; i++) xt[(size_t)i * P + q] = X[(size_t)q * K + i];
         f32_gemm_pack(P, co, dz, co, pk);
-        f32_gemm(0, ci, co, P, xt, (size_t)P, pk, NULL, tmp, (size_t)co, 0);
-        add_to(dw, tmp, (size_t)ci * co);
+        f32_gemm(0, K, co, P, xt, (size_t)P, pk, NULL, tmp, (size_t)co, 0);
+        add_to(dw, tmp, (size_t)K * co);
     }
-    free(tmp); free(pk); free(xt);
+    free(tmp); free(pk); free(cols); free(xt); free(wt);
     return 0;
 }
 
 void conv_backward(const conv_params *p, const float *x, shape4 xs, const float *w, const float *dz, shape4 ys,
                    float *dx, float *dw, float *db) {
     int cgi = p->cin / p->groups, cgo = p->cout / p->groups;
-    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->groups == 1 && !p->pt && !p->pb && !p->pl && !p->pr) {
-        int P = ys.n * ys.h * ys.w;
-        if (conv1x1_backward_gemm(p, x, w, dz, P, dx, dw) == 0) { /* else (out of memory): the loops below */
-            if (db) for (int q = 0; q < P; q++) add_to(db, dz + (size_t)q * p->cout, (size_t)p->cout);
-            return;
-        }
+    /* the GEMMs win for 1x1 convolutions and short im2col rows (a stem); for long rows the transposes
+       and the streaming of a P-deep panel cost more than the vectorised loops below (measured) */
+    int is_1x1 = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && !p->pt && !p->pb && !p->pl && !p->pr;
+    if (p->groups == 1 && (is_1x1 || p->kh * p->kw * p->cin <= 128) &&
+        conv_backward_gemm(p, x, xs, w, dz, ys, dx, dw) == 0) { /* else (out of memory): the loops below */
+        if (db) for (int q = 0; q < ys.n * ys.h * ys.w; q++) add_to(db, dz + (size_t)q * p->cout, (size_t)p->cout);
+        return;
     }
     int depthwise = p->groups > 1 && cgi == 1 && cgo == 1;
     for (int n = 0; n < ys.n; n++)

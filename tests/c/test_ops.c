@@ -172,32 +172,56 @@ static void test_network(const char *arch, int size) {
     free(x);
 }
 
-/* the 1x1 convolution backward (two GEMMs) against plain loops, with fewer pixels than channels */
-static void test_conv1x1_backward(int n, int h, int w, int ci, int co) {
-    conv_params p = {1, 1, 1, 1, 0, 0, 0, 0, 1, ci, co, 0};
-    shape4 xs = {n, h, w, ci}, ys = {n, h, w, co};
-    size_t P = (size_t)n * h * w;
-    float *x = rand_buf(P * ci), *wt = rand_buf((size_t)ci * co), *dz = rand_buf(P * co);
-    float *dx = calloc(P * ci, 4), *dw = calloc((size_t)ci * co, 4), *db = calloc((size_t)co, 4);
-    float *rx = calloc(P * ci, 4), *rw = calloc((size_t)ci * co, 4), *rb = calloc((size_t)co, 4);
+/* the convolution backward (im2col + two GEMMs, or the loops for grouped / depthwise) against
+   the plain-loop definition, with awkward shapes (fewer pixels than channels, stride 2, padding) */
+static void test_conv_backward(const conv_case *c) {
+    conv_params p = {c->kh, c->kw, c->sh, c->sw, c->pt, c->pb, c->pl, c->pr, c->groups, c->cin, c->cout, 0};
+    shape4 xs = {c->n, c->h, c->w, c->cin};
+    shape4 ys = {c->n, (c->h + c->pt + c->pb - c->kh) / c->sh + 1, (c->w + c->pl + c->pr - c->kw) / c->sw + 1, c->cout};
+    int cgi = c->cin / c->groups, cgo = c->cout / c->groups;
+    size_t nx = shape_count(xs), ny = shape_count(ys), nw = (size_t)c->kh * c->kw * cgi * c->cout;
+    float *x = rand_buf(nx), *wt = rand_buf(nw), *dz = rand_buf(ny);
+    float *dx = calloc(nx, 4), *dw = calloc(nw, 4), *db = calloc((size_t)c->cout, 4);
+    float *rx = calloc(nx, 4), *rw = calloc(nw, 4), *rb = calloc((size_t)c->cout, 4);
     conv_backward(&p, x, xs, wt, dz, ys, dx, dw, db);
-    for (size_t q = 0; q < P; q++)
-        for (int o = 0; o < co; o++) {
-            rb[o] += dz[q * co + o];
-            for (int i = 0; i < ci; i++) {
-                rx[q * ci + i] += wt[(size_t)i * co + o] * dz[q * co + o];
-                rw[(size_t)i * co + o] += x[q * ci + i] * dz[q * co + o];
-            }
-        }
-    CHECK(rel_err(dx, rx, P * ci) < 1e-5 && rel_err(dw, rw, (size_t)ci * co) < 1e-5 && rel_err(db, rb, (size_t)co) < 1e-5,
-          "1x1 conv backward %zux%d->%d: dx %g dw %g db %g", P, ci, co, rel_err(dx, rx, P * ci), rel_err(dw, rw, (size_t)ci * co),
-          rel_err(db, rb, (size_t)co));
+    for (int n = 0; n < ys.n; n++)
+        for (int oy = 0; oy < ys.h; oy++)
+            for (int ox = 0; ox < ys.w; ox++)
+                for (int o = 0; o < c->cout; o++) {
+                    float d = dz[(((size_t)n * ys.h + oy) * ys.w + ox) * ys.c + o];
+                    int g = o / cgo;
+                    rb[o] += d;
+                    for (int ky = 0; ky < c->kh; ky++)
+                        for (int kx = 0; kx < c->kw; kx++) {
+                            int iy = oy * c->sh - c->pt + ky, ix = ox * c->sw - c->pl + kx;
+                            if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) continue;
+                            for (int i = 0; i < cgi; i++) {
+                                size_t xi = (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + (size_t)g * cgi + i;
+                                size_t wi = (((size_t)ky * c->kw + kx) * cgi + i) * c->cout + o;
+                                rx[xi] += wt[wi] * d;
+                                rw[wi] += x[xi] * d;
+                            }
+                        }
+                }
+    double ex = rel_err(dx, rx, nx), ew = rel_err(dw, rw, nw), eb = rel_err(db, rb, (size_t)c->cout);
+    CHECK(ex < 1e-5 && ew < 1e-5 && eb < 1e-5, "conv backward k%dx%d s%d pad %d,%d g%d %d->%d: dx %g dw %g db %g", c->kh, c->kw, c->sh,
+          c->pt, c->pb, c->groups, c->cin, c->cout, ex, ew, eb);
     free(x); free(wt); free(dz); free(dx); free(dw); free(db); free(rx); free(rw); free(rb);
 }
 
 int main(void) {
-    test_conv1x1_backward(1, 2, 3, 40, 70);   /* P < Cout, P < Cin */
-    test_conv1x1_backward(2, 7, 7, 17, 9);
+    static const conv_case bw[] = {
+        /* n  h  w  cin cout kh kw sh sw pt pb pl pr g act bias */
+        {1, 2, 3, 40, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1},   /* 1x1: P < Cout, P < Cin */
+        {2, 7, 7, 17, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1},
+        {2, 9, 8, 5, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},   /* 3x3 same */
+        {1, 11, 13, 6, 20, 3, 3, 2, 2, 0, 1, 0, 1, 1, 0, 1}, /* stride 2 on odd input */
+        {1, 23, 23, 3, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1},  /* stem */
+        {1, 9, 9, 16, 40, 1, 1, 2, 2, 0, 0, 0, 0, 1, 0, 1},  /* 1x1 stride 2 */
+        {2, 9, 9, 19, 19, 3, 3, 2, 2, 1, 1, 1, 1, 19, 0, 1}, /* depthwise (loops) */
+        {1, 6, 7, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 1},    /* grouped (loops) */
+    };
+    for (size_t i = 0; i < sizeof bw / sizeof bw[0]; i++) test_conv_backward(&bw[i]);
     printf("gemm kernel %s\n", f32_gemm_kernel_name());
     static const conv_case convs[] = {
         /* n  h   w  cin cout kh kw sh sw pt pb pl pr g act bias */
