@@ -459,9 +459,13 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
                 rs.bad++;
             }
             double dt = now_s() - t0;
-            fprintf(stderr, "%s stage %d/%d %-6s (%s, lr %.0e) epoch %2d/%d  loss %.4f  val_auc %.4f  val_loss %.4f  %5.1f img/s  %s\n",
+            /* the stage ends at max_epochs at the latest (early stopping may end it sooner) */
+            int left = st[s].max_epochs - ep - 1, eta = (int)(left * dt + 0.5);
+            if (rs.bad >= st[s].patience) eta = 0;
+            fprintf(stderr, "%s stage %d/%d %-6s (%s, lr %.0e) epoch %2d/%d  loss %.4f  val_auc %.4f  val_loss %.4f  %5.1f img/s  "
+                            "stage ETA <= %dm%02ds %s\n",
                     label, s + 1, nst, st[s].name, st[s].unfreeze, st[s].lr, ep + 1, st[s].max_epochs, loss_sum / (nb * B), vauc, vloss,
-                    nb * B / dt, better ? "*" : "");
+                    nb * B / dt, eta / 60, eta % 60, better ? "*" : "");
             fflush(stderr);
             if (ckpt) {
                 int next_ep = ep + 1, next_stage = s;
