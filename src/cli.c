@@ -771,6 +771,7 @@ static int cmd_train(int argc, char **argv) {
         else return die("unknown train option '%s'", a);
 #undef TAKE
     }
+    if (t.cv == 1 || t.cv < 0 || t.cv > 32) return die("%s", "--cv must be 2..32");
     if (!t.data_dir || (!t.out && t.cv < 2)) {
         fprintf(stderr,
                 "usage: sialoscan train --data DIR (--backbone MODEL | --arch smallcnn|mobilenetv2|resnet50v2)\n"
@@ -783,7 +784,6 @@ static int cmd_train(int argc, char **argv) {
     }
     if (t.batch < 1 || t.batch > 512) return die("%s", "--batch must be 1..512");
     if (t.dropout < 0 || t.dropout >= 1) return die("%s", "--dropout must be in [0, 1)");
-    if (t.cv == 1 || t.cv < 0 || t.cv > 32) return die("%s", "--cv must be 2..32");
     if (sialo_train(&t) < 0) return die("%s", sialo_error());
     return 0;
 }

@@ -504,10 +504,21 @@ static void inner_split(const sialo_dataset *d, const int *idx, int n, float fra
     free(fold);
 }
 
+/* JSON numbers: an undefined ratio (0/0, e.g. PPV with no positive call) is null, not "nan" */
+static void jnum(FILE *f, const char *key, double v, int first) {
+    if (isnan(v)) fprintf(f, "%s\"%s\":null", first ? "" : ",", key);
+    else fprintf(f, "%s\"%s\":%.4f", first ? "" : ",", key, v);
+}
+
 static void print_metrics(FILE *f, const char *prefix, const sialo_metrics *mt) {
-    fprintf(f, "%s\"n\":%d,\"accuracy\":%.4f,\"sensitivity\":%.4f,\"specificity\":%.4f,\"ppv\":%.4f,\"npv\":%.4f,\"auc\":%.4f,"
-               "\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d",
-            prefix, mt->n, mt->accuracy, mt->sensitivity, mt->specificity, mt->ppv, mt->npv, mt->auc, mt->tp, mt->fp, mt->tn, mt->fn);
+    fprintf(f, "%s\"n\":%d", prefix, mt->n);
+    jnum(f, "accuracy", mt->accuracy, 0);
+    jnum(f, "sensitivity", mt->sensitivity, 0);
+    jnum(f, "specificity", mt->specificity, 0);
+    jnum(f, "ppv", mt->ppv, 0);
+    jnum(f, "npv", mt->npv, 0);
+    jnum(f, "auc", mt->auc, 0);
+    fprintf(f, ",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d", mt->tp, mt->fp, mt->tn, mt->fn);
 }
 
 /* Youden's J on pooled out-of-fold predictions: the threshold maximising sensitivity + specificity */
@@ -646,7 +657,13 @@ int sialo_train(const sialo_train_opts *o) {
             }
             static const char *const names[6] = {"accuracy", "auc", "sensitivity", "specificity", "ppv", "npv"};
             printf("{\"cv\":%d,\"method\":\"%s\",\"seed\":%llu", K, o->method ? o->method : (o->backbone ? "gradual" : "scratch"), (unsigned long long)o->seed);
-            for (int q = 0; q < 6; q++) printf(",\"%s_mean\":%.4f,\"%s_sd\":%.4f", names[q], mean[q], names[q], sqrt(sd[q]));
+            for (int q = 0; q < 6; q++) {
+                char km[32], ks[32];
+                snprintf(km, sizeof km, "%s_mean", names[q]);
+                snprintf(ks, sizeof ks, "%s_sd", names[q]);
+                jnum(stdout, km, mean[q], 0);
+                jnum(stdout, ks, sqrt(sd[q]), 0);
+            }
             float thr = youden_threshold(oof, oofy, n);
             sialo_metrics pooled;
             sialo_metrics_compute(oof, oofy, n, thr, &pooled);
