@@ -209,16 +209,24 @@ static void stem_of(const char *path, char *stem, size_t size) {
     if (dot && dot != stem) *dot = 0;
 }
 
+/* decode, classify and Grad-CAM (class_index as sialo_classify_image_cam_class); on success the
+   caller frees img and cam; r->ms covers all of it */
+static int decode_and_cam(sialo_model *m, const uint8_t *bytes, size_t n, const char *layer, int class_index,
+                          sialo_result *r, sialo_image *img, sialo_cam *cam) {
+    double t0 = sialo_now_ms();
+    if (sialo_image_decode(bytes, n, img) < 0) return -1;
+    if (sialo_classify_image_cam_class(m, img, layer, class_index, r, cam) < 0) { sialo_image_free(img); return -1; }
+    r->ms = sialo_now_ms() - t0;
+    return 0;
+}
+
 /* classify + Grad-CAM; the overlay goes to DIR/<stem>-cam.png (path in cam_path) */
 static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, const char *image_path,
                             const uint8_t *bytes, size_t n, sialo_result *r, char *cam_path, size_t cam_path_size) {
-    double t0 = sialo_now_ms();
     sialo_image img;
     sialo_cam cam;
-    if (sialo_image_decode(bytes, n, &img) < 0) return -1;
-    /* localisation is scored on the map that explains the decision (malignant or benign evidence) */
-    if (sialo_classify_image_cam_class(m, &img, layer, SIALO_CAM_PREDICTED, r, &cam) < 0) { sialo_image_free(&img); return -1; }
-    r->ms = sialo_now_ms() - t0;
+    /* the overlay shows the malignant evidence, as the JS API does */
+    if (decode_and_cam(m, bytes, n, layer, -1, r, &img, &cam) < 0) return -1;
     char stem[1024];
     stem_of(image_path, stem, sizeof stem);
     snprintf(cam_path, cam_path_size, "%s/%s-cam.png", dir, stem);
@@ -362,14 +370,11 @@ static uint8_t *load_masks(char **masks, int nmasks, const char *stem, int w, in
 /* classify with Grad-CAM; *has_mask = 1 and the scores if the frame has lesion masks */
 static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes, size_t n, const char *path,
                         char **masks, int nmasks, sialo_result *r, int *has_mask, int *hit, double *energy) {
-    double t0 = sialo_now_ms();
     sialo_image img;
     sialo_cam cam;
     *has_mask = 0;
-    if (sialo_image_decode(bytes, n, &img) < 0) return -1;
     /* localisation is scored on the map that explains the decision (malignant or benign evidence) */
-    if (sialo_classify_image_cam_class(m, &img, layer, SIALO_CAM_PREDICTED, r, &cam) < 0) { sialo_image_free(&img); return -1; }
-    r->ms = sialo_now_ms() - t0;
+    if (decode_and_cam(m, bytes, n, layer, SIALO_CAM_PREDICTED, r, &img, &cam) < 0) return -1;
     char stem[1024];
     stem_of(path, stem, sizeof stem);
     uint8_t *mask = load_masks(masks, nmasks, stem, img.w, img.h);
