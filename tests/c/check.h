@@ -2,7 +2,9 @@
  * "N passed, M failed" and gives the exit status. */
 #ifndef SIALO_CHECK_H
 #define SIALO_CHECK_H
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_passed, check_failed;
 #define CHECK(cond, ...)                                                     \
@@ -15,6 +17,20 @@ static int check_passed, check_failed;
             fprintf(stderr, "\n");                                           \
         }                                                                    \
     } while (0)
+/* a whole file into memory (NULL if absent); the tests' fixtures are small */
+static inline uint8_t *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
+    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) { free(b); b = NULL; }
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
 static inline int test_summary(const char *name) {
     printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);
     return check_failed ? 1 : 0;

@@ -70,18 +70,6 @@ static membuf encode(const char *fmt, int w, int h, int comp, const uint8_t *px)
     return m;
 }
 
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) { free(b); b = NULL; }
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
 
 static void clear_error(void) { sialo_fail("%s", ""); }
 static int decode_in_child(const void *data, size_t n, char *why, size_t why_size);

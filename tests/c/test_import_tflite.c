@@ -36,18 +36,6 @@ static uint32_t rnd(void) { /* xorshift64*, seeded: the runs are reproducible */
     return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
 }
 
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) { free(b); b = NULL; }
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
 
 /* ================================================================== a tiny flatbuffer writer
  * Objects are laid out front to back: a parent is written first with placeholder references,
