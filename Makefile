@@ -47,7 +47,7 @@ build/sialoscan: build/native/src/cli.o build/libsialoscan.a
 	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
 build/sialoscan-asan: build/asan/src/cli.o $(ASAN_OBJ)
 	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LIBS)
-build/tests/%: tests/c/%.c tests/c/check.h $(ASAN_OBJ)
+build/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(ASAN_OBJ)
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS_ASAN) -Itests/c $< $(ASAN_OBJ) -o $@ $(LIBS)
 
@@ -85,8 +85,8 @@ test-node: all
 	node --test --test-concurrency=1 tests/node/
 
 # the Grad-CAM figures of the docs, from synthetic frames (tools/gradcam_examples.c)
-build/gradcam-examples: tools/gradcam_examples.c build/libsialoscan.a
-	$(CC) $(CFLAGS_NATIVE) $< build/libsialoscan.a -o $@ $(LIBS)
+build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h build/libsialoscan.a
+	$(CC) $(CFLAGS_NATIVE) -Itests/c $< build/libsialoscan.a -o $@ $(LIBS)
 gradcam-examples: build/gradcam-examples
 	build/gradcam-examples docs
 

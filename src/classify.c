@@ -45,8 +45,7 @@ static void sb_printf(sbuf *s, const char *fmt, ...) {
     }
 }
 
-void sialo_json_string(void *sb, const char *str) {
-    sbuf *s = sb;
+static void json_string(sbuf *s, const char *str) {
     sb_printf(s, "\"");
     for (const unsigned char *c = (const unsigned char *)(str ? str : ""); *c; c++) {
         if (*c == '"' || *c == '\\') sb_printf(s, "\\%c", *c);
@@ -62,21 +61,21 @@ char *sialo_model_info_json(const sialo_model *m) {
     sialo_model_info(m, &in);
     sbuf s = {0};
     sb_printf(&s, "{\"arch\":");
-    sialo_json_string(&s, in.arch);
+    json_string(&s, in.arch);
     sb_printf(&s, ",\"input\":{\"height\":%d,\"width\":%d,\"channels\":%d,\"scale\":[%.9g,%.9g,%.9g],\"bias\":[%.9g,%.9g,%.9g]}",
               in.input_h, in.input_w, in.input_c, in.norm_scale[0], in.norm_scale[1], in.norm_scale[2],
               in.norm_bias[0], in.norm_bias[1], in.norm_bias[2]);
     sb_printf(&s, ",\"outputs\":%d,\"classes\":[", in.n_classes);
     for (int i = 0; i < in.n_class_names && i < 16; i++) {
         if (i) sb_printf(&s, ",");
-        sialo_json_string(&s, in.class_names[i]);
+        json_string(&s, in.class_names[i]);
     }
     if (in.n_class_names > 16) sb_printf(&s, ",\"... (%d in all)\"", in.n_class_names);
     sb_printf(&s, "],\"positive_class\":");
-    sialo_json_string(&s, in.n_classes == 1 && in.n_class_names == 2 ? in.class_names[1] : "");
+    json_string(&s, in.n_classes == 1 && in.n_class_names == 2 ? in.class_names[1] : "");
     sb_printf(&s, ",\"threshold\":%.6g,\"parameters\":%zu,\"layers\":%d,\"storage\":\"fp%d\",\"checksum\":\"%08x\",\"provenance\":",
               in.threshold, in.n_params, in.n_layers, in.storage_bits, in.checksum);
-    sialo_json_string(&s, in.provenance);
+    json_string(&s, in.provenance);
     sb_printf(&s, "}");
     if (s.oom) { free(s.p); return sialo_fail_null("out of memory"); }
     return s.p;

@@ -221,8 +221,6 @@ void sialo_dataset_folds(const sialo_dataset *d, const int *idx, int n, int k, u
     int (*cnt)[2] = calloc((size_t)k, sizeof *cnt);
     if (!g || !gfold || !cnt) { free(g); free(gfold); free(cnt); for (int i = 0; i < n; i++) fold[i] = i % k; return; }
     for (int i = 0; i < d->n_groups; i++) { g[i].group = i; g[i].key = mix(seed ^ mix((uint64_t)i + 7)); gfold[i] = -1; }
-    int pos_votes[1] = {0};
-    (void)pos_votes;
     for (int j = 0; j < n; j++) {
         const sialo_sample *s = &d->s[idx[j]];
         g[s->group].size++;

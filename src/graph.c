@@ -11,7 +11,6 @@ static const char *const op_names[OP_COUNT] = {
     "input", "conv", "dense", "batchnorm", "relu", "relu6", "add", "maxpool", "avgpool",
     "global_avgpool", "zeropad", "sigmoid", "softmax", "dropout", "affine"};
 
-const char *sialo_op_name(int op) { return op >= 0 && op < OP_COUNT ? op_names[op] : "?"; }
 
 /* ------------------------------------------------------------------ building */
 sialo_graph *sialo_graph_new(const char *arch, int in_h, int in_w, int in_c) {

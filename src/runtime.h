@@ -48,7 +48,6 @@ size_t sialo_output_size(const sialo_model *m);
 void sialo_decide(const sialo_model *m, const float *y, sialo_result *r);
 /* antialiased bilinear resize of 8-bit RGB to dw x dh floats, then x * scale + bias (preprocess.c) */
 int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const float scale[3], const float bias[3], float *dst);
-const char *sialo_op_name(int op);
 /* keep the packed weights in step with the float weights after an update (trainer) */
 int sialo_model_repack(sialo_model *m, int node);
 

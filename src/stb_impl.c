@@ -1,6 +1,5 @@
 /* stb_impl.c — the one translation unit that compiles Debian's stb_image / stb_image_write. */
 #define STBI_MAX_DIMENSIONS (1 << 16)
-#define STBI_NO_STDIO_FILES_UNUSED
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG

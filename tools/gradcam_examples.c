@@ -2,11 +2,12 @@
  *
  *   make gradcam-examples      (builds this against build/libsialoscan.a, writes docs/gradcam-example-*.png)
  *
- * A hand-built "bright patch detector" (the network of tests/c/test_gradcam.c: conv 3x3 that fires
+ * A hand-built "bright patch detector" (tests/c/bright_patch_net.h, also used by test_gradcam.c: conv 3x3 that fires
  * where the local mean is bright -> max pool -> conv 3x3 -> GAP -> dense -> sigmoid) is run through
  * sialo_classify_image_cam on speckled frames with bright synthetic "lesions"; each figure is the
  * frame and its overlay side by side. No patient image is involved.
  */
+#include "bright_patch_net.h"
 #include "graph.h"
 #include "runtime.h"
 
@@ -17,30 +18,6 @@
 
 #include <stb_image_write.h>
 
-static sialo_graph *detector(void) {
-    sialo_graph *g = sialo_graph_new("bright-patch-detector", 32, 32, 3);
-    for (int i = 0; i < 3; i++) { g->norm_scale[i] = 1.0f / 255.0f; g->norm_bias[i] = 0.0f; }
-    int c1 = gb_conv(g, "bright", 0, 3, 3, 1, PAD_SAME, 1, 4, 1, ACT_RELU);
-    int mp = gb_pool(g, OP_MAXPOOL, "pool", c1, 2, 2, PAD_VALID);
-    int c2 = gb_conv(g, "feat", mp, 3, 3, 1, PAD_SAME, 1, 4, 1, ACT_RELU);
-    int gap = gb_simple(g, OP_GAP, "avg_pool", c2);
-    int dn = gb_dense(g, "predictions", gap, 1, 1, ACT_NONE);
-    gb_simple(g, OP_SIGMOID, "sigmoid", dn);
-    static const char *const names[2] = {"benign", "malignant"};
-    sialo_graph_set_classes(g, 2, names);
-    g->n_classes = 1;
-    if (sialo_graph_infer_shapes(g) < 0) return NULL;
-    sialo_tensor *w1 = &g->tensors[g->nodes[c1].t[0]], *b1 = &g->tensors[g->nodes[c1].t[1]];
-    for (size_t k = 0; k < w1->count; k++) w1->data[k] = (1.0f + 0.1f * (float)(k % 4)) / 27.0f;
-    for (int k = 0; k < 4; k++) b1->data[k] = -0.5f;
-    sialo_tensor *w2 = &g->tensors[g->nodes[c2].t[0]], *b2 = &g->tensors[g->nodes[c2].t[1]];
-    for (size_t k = 0; k < w2->count; k++) w2->data[k] = 1.0f / 36.0f;
-    for (int k = 0; k < 4; k++) b2->data[k] = -0.05f;
-    sialo_tensor *w3 = &g->tensors[g->nodes[dn].t[0]], *b3 = &g->tensors[g->nodes[dn].t[1]];
-    for (int k = 0; k < 4; k++) w3->data[k] = 1.0f + 0.25f * k;
-    b3->data[0] = -0.5f;
-    return g;
-}
 
 static uint64_t rng = 12345;
 static double urand(void) {
@@ -69,7 +46,7 @@ static uint8_t *synth(int w, int h, const blob *b, int nb) {
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "docs";
-    sialo_graph *g = detector();
+    sialo_graph *g = bright_patch_net(1.0f);
     sialo_options opt = {SIALO_BACKEND_OWN, 1, 0, 0};
     sialo_model *m = g ? sialo_model_from_graph(g, &opt) : NULL;
     if (!m) { fprintf(stderr, "gradcam_examples: %s\n", sialo_error()); return 1; }
