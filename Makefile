@@ -1,6 +1,7 @@
 # sialoscan — build, test, benchmark.
 #   make setup   install what a fresh Debian 12 machine needs (idempotent, quiet when done)
-#   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/)
+#   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/) + the page (web/dist/)
+#   make serve   the page on http://127.0.0.1:8080/ (cross-origin isolated: threads)
 #   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
 #   make bench   latency of both networks: native own / XNNPACK, WASM in Node
 SHELL := /bin/bash
@@ -29,8 +30,8 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm setup test test-c test-isa test-node bench clean gradcam-examples
-all: native wasm
+.PHONY: all native wasm web serve setup test test-c test-isa test-node bench clean gradcam-examples
+all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js
 
@@ -67,6 +68,14 @@ wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sia
 	@mkdir -p wasm/dist
 	node tools/make-standalone.mjs $< wasm/sialoscan.mjs $@
 
+# the clinician's page: web/ -> web/dist/ (works opened from disk and served)
+WEB_SRC := $(wildcard web/*.js web/*.html web/*.css)
+web: web/dist/index.html
+web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo wasm/dist/sialoscan-standalone.js
+	node tools/make-web.mjs
+serve: web
+	node tools/serve.mjs web/dist --port $${PORT:-8080}
+
 setup:
 	@bash tools/setup.sh
 
@@ -94,4 +103,4 @@ bench: all
 	node bench/run.mjs
 
 clean:
-	rm -rf build wasm/dist
+	rm -rf build wasm/dist web/dist

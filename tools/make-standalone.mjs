@@ -21,5 +21,11 @@ for (const [re, to] of edits) {
   src = src.replace(re, to);
 }
 if (/^\s*(import|export)\s|import\.meta/m.test(src)) throw new Error('make-standalone: a module-only construct is left');
+// Emscripten 3.1.6 fetch()es even the embedded data: URI of the wasm before decoding it itself; a
+// page whose Content-Security-Policy says connect-src 'none' then logs a violation. Decode directly.
+let engine = readFileSync(core, 'utf8');
+const fetchData = 'if(typeof fetch=="function"){return fetch(wasmBinaryFile';
+if (engine.split(fetchData).length !== 2) throw new Error('make-standalone: the Emscripten loader no longer matches (wasm fetch)');
+engine = engine.replace(fetchData, 'if(typeof fetch=="function"&&!isDataURI(wasmBinaryFile)){return fetch(wasmBinaryFile');
 writeFileSync(out, `// sialoscan standalone: engine + JS API in one classic script (generated; see tools/make-standalone.mjs)\n` +
-  `(function () {\n${readFileSync(core, 'utf8')}\n${src}\n})();\n`);
+  `(function () {\n${engine}\n${src}\n})();\n`);

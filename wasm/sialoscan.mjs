@@ -4,10 +4,14 @@
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
 //   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ... }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
-//   await s.classify(imageBytes, { cam: true, camLayer, camAlpha })
+//   await s.classify(imageBytes, { cam: true, camLayer, camAlpha, frame })
 //                                -> { ..., cam: { width, height, map: Float32Array (frame size, [0,1]),
 //                                     rgba: Uint8ClampedArray (turbo overlay on the frame), layer,
-//                                     raw: { width, height, data } (the map at the layer, before upsampling) } }
+//                                     raw: { width, height, data } (the map at the layer, before upsampling) },
+//                                     frame: { width, height, rgba } (with frame: true: the decoded frame itself) }
+//                                (the overlay is linear in camAlpha: overlay(a) = (1-a)·frame + a·overlay(1),
+//                                 so a page can fade it with two images and no engine call)
+//   s.heapBytes()                -> bytes of WebAssembly memory in use (grows, never shrinks)
 //   s.gradcam(Float32Array, { layer, classIndex }) -> { output, layer, classIndex, raw: { width, height, data } }
 //                                (Grad-CAM on a preprocessed input, as forward())
 //   s.forward(Float32Array)      -> Float32Array (network output for a preprocessed input)
@@ -44,12 +48,13 @@ export async function createSialoscan(options = {}) {
     classify: M.cwrap('sialo_wasm_classify', 'number', ['number', 'number', 'number', 'number']),
     forward: M.cwrap('sialo_wasm_forward', 'number', ['number', 'number', 'number']),
     activation: M.cwrap('sialo_wasm_activation', 'number', ['number', 'string', 'number']),
-    classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'string', 'number', 'number']),
+    classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'string', 'number', 'number', 'number']),
     camTensor: M.cwrap('sialo_wasm_cam_tensor', 'number', ['number', 'number', 'string', 'number', 'number']),
     camDims: M.cwrap('sialo_wasm_cam_dims', 'string', ['number', 'number']),
     camMap: M.cwrap('sialo_wasm_cam_map', 'number', ['number']),
     camRaw: M.cwrap('sialo_wasm_cam_raw', 'number', ['number']),
     camRgba: M.cwrap('sialo_wasm_cam_rgba', 'number', ['number']),
+    camFrame: M.cwrap('sialo_wasm_cam_frame', 'number', ['number']),
     camFree: M.cwrap('sialo_wasm_cam_free', null, ['number']),
   };
   const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
@@ -91,7 +96,14 @@ export async function createSialoscan(options = {}) {
       const map = M.HEAPF32.slice(mapPtr, mapPtr + width * height);
       const rgbaPtr = c.camRgba(h);
       const rgba = rgbaPtr ? new Uint8ClampedArray(M.HEAPU8.slice(rgbaPtr, rgbaPtr + width * height * 4).buffer) : null;
-      return { width, height, map, rgba, layer, classIndex, raw };
+      let frame = null;
+      const framePtr = c.camFrame(h);
+      if (framePtr) { // RGB in the heap -> RGBA for ImageData
+        const n = width * height, src = M.HEAPU8.subarray(framePtr, framePtr + 3 * n), px = new Uint8ClampedArray(4 * n);
+        for (let i = 0, j = 0; i < 4 * n; i += 4, j += 3) { px[i] = src[j]; px[i + 1] = src[j + 1]; px[i + 2] = src[j + 2]; px[i + 3] = 255; }
+        frame = { width, height, rgba: px };
+      }
+      return { width, height, map, rgba, layer, classIndex, raw, frame };
     } finally {
       M._free(pd);
     }
@@ -104,13 +116,13 @@ export async function createSialoscan(options = {}) {
       live();
       if (imageBytes instanceof ArrayBuffer) imageBytes = new Uint8Array(imageBytes);
       if (!(imageBytes instanceof Uint8Array)) throw new TypeError('classify: expected the image file bytes (Uint8Array or ArrayBuffer)');
-      const { cam = false, camLayer = '', camAlpha = -1 } = opts ?? {};
+      const { cam = false, camLayer = '', camAlpha = -1, frame = false } = opts ?? {};
       if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
       const out = M._malloc(16);
       let h = 0;
       try {
         if (cam) {
-          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, camLayer, Number(camAlpha), out));
+          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, camLayer, Number(camAlpha), frame ? 1 : 0, out));
           if (!h) throw new Error(`sialoscan: ${c.error()}`);
         } else {
           const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
@@ -119,7 +131,11 @@ export async function createSialoscan(options = {}) {
         const r = M.HEAPF32.slice(out >> 2, (out >> 2) + 4);
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
         const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
-        if (h) res.cam = readCam(h);
+        if (h) {
+          const { frame: decoded, ...camOnly } = readCam(h);
+          res.cam = camOnly;
+          if (frame) res.frame = decoded;
+        }
         return res;
       } finally {
         if (h) c.camFree(h);
@@ -177,6 +193,8 @@ export async function createSialoscan(options = {}) {
         M._free(shp);
       }
     },
+
+    heapBytes: () => M.HEAPU8.buffer.byteLength,
 
     dispose() {
       if (!disposed) c.free(handle);

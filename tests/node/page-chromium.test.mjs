@@ -1,0 +1,255 @@
+// The clinician's page (web/dist, `make web`) in headless Chromium, driven by playwright-core as a
+// user would: opened from disk and served (plain, and cross-origin isolated as `make serve` does),
+// frames given through the file input; probabilities checked against the native CLI on the same
+// bytes; error cards, overlay pixels, network silence, CSV export, keyboard-only use, axe-core,
+// another model, and memory over a 100-frame batch.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { serveStatic } from '../../tools/serve.mjs';
+import { testImage } from './lib/png.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, CLI, DIST, ROOT, checkCards, cliAnswers, foreignRequests, readCards, writeTestSet } from './lib/page-fixtures.mjs';
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (make setup installs it)`;
+const ARTIFACTS = join(ROOT, 'build', 'test-artifacts');
+let browser, tmp, files, want, plain, isolated;
+
+before(async () => {
+  if (skip) return;
+  assert.ok(existsSync(join(DIST, 'index.html')), 'web/dist is missing: `make web` builds it');
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  tmp = mkdtempSync(join(tmpdir(), 'sialo-page-'));
+  files = writeTestSet(join(tmp, 'set'));
+  want = cliAnswers(files);
+  plain = await serveStatic(DIST, { isolation: false });
+  isolated = await serveStatic(DIST, { isolation: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await plain?.close();
+  await isolated?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** open the page; resolves when the engine is ready. Records every request and page error. */
+async function open(url, { viewport = { width: 1366, height: 768 }, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport, bypassCSP, acceptDownloads: true });
+  const page = await context.newPage();
+  const log = { requests: [], afterReady: [], errors: [], csp: [] };
+  let ready = false;
+  context.on('request', (r) => {
+    log.requests.push(r.url());
+    if (ready && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) log.afterReady.push(r.url());
+  });
+  page.on('pageerror', (e) => log.errors.push(e.message));
+  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) log.csp.push(m.text()); });
+  await page.goto(url);
+  await page.waitForSelector('#engine-status[data-ready=true]', { timeout: 60000 });
+  ready = true;
+  return { context, page, log };
+}
+
+async function giveFiles(page, paths) {
+  await page.setInputFiles('#dropzone input[type=file]', paths);
+}
+
+async function waitDone(page, n, timeout = 120000) {
+  await page.waitForFunction((k) => document.querySelectorAll('[data-testid=result][aria-busy=false]').length === k, n, { timeout });
+}
+
+async function classifyTestSet(url, origin) {
+  const { context, page, log } = await open(url);
+  await giveFiles(page, files);
+  await waitDone(page, files.length);
+  checkCards(await page.evaluate(readCards), want);
+  assert.deepEqual(foreignRequests(log.requests, origin), [], 'no request outside the page\'s own folder');
+  assert.deepEqual(log.afterReady, [], 'no request at all once the page is ready');
+  assert.deepEqual(log.errors, []);
+  assert.deepEqual(log.csp, [], 'no Content-Security-Policy violation');
+  const status = await page.textContent('#engine-status');
+  const cold = Number(await page.getAttribute('#engine-status', 'data-cold-start-ms'));
+  return { context, page, status, cold };
+}
+
+test('page opened from disk (file://): same answers as the CLI, error cards, no network', { skip }, async () => {
+  const { context, status, cold } = await classifyTestSet(`file://${DIST}/index.html`, `file://${DIST}/`);
+  assert.match(status, /1 thread/);
+  console.log(`# chromium file:// cold start ${cold} ms`);
+  await context.close();
+});
+
+test('page served over plain http (any static host)', { skip }, async () => {
+  const { context, page } = await classifyTestSet(plain.url, plain.url);
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
+  await context.close();
+});
+
+test('page served by `make serve` (COOP/COEP: cross-origin isolated)', { skip }, async () => {
+  const { context, page, status } = await classifyTestSet(isolated.url, isolated.url);
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  const threads = Number(await page.getAttribute('#engine-status', 'data-threads'));
+  const mtBuilt = existsSync(join(DIST, 'sialoscan-mt.js'));
+  if (mtBuilt) assert.ok(threads > 1, `isolated page with the threaded engine built runs ${threads} thread(s): ${status}`);
+  else assert.equal(threads, 1);
+  await context.close();
+});
+
+test('CSV export, sorting and clear', { skip }, async () => {
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  await giveFiles(page, files);
+  await waitDone(page, files.length);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  assert.match(download.suggestedFilename(), /^sialoscan-results-\d{8}-\d{4}\.csv$/);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  assert.equal(csv[0], 'file,p_malignant,label,threshold,model_checksum');
+  const info = JSON.parse(spawnSync(CLI, ['info', join(ROOT, 'models', 'sialoscan-busi.sialo')], { encoding: 'utf8' }).stdout);
+  assert.equal(csv.length, 1 + files.length);
+  for (const line of csv.slice(1)) {
+    const [file, p, label, threshold, checksum] = line.split(',');
+    const w = want[file];
+    assert.ok(w, line);
+    assert.equal(checksum, info.checksum);
+    if (w.error) {
+      assert.equal(p, '');
+      assert.equal(label, 'unreadable');
+    } else {
+      assert.ok(Math.abs(Number(p) - w.p) < 1e-4, line);
+      assert.equal(label, w.label);
+      assert.ok(Math.abs(Number(threshold) - info.threshold) < 1e-6, line);
+    }
+  }
+  // sort by p(malignant), descending first: the first row is the most suspicious frame
+  await page.click('#results-table th:nth-child(3) button');
+  const firstFile = await page.textContent('#results-table tbody tr:first-child td:nth-child(2)');
+  const best = Object.entries(want).filter(([, w]) => !w.error).sort((a, b) => b[1].p - a[1].p)[0][0];
+  assert.equal(firstFile, best);
+  assert.equal(await page.getAttribute('#results-table th:nth-child(3)', 'aria-sort'), 'descending');
+  await page.click('#clear');
+  assert.equal(await page.locator('[data-testid=result]').count(), 0);
+  assert.equal(await page.isHidden('#results-table'), true);
+  await context.close();
+});
+
+test('keyboard only: Tab to the drop zone, Enter opens the picker; Space too', { skip }, async () => {
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  let focused = '';
+  for (let i = 0; i < 10 && focused !== 'dropzone'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  }
+  assert.equal(focused, 'dropzone', 'the drop zone is reachable with Tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'focus is visible');
+  for (const key of ['Enter', ' ']) {
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.keyboard.press(key)]);
+    assert.equal(chooser.isMultiple(), true);
+    await chooser.setFiles([files[0]]);
+  }
+  await waitDone(page, 2);
+  const cards = await page.evaluate(readCards);
+  for (const c of cards) assert.ok(Math.abs(Number(c.p) - want[c.file].p) < 1e-4);
+  await context.close();
+});
+
+test('accessibility: axe-core finds no serious or critical violation (desktop and tablet widths)', { skip }, async () => {
+  const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  for (const viewport of [{ width: 1366, height: 768 }, { width: 768, height: 1024 }]) {
+    // axe is injected as a script: the test lifts the page's CSP for it (the page itself runs with it)
+    const { context, page } = await open(`file://${DIST}/index.html`, { viewport, bypassCSP: true });
+    await giveFiles(page, files);
+    await waitDone(page, files.length);
+    await page.addScriptTag({ path: axe });
+    const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`), []);
+    // nothing wider than the window (readable without horizontal scrolling)
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than a ${viewport.width}px window`);
+    await page.screenshot({ path: join(ARTIFACTS, `page-chromium-${viewport.width}.png`), fullPage: true });
+    await context.close();
+  }
+});
+
+test('load another model: a valid .sialo is used, a damaged one is refused with its reason', { skip }, async () => {
+  const other = join(tmp, 'clinic.sialo');
+  const r = spawnSync(CLI, ['init', '--arch', 'smallcnn', '--input', '64', '--seed', '5', other], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const otherInfo = JSON.parse(spawnSync(CLI, ['info', other], { encoding: 'utf8' }).stdout);
+  const damaged = join(tmp, 'damaged.sialo');
+  const bytes = readFileSync(other);
+  bytes[bytes.length >> 1] ^= 0x55;
+  writeFileSync(damaged, bytes);
+  const engineReason = spawnSync(CLI, ['info', damaged], { encoding: 'utf8' }).stderr.trim().replace(/^sialoscan: (.*?: )?/, '');
+  assert.ok(engineReason.length > 5, engineReason);
+
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  await page.setInputFiles('[data-testid=model-input]', damaged);
+  await page.waitForFunction(() => /refused/.test(document.querySelector('#model-message').textContent));
+  const message = await page.textContent('#model-message');
+  assert.ok(message.includes(engineReason), `the refusal gives the engine's reason: ${message} / ${engineReason}`);
+  assert.ok((await page.textContent('#model-info')).includes(want && JSON.parse(spawnSync(CLI, ['info', join(ROOT, 'models', 'sialoscan-busi.sialo')], { encoding: 'utf8' }).stdout).checksum));
+
+  await page.setInputFiles('[data-testid=model-input]', other);
+  await page.waitForFunction(() => /loaded/.test(document.querySelector('#model-message').textContent));
+  assert.ok((await page.textContent('#model-info')).includes(otherInfo.checksum));
+  await giveFiles(page, [files[0]]);
+  await waitDone(page, 1);
+  const [card] = await page.evaluate(readCards);
+  const cliOther = cliAnswers([files[0]], other)[basename(files[0])];
+  assert.ok(Math.abs(Number(card.p) - cliOther.p) < 1e-4, `page ${card.p} vs CLI ${cliOther.p} with the clinic's model`);
+  await context.close();
+});
+
+test('a 100-frame batch: the page stays responsive and memory stays bounded', { skip }, async () => {
+  const dir = join(tmp, 'batch');
+  mkdirSync(dir);
+  const batch = [];
+  for (let i = 0; i < 100; i++) {
+    const p = join(dir, `b${String(i).padStart(3, '0')}.png`);
+    writeFileSync(p, testImage(100 + i, 300 + (i % 7) * 90, 240 + (i % 5) * 80)); // 300..840 x 240..560
+    batch.push(p);
+  }
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const jsHeap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+  };
+  const heapStart = await jsHeap();
+  await giveFiles(page, batch.slice(0, 10));
+  await waitDone(page, 10);
+  const wasm10 = Number(await page.getAttribute('#engine-status', 'data-heap-bytes'));
+  // the UI thread answers while the worker is busy: time a few round trips through the event loop
+  await giveFiles(page, batch.slice(10));
+  const stalls = await page.evaluate(async () => {
+    const worst = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await new Promise((ok) => setTimeout(ok, 0));
+      worst.push(performance.now() - t);
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    return Math.max(...worst);
+  });
+  await waitDone(page, 100, 300000);
+  const wasm100 = Number(await page.getAttribute('#engine-status', 'data-heap-bytes'));
+  const heapEnd = await jsHeap();
+  const cards = await page.evaluate(readCards);
+  assert.equal(cards.filter((c) => c.error).length, 0);
+  for (const c of cards) assert.ok(Math.max(c.cam.w, c.cam.h) <= 480, `${c.file}: kept pictures are downscaled (${c.cam.w}x${c.cam.h})`);
+  assert.equal(wasm100, wasm10, `the WASM heap grew from ${wasm10} to ${wasm100} bytes between frame 10 and 100`);
+  assert.ok(heapEnd - heapStart < 64 * 2 ** 20, `the page's JS heap grew by ${((heapEnd - heapStart) / 2 ** 20).toFixed(1)} MB over 100 frames`);
+  assert.ok(stalls < 250, `the page's event loop stalled ${stalls.toFixed(0)} ms while classifying`);
+  const ms = (await page.$$eval('#results-table tbody tr td:nth-child(5)', (tds) => tds.map((t) => Number(t.textContent)))).sort((a, b) => a - b);
+  console.log(`# chromium 100 frames: WASM heap ${(wasm100 / 2 ** 20).toFixed(0)} MB, JS heap +${((heapEnd - heapStart) / 2 ** 20).toFixed(1)} MB, median ${ms[50]} ms/frame, worst UI stall ${stalls.toFixed(0)} ms`);
+  await context.close();
+});

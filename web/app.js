@@ -1,0 +1,183 @@
+// app.js — the clinician's page: wires the drop zone, the engine worker, the result cards, the
+// results table and the model panel. Every number and decision shown comes from the engine.
+import { startEngine } from './engine-client.js';
+import { setupIntake } from './intake.js';
+import { createCard } from './result-card.js';
+import { resultsCsv, setupResultsTable } from './results-table.js';
+import { showModel, setupModelInput } from './model-panel.js';
+
+const MAX_SIDE = 480;          // pictures kept per card are at most this size (memory stays bounded over big batches)
+const MAX_FILE = 256 << 20;    // bytes; the engine refuses images over 64 megapixels anyway
+const DEFAULT_ALPHA = 0.45;    // the engine's default overlay opacity (SIALO_CAM_ALPHA)
+
+const $ = (sel) => document.querySelector(sel);
+const ui = {
+  status: $('#engine-status'),
+  zone: $('#dropzone'),
+  input: $('#dropzone input[type=file]'),
+  cards: $('#cards'),
+  progress: $('#progress'),
+  progressText: $('#progress-text'),
+  exportCsv: $('#export-csv'),
+  clear: $('#clear'),
+  table: $('#results-table'),
+  modelInfo: $('#model-info'),
+  modelInput: $('[data-testid=model-input]'),
+  modelMessage: $('#model-message'),
+};
+
+let engine = null;
+let info = null;
+let generation = 0;      // bumped by "clear": work of an older batch is dropped
+let queue = [];          // { file, card }
+let running = false;
+let total = 0, finished = 0, failed = 0;
+const table = setupResultsTable(ui.table);
+
+function base64Bytes(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function setProgress() {
+  ui.progress.max = Math.max(1, total);
+  ui.progress.value = finished;
+  ui.progressText.textContent = total
+    ? `${finished} of ${total} frame${total === 1 ? '' : 's'} classified${failed ? `, ${failed} not readable` : ''}${finished < total ? '…' : '.'}`
+    : 'No frames yet.';
+  ui.exportCsv.disabled = table.rows().length === 0;
+  ui.clear.disabled = total === 0;
+}
+
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+const stem = (name) => name.replace(/\.[^.]*$/, '');
+
+async function saveOverlay(file, alpha, button) {
+  button.disabled = true;
+  try {
+    const r = await engine.overlay(await file.arrayBuffer(), alpha);
+    const c = document.createElement('canvas');
+    c.width = r.width;
+    c.height = r.height;
+    c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.rgba.buffer), r.width, r.height), 0, 0);
+    const blob = await new Promise((ok) => c.toBlob(ok, 'image/png'));
+    c.width = c.height = 0;
+    download(blob, `${stem(file.name)}-cam.png`);
+  } catch (e) {
+    button.textContent = `Cannot save: ${e.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function runQueue() {
+  if (running) return;
+  running = true;
+  while (queue.length) {
+    const gen = generation;
+    const { file, card } = queue.shift();
+    card.setStatus('classifying…');
+    const name = file.webkitRelativePath || file.name;
+    const checksum = info.checksum;
+    try {
+      if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; frames over ${MAX_FILE / 2 ** 20} MB are not read`);
+      const r = await engine.classify(await file.arrayBuffer(), MAX_SIDE);
+      if (gen !== generation) continue;
+      card.done(r, checksum);
+      table.add({ file: name, pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
+      ui.status.dataset.heapBytes = String(r.heapBytes);
+    } catch (e) {
+      if (gen !== generation) continue;
+      card.fail(e.message);
+      failed++;
+      table.add({ file: name, error: e.message, checksum });
+    }
+    finished++;
+    setProgress();
+  }
+  running = false;
+}
+
+function addFiles(files) {
+  if (!engine) return;
+  for (const file of files) {
+    const name = file.webkitRelativePath || file.name;
+    const card = createCard(name, { defaultAlpha: DEFAULT_ALPHA, onSave: (alpha, button) => saveOverlay(file, alpha, button) });
+    ui.cards.append(card.node);
+    queue.push({ file, card });
+    total++;
+  }
+  setProgress();
+  runQueue();
+}
+
+function clearAll() {
+  generation++;
+  queue = [];
+  total = finished = failed = 0;
+  ui.cards.replaceChildren(); // the canvases go with their cards
+  table.clear();
+  setProgress();
+  ui.zone.focus();
+}
+
+function engineLabel(i) {
+  const e = i.engine || { build: 'single', threads: 1, simd: true };
+  const t = e.threads > 1 ? `${e.threads} threads` : '1 thread';
+  const why = e.threads > 1 ? 'cross-origin isolated' : globalThis.crossOriginIsolated ? 'single-threaded build' : 'page not cross-origin isolated';
+  return `WebAssembly${e.simd ? ' SIMD' : ''}, ${t} (${why})`;
+}
+
+async function main() {
+  const build = globalThis.SIALOSCAN_BUILD || { mt: false };
+  const shipped = globalThis.SIALOSCAN_MODEL;
+  setupIntake(ui.zone, ui.input, addFiles);
+  ui.exportCsv.addEventListener('click', () => {
+    const when = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+    download(new Blob([resultsCsv(table.rows())], { type: 'text/csv' }), `sialoscan-results-${when}.csv`);
+  });
+  ui.clear.addEventListener('click', clearAll);
+  setProgress();
+  if (!shipped) {
+    ui.status.textContent = 'The model file of this page (sialoscan-model.js) is missing: rebuild it with `make web`.';
+    ui.status.classList.add('failed');
+    return;
+  }
+  try {
+    engine = await startEngine(base64Bytes(shipped.base64), build);
+  } catch (e) {
+    ui.status.textContent = `The engine cannot start in this browser (it needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${e.message}`;
+    ui.status.classList.add('failed');
+    return;
+  }
+  info = engine.info;
+  const coldMs = performance.now();
+  showModel(ui.modelInfo, info, `${shipped.name} (shipped with this page)`);
+  ui.status.textContent = `Ready · ${engineLabel(info)} · started in ${Math.round(coldMs)} ms`;
+  ui.status.dataset.ready = 'true';
+  ui.status.dataset.coldStartMs = String(Math.round(coldMs));
+  ui.status.dataset.threads = String(info.engine ? info.engine.threads : 1);
+  ui.status.dataset.heapBytes = String(engine.heapBytes);
+  ui.zone.classList.remove('disabled');
+  setupModelInput(ui.modelInput, async (bytes, name) => {
+    const r = await engine.loadModel(bytes.buffer);
+    info = r.info;
+    showModel(ui.modelInfo, info, name);
+  }, (text, isError) => {
+    ui.modelMessage.textContent = text;
+    ui.modelMessage.classList.toggle('failed', isError);
+  });
+}
+
+main();

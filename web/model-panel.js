@@ -1,0 +1,41 @@
+// model-panel.js — what model is answering: architecture, checksum, threshold, provenance (which
+// says what it was trained on), and "load another model" (a clinic's retrained .sialo file,
+// validated by the engine; its reason shown if refused).
+
+/** Fill the <dl> with the engine's info(). */
+export function showModel(dl, info, source) {
+  const rows = [
+    ['Model', source],
+    ['Architecture', `${info.arch}, ${info.input.width}×${info.input.height} input`],
+    ['Parameters', `${info.parameters.toLocaleString('en')} (${info.storage})`],
+    ['Classes', info.classes.join(' / ')],
+    ['Decision threshold', `p(${info.positive_class || info.classes[1]}) ≥ ${info.threshold.toFixed(3)}`],
+    ['Checksum (CRC-32)', info.checksum],
+    ['Provenance and training data', info.provenance || '—'],
+  ];
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
+/** input: input[type=file] for .sialo files; load(bytes) -> Promise<info>; report(text, isError). */
+export function setupModelInput(input, load, report) {
+  input.addEventListener('change', async () => {
+    const f = input.files && input.files[0];
+    input.value = '';
+    if (!f) return;
+    report(`Checking ${f.name}…`, false);
+    try {
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      await load(bytes, f.name);
+      report(`${f.name} loaded: the results below this line use it.`, false);
+    } catch (e) {
+      report(`${f.name} was refused, the previous model stays in use: ${e.message}`, true);
+    }
+  });
+}

@@ -1,0 +1,85 @@
+// results-table.js — the batch's results as a sortable table, and its CSV export
+// (file, p_malignant, label, threshold, model_checksum; unreadable files: label "unreadable").
+
+/** CSV text of rows [{ file, pMalignant, label, threshold, checksum, error }] (RFC 4180 quoting). */
+export function resultsCsv(rows) {
+  const q = (v) => {
+    const s = v === undefined || v === null ? '' : String(v);
+    return /[",\r\n]/.test(s) || /^[=+\-@\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = ['file,p_malignant,label,threshold,model_checksum'];
+  for (const r of rows) {
+    lines.push(r.error
+      ? [q(r.file), '', 'unreadable', '', q(r.checksum)].join(',')
+      : [q(r.file), r.pMalignant, q(r.label), r.threshold, q(r.checksum)].join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+const COLUMNS = [
+  { key: 'index', title: '#', num: true },
+  { key: 'file', title: 'File' },
+  { key: 'pMalignant', title: 'p(malignant)', num: true },
+  { key: 'label', title: 'Label' },
+  { key: 'ms', title: 'Time (ms)', num: true },
+];
+
+/** table: a <table> element (with a <caption>); returns { add(row), clear(), rows() }. */
+export function setupResultsTable(table) {
+  let rows = [];
+  let sortKey = 'index', sortDir = 1;
+  const thead = table.createTHead();
+  const tbody = table.createTBody();
+  const headRow = thead.insertRow();
+  const buttons = new Map();
+  for (const c of COLUMNS) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'sort';
+    b.textContent = c.title;
+    b.addEventListener('click', () => {
+      sortDir = sortKey === c.key ? -sortDir : c.key === 'pMalignant' ? -1 : 1;
+      sortKey = c.key;
+      render();
+    });
+    th.append(b);
+    headRow.append(th);
+    buttons.set(c.key, th);
+  }
+
+  function render() {
+    for (const [k, th] of buttons) th.setAttribute('aria-sort', k === sortKey ? (sortDir > 0 ? 'ascending' : 'descending') : 'none');
+    const col = COLUMNS.find((c) => c.key === sortKey);
+    // unreadable files have no probability, label or time: they sort below every number
+    const val = (r) => (r.error && (sortKey === 'pMalignant' || sortKey === 'ms' || sortKey === 'label') ? (col.num ? -Infinity : '') : r[sortKey]);
+    const sorted = rows.slice().sort((a, b) => {
+      const x = val(a), y = val(b);
+      const d = col.num ? (x === y ? 0 : x < y ? -1 : 1) : String(x).localeCompare(String(y), undefined, { numeric: true });
+      return d * sortDir || a.index - b.index;
+    });
+    tbody.replaceChildren(...sorted.map((r) => {
+      const tr = document.createElement('tr');
+      if (r.error) tr.className = 'error';
+      else tr.className = r.label === 'malignant' ? 'malignant' : 'benign';
+      const cells = [r.index, r.file, r.error ? '—' : r.pMalignant.toFixed(4), r.error ? `unreadable: ${r.error}` : r.label, r.error ? '' : Math.round(r.ms)];
+      for (const v of cells) tr.insertCell().textContent = String(v);
+      return tr;
+    }));
+    table.hidden = rows.length === 0;
+  }
+
+  render();
+  return {
+    add(row) {
+      rows.push({ ...row, index: rows.length + 1 });
+      render();
+    },
+    clear() {
+      rows = [];
+      render();
+    },
+    rows: () => rows.slice(),
+  };
+}
