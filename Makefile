@@ -30,7 +30,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve setup test test-c test-isa test-node bench clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node bench clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js
@@ -75,6 +75,9 @@ web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo w
 	node tools/make-web.mjs
 serve: web
 	node tools/serve.mjs web/dist --port $${PORT:-8080}
+# the README's picture of the page (synthetic frames, headless Chromium)
+page-screenshot: web
+	node tools/page-screenshot.mjs docs/page.png
 
 setup:
 	@bash tools/setup.sh

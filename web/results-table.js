@@ -1,11 +1,13 @@
 // results-table.js — the batch's results as a sortable table, and its CSV export
 // (file, p_malignant, label, threshold, model_checksum; unreadable files: label "unreadable").
+// A file name that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with ' (OWASP).
 
 /** CSV text of rows [{ file, pMalignant, label, threshold, checksum, error }] (RFC 4180 quoting). */
 export function resultsCsv(rows) {
   const q = (v) => {
     const s = v === undefined || v === null ? '' : String(v);
-    return /[",\r\n]/.test(s) || /^[=+\-@\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    const t = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+    return /[",\r\n']/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
   };
   const lines = ['file,p_malignant,label,threshold,model_checksum'];
   for (const r of rows) {

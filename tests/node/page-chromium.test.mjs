@@ -131,6 +131,13 @@ test('CSV export, sorting and clear', { skip }, async () => {
   const best = Object.entries(want).filter(([, w]) => !w.error).sort((a, b) => b[1].p - a[1].p)[0][0];
   assert.equal(firstFile, best);
   assert.equal(await page.getAttribute('#results-table th:nth-child(3)', 'aria-sort'), 'descending');
+  // save overlay as PNG: the full-size frame with its map, named after the file
+  const card = page.locator('[data-testid=result][data-file="frame-3.png"]');
+  const [png] = await Promise.all([page.waitForEvent('download'), card.locator('button', { hasText: 'Save overlay as PNG' }).click()]);
+  assert.equal(png.suggestedFilename(), 'frame-3-cam.png');
+  const saved = readFileSync(await png.path());
+  assert.equal(saved.subarray(1, 4).toString(), 'PNG');
+  assert.deepEqual([saved.readUInt32BE(16), saved.readUInt32BE(20)], [640, 480], 'saved at the frame\'s full size');
   await page.click('#clear');
   assert.equal(await page.locator('[data-testid=result]').count(), 0);
   assert.equal(await page.isHidden('#results-table'), true);
@@ -155,6 +162,32 @@ test('keyboard only: Tab to the drop zone, Enter opens the picker; Space too', {
   await waitDone(page, 2);
   const cards = await page.evaluate(readCards);
   for (const c of cards) assert.ok(Math.abs(Number(c.p) - want[c.file].p) < 1e-4);
+  await context.close();
+});
+
+test('drag and drop of files, and paste from the clipboard', { skip }, async () => {
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  const b64 = (p) => readFileSync(p).toString('base64');
+  const give = (kind, items) => page.evaluate(({ kind, items }) => {
+    const dt = new DataTransfer();
+    for (const { name, data, type } of items) dt.items.add(new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name, { type }));
+    if (kind === 'drop') {
+      const zone = document.querySelector('#dropzone');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    } else {
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }
+  }, { kind, items });
+  await give('drop', [files[1], files[4]].map((p) => ({ name: basename(p), data: b64(p), type: 'image/png' })));
+  await waitDone(page, 2);
+  await give('paste', [{ name: 'image.png', data: b64(files[0]), type: 'image/png' }]);
+  await waitDone(page, 3);
+  const cards = await page.evaluate(readCards);
+  assert.deepEqual(cards.map((c) => c.file), ['frame-2.png', 'garbage.png', 'pasted-1.png']);
+  assert.ok(Math.abs(Number(cards[0].p) - want['frame-2.png'].p) < 1e-4);
+  assert.equal(cards[1].error, want['garbage.png'].error);
+  assert.ok(Math.abs(Number(cards[2].p) - want['frame-1.png'].p) < 1e-4, 'the pasted image is classified');
   await context.close();
 });
 

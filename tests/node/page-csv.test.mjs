@@ -1,0 +1,41 @@
+// page-csv.test.mjs — the page's CSV export (web/results-table.js) read back by an independent
+// RFC 4180 parser: quoting of commas, quotes and line breaks in file names, formula neutralising,
+// unreadable files, and the exact header.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resultsCsv } from '../../web/results-table.js';
+
+// a plain RFC 4180 reader (quoted fields, doubled quotes, CRLF records)
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
+    else field += c;
+  }
+  assert.equal(field + row.join(''), '', 'the text ends with CRLF');
+  return rows;
+}
+
+test('resultsCsv round-trips through an RFC 4180 parser', () => {
+  const rows = [
+    { file: 'a.png', pMalignant: 0.8312345678, label: 'malignant', threshold: 0.398069, checksum: '0ab0f439' },
+    { file: 'scan, "left" side\nsecond line.png', pMalignant: 0.01, label: 'benign', threshold: 0.398069, checksum: '0ab0f439' },
+    { file: '=HYPERLINK("x").png', pMalignant: 0.5, label: 'malignant', threshold: 0.398069, checksum: '0ab0f439' },
+    { file: 'broken.png', error: 'cannot read the image: not a PNG, JPEG, BMP or GIF file', checksum: '0ab0f439' },
+  ];
+  const got = parseCsv(resultsCsv(rows));
+  assert.deepEqual(got[0], ['file', 'p_malignant', 'label', 'threshold', 'model_checksum']);
+  assert.deepEqual(got[1], ['a.png', '0.8312345678', 'malignant', '0.398069', '0ab0f439']);
+  assert.deepEqual(got[2], ['scan, "left" side\nsecond line.png', '0.01', 'benign', '0.398069', '0ab0f439']);
+  assert.deepEqual(got[3], ['\'=HYPERLINK("x").png', '0.5', 'malignant', '0.398069', '0ab0f439']);
+  assert.deepEqual(got[4], ['broken.png', '', 'unreadable', '', '0ab0f439']);
+  assert.equal(got.length, 5);
+});

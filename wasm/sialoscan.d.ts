@@ -1,0 +1,87 @@
+// sialoscan.d.ts — TypeScript declarations of the JavaScript API (wasm/sialoscan.mjs,
+// wasm/sialoscan-single.mjs, and the global createSialoscan of dist/sialoscan-standalone.js).
+
+export interface SialoscanOptions {
+  /** the bytes of a .sialo model file */
+  model: Uint8Array | ArrayBuffer;
+  /** keep every layer's output for activation() (tests, debugging); costs memory */
+  keepActivations?: boolean;
+  /** the compiled module, if you load it yourself (Node: avoids reading dist/*.wasm) */
+  wasmBinary?: Uint8Array | ArrayBuffer;
+}
+
+export interface ModelInfo {
+  arch: string;
+  input: { height: number; width: number; channels: number; scale: number[]; bias: number[] };
+  /** 1 = binary (sigmoid), more = softmax */
+  outputs: number;
+  classes: string[];
+  positive_class?: string;
+  /** decision threshold on p(positive) */
+  threshold: number;
+  parameters: number;
+  layers: number;
+  storage: 'fp32' | 'fp16';
+  /** CRC-32 of the model payload, 8 hex digits */
+  checksum: string;
+  /** free text: data, date, method */
+  provenance: string;
+  /** the build that runs (present when the build reports it) */
+  engine?: { build: string; threads: number; simd: boolean };
+}
+
+export interface ClassifyOptions {
+  /** also compute the Grad-CAM map and overlay */
+  cam?: boolean;
+  /** layer for Grad-CAM; default: the feature map feeding the global pool */
+  camLayer?: string;
+  /** overlay opacity at the hottest point, 0..1; default 0.45 */
+  camAlpha?: number;
+  /** with cam: also return the decoded frame (for pages that draw it, or fade the overlay themselves) */
+  frame?: boolean;
+}
+
+export interface CamResult {
+  width: number;
+  height: number;
+  /** the map at the frame's size, values in [0, 1] */
+  map: Float32Array;
+  /** the turbo-coloured overlay on the frame, RGBA: new ImageData(rgba, width, height) */
+  rgba: Uint8ClampedArray;
+  layer: string;
+  classIndex: number;
+  /** the map at the layer's resolution, before upsampling and normalising */
+  raw: { width: number; height: number; data: Float32Array };
+}
+
+export interface ClassifyResult {
+  /** p(malignant) for binary models; the top-1 probability otherwise */
+  pMalignant: number;
+  /** decided by the engine with the model's threshold */
+  label: string;
+  threshold: number;
+  /** decode + preprocess + forward (+ Grad-CAM), milliseconds */
+  ms: number;
+  cam?: CamResult;
+  /** with { cam: true, frame: true }: the decoded frame as RGBA */
+  frame?: { width: number; height: number; rgba: Uint8ClampedArray };
+}
+
+export interface Sialoscan {
+  info(): ModelInfo;
+  /** classify the bytes of an image file (PNG, JPEG, BMP, GIF); rejects with a readable Error */
+  classify(imageBytes: Uint8Array | ArrayBuffer, options?: ClassifyOptions): Promise<ClassifyResult>;
+  /** raw network output for a preprocessed input (height*width*3 floats, NHWC, normalised) */
+  forward(input: Float32Array): Float32Array;
+  /** Grad-CAM on a preprocessed input */
+  gradcam(input: Float32Array, options?: { layer?: string; classIndex?: number }):
+    { output: Float32Array; layer: string; classIndex: number; raw: { width: number; height: number; data: Float32Array } };
+  /** a layer's output after the last forward (needs keepActivations) */
+  activation(layer: string): { shape: [number, number, number, number]; data: Float32Array };
+  /** bytes of WebAssembly memory in use (grows, never shrinks) */
+  heapBytes(): number;
+  dispose(): void;
+}
+
+export function createSialoscan(options: SialoscanOptions): Promise<Sialoscan>;
+export default createSialoscan;
