@@ -154,12 +154,14 @@ test('keyboard only: Tab to the drop zone, Enter opens the picker; Space too', {
   assert.equal(focused, 'dropzone', 'the drop zone is reachable with Tab');
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none', 'focus is visible');
+  let n = 0;
   for (const key of ['Enter', ' ']) {
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.keyboard.press(key)]);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'dropzone', `focus is on the drop zone before ${JSON.stringify(key)}`);
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 30000 }), page.keyboard.press(key)]);
     assert.equal(chooser.isMultiple(), true);
     await chooser.setFiles([files[0]]);
+    await waitDone(page, ++n);
   }
-  await waitDone(page, 2);
   const cards = await page.evaluate(readCards);
   for (const c of cards) assert.ok(Math.abs(Number(c.p) - want[c.file].p) < 1e-4);
   await context.close();
