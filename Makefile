@@ -2,7 +2,8 @@
 #   make setup   install what a fresh Debian 12 machine needs (idempotent, quiet when done)
 #   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/)
 #   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
-#   make bench   latency of both networks: native own / XNNPACK, WASM in Node
+#   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
+#   make bench-chromium   our WASM 1 vs 2 threads in a worker of a cross-origin-isolated page
 SHELL := /bin/bash
 CC ?= cc
 NATIVE_ARCH ?= -march=native
@@ -29,7 +30,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm setup test test-c test-isa test-node bench clean gradcam-examples
+.PHONY: all native wasm setup test test-c test-isa test-node bench bench-chromium clean gradcam-examples
 all: native wasm
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -115,6 +116,9 @@ gradcam-examples: build/gradcam-examples
 
 bench: all
 	node bench/run.mjs
+# our WASM in the page's arena: a worker of a COOP/COEP page in headless Chromium, 1 vs 2 threads
+bench-chromium: all
+	node bench/chromium.mjs
 
 clean:
 	rm -rf build wasm/dist
