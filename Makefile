@@ -72,8 +72,9 @@ wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sia
 # the pthreads build (a classic script, for a worker of a cross-origin-isolated page, and for Node):
 # Emscripten's pool of Web Workers is started once, before the model loads, as large as the
 # threads asked for (createSialoscan({ threads }) -> Module.sialoPoolSize); an exhausted pool makes
-# pthread_create fail (STRICT=2), never deadlock. Memory: growth stays on (ResNet50V2 with Grad-CAM
-# needs ~300 MB, MobileNetV2 ~60 MB; a fixed size would commit the worst case for every page):
+# pthread_create fail (STRICT=2), never deadlock. Memory: growth stays on (the shipped MobileNetV2
+# with Grad-CAM runs in the initial 64 MB, a ResNet50V2 at 224 px grows it to 341 MB; a fixed size
+# would reserve the worst case for every page, and cap the models that load):
 # under pthreads Emscripten's JS glue then re-checks the heap view on each access, a cost in
 # the glue only (a few calls per image), not in the wasm code — hence -Wno-pthreads-mem-growth.
 comma := ,

@@ -43,7 +43,7 @@ const DEFAULT_THREADS = Math.max(1, Math.min(hardwareThreads, 4));
 async function startCore({ threads, wasmBinary, scriptUrl = SCRIPT_URL }) {
   if (typeof SharedArrayBuffer === 'undefined' || (typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated)) {
     throw new Error('sialoscan-mt.js needs a cross-origin-isolated page (served with the COOP/COEP headers, ' +
-      'as make serve does); elsewhere load sialoscan-standalone.js');
+      'as tools/serve.mjs does); elsewhere load sialoscan-standalone.js');
   }
   const args = { sialoPoolSize: threads - 1 };      // Emscripten's pthread pool, started before the model loads
   if (wasmBinary) args.wasmBinary = wasmBinary;
