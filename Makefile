@@ -3,7 +3,8 @@
 #   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/) + the page (web/dist/)
 #   make serve   the page on http://127.0.0.1:8080/ (cross-origin isolated: threads)
 #   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
-#   make bench   latency of both networks: native own / XNNPACK, WASM in Node
+#   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
+#   make bench-chromium   our WASM 1 vs 2 threads in a worker of a cross-origin-isolated page
 SHELL := /bin/bash
 CC ?= cc
 NATIVE_ARCH ?= -march=native
@@ -24,16 +25,17 @@ ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ENGINE_SRC))
 HEADERS := $(wildcard src/*.h src/ops/*.h src/kernels/*.h)
 
 EMCC ?= emcc
-EMFLAGS := -std=c11 -D_GNU_SOURCE -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
   -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node bench clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node bench bench-chromium clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
-wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js
+wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
+  wasm/dist/sialoscan-mt.js wasm/dist/package.json
 
 build/native/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -66,12 +68,35 @@ build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS)
 	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) -o $@
 wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sialoscan.mjs tools/make-standalone.mjs
 	@mkdir -p wasm/dist
-	node tools/make-standalone.mjs $< wasm/sialoscan.mjs $@
+	node tools/make-standalone.mjs single $< wasm/sialoscan.mjs $@
+
+# the pthreads build (a classic script, for a worker of a cross-origin-isolated page, and for Node):
+# Emscripten's pool of Web Workers is started once, before the model loads, as large as the
+# threads asked for (createSialoscan({ threads }) -> Module.sialoPoolSize); an exhausted pool makes
+# pthread_create fail (STRICT=2), never deadlock. Memory: growth stays on (the shipped MobileNetV2
+# with Grad-CAM runs in the initial 64 MB, a ResNet50V2 at 224 px grows it to 341 MB; a fixed size
+# would reserve the worst case for every page, and cap the models that load):
+# under pthreads Emscripten's JS glue then re-checks the heap view on each access, a cost in
+# the glue only (a few calls per image), not in the wasm code — hence -Wno-pthreads-mem-growth.
+comma := ,
+EMFLAGS_MT := $(filter-out -sEXPORT_ES6=1 -sENVIRONMENT=web$(comma)worker,$(EMFLAGS)) -sENVIRONMENT=web,worker,node \
+  -pthread -sPTHREAD_POOL_SIZE=Module.sialoPoolSize -sPTHREAD_POOL_SIZE_STRICT=2 -Wno-pthreads-mem-growth
+build/wasm/sialoscan-mt.js: $(WASM_SRC) $(HEADERS)
+	@mkdir -p build/wasm
+	$(EMCC) $(EMFLAGS_MT) $(WASM_SRC) -o $@
+wasm/dist/sialoscan-mt.js: build/wasm/sialoscan-mt.js wasm/sialoscan.mjs tools/make-standalone.mjs
+	@mkdir -p wasm/dist
+	cp build/wasm/sialoscan-mt.wasm build/wasm/sialoscan-mt.worker.js wasm/dist/
+	node tools/make-standalone.mjs mt $< wasm/sialoscan.mjs $@
+# Node reads dist/*.js as CommonJS (the Emscripten classic scripts), the package being "type": "module"
+wasm/dist/package.json:
+	@mkdir -p wasm/dist
+	echo '{ "type": "commonjs" }' > $@
 
 # the clinician's page: web/ -> web/dist/ (works opened from disk and served)
 WEB_SRC := $(wildcard web/*.js web/*.html web/*.css)
 web: web/dist/index.html
-web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo wasm/dist/sialoscan-standalone.js
+web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo wasm/dist/sialoscan-standalone.js wasm/dist/sialoscan-mt.js
 	node tools/make-web.mjs
 serve: web
 	node tools/serve.mjs web/dist --port $${PORT:-8080}
@@ -104,6 +129,9 @@ gradcam-examples: build/gradcam-examples
 
 bench: all
 	node bench/run.mjs
+# our WASM in the page's arena: a worker of a COOP/COEP page in headless Chromium, 1 vs 2 threads
+bench-chromium: all
+	node bench/chromium.mjs
 
 clean:
 	rm -rf build wasm/dist web/dist

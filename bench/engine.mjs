@@ -7,6 +7,7 @@
 //                           "onnx":"M.onnx","input":"x.f32","threads":1,"runs":0,"warmup":3,
 //                           "budgetMs":6000}'
 //
+//   ("cam": true, sialo-wasm only: also time forward + Grad-CAM -> cam_median_ms, cam_runs)
 // Prints one JSON line: { engine, arch, threads, runs, median_ms, min_ms, max_ms, times_ms,
 // first_ms (first call, cold), load_ms (model load / session creation), cpu_ratio (process CPU
 // time / wall time while measuring: > 1 means more than one core was busy), p (the output for the
@@ -32,10 +33,14 @@ if (x.length !== H * W * C) throw new Error(`input has ${x.length} floats, the m
 // each engine: { load(): Promise, run(): Promise<Float32Array> | Float32Array, info }
 async function makeSialo() {
   const { createSialoscan } = await import('../wasm/sialoscan.mjs');
-  const s = await createSialoscan({ model: modelBytes });
+  // threads > 1: the pthreads build (wasm/dist/sialoscan-mt.js); 1: wasm/dist/sialoscan-core.wasm
+  const s = await createSialoscan({ model: modelBytes, threads });
+  const { engine: eng } = s.info();
   return {
     run: () => s.forward(x),
-    info: { build: 'wasm/dist/sialoscan-core.wasm (SIMD128, single thread)', simd: true, threads: 1 },
+    runCam: () => s.gradcam(x).output, // forward + Grad-CAM at the default layer
+    info: { build: eng.build === 'pthreads' ? 'wasm/dist/sialoscan-mt.wasm (SIMD128, pthreads)' : 'wasm/dist/sialoscan-core.wasm (SIMD128, single thread)',
+            simd: eng.simd, threads: eng.threads },
   };
 }
 
@@ -118,16 +123,33 @@ for (let i = 0; i < runs; i++) {
   times.push(performance.now() - t0);
 }
 const wall = performance.now() - w0, cpu = process.cpuUsage(cpu0);
-const sorted = [...times].sort((a, b) => a - b);
 const r2 = (v) => Math.round(v * 1000) / 1000;
+const median = (ts) => {
+  const q = [...ts].sort((a, b) => a - b);
+  return q.length % 2 ? q[(q.length - 1) / 2] : (q[q.length / 2 - 1] + q[q.length / 2]) / 2;
+};
+const sorted = [...times].sort((a, b) => a - b);
+// the cost of Grad-CAM (cfg.cam): the same input with the map, half as many runs (at least 5)
+let cam;
+if (cfg.cam && e.runCam) {
+  const camTimes = [];
+  e.runCam();
+  for (let i = 0, n = Math.max(5, (runs >> 1) | 1); i < n; i++) {
+    t0 = performance.now();
+    e.runCam();
+    camTimes.push(performance.now() - t0);
+  }
+  cam = { cam_median_ms: r2(median(camTimes)), cam_runs: camTimes.length };
+}
 console.log(JSON.stringify({
   engine, arch, input: H, threads, runs,
-  median_ms: r2(sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2),
+  median_ms: r2(median(times)),
   min_ms: r2(sorted[0]), max_ms: r2(sorted[sorted.length - 1]),
   times_ms: times.map(r2), first_ms: r2(firstMs), load_ms: r2(loadMs),
   cpu_ratio: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100) / 100,
   p: Array.from(out),
   info: e.info,
+  ...cam,
 }));
-// ONNX Runtime's and tfjs's worker threads would keep the process alive
+// ONNX Runtime's, tfjs's and our pthreads build's worker threads would keep the process alive
 process.exit(0);

@@ -7,7 +7,8 @@
 //
 // Engines (median of N runs after warm-up; N adapts to the engine's speed unless --runs):
 //   native own / xnnpack, 1 and 2 threads   build/sialoscan bench (its own timer, 3 warm-up runs)
-//   sialoscan WASM in Node                  wasm/sialoscan.mjs, s.forward(x) (SIMD128, 1 thread)
+//   sialoscan WASM in Node, 1 / 2 threads   wasm/sialoscan.mjs, s.forward(x) (SIMD128; 2 threads: the
+//                                           pthreads build wasm/dist/sialoscan-mt.js)
 //   TensorFlow.js, WASM backend             tests/node/lib/keras-archs.mjs + the same weights
 //   ONNX Runtime Web, wasm EP, 1 / 2 thr.   bench/onnx-export.mjs of the same model file
 // The JS engines run in a fresh Node process each (bench/engine.mjs). Fairness check: every engine
@@ -227,7 +228,7 @@ function versions() {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const want = (e) => !o.only || o.only.has(e);
-  for (const f of [CLI, path.join(ROOT, 'wasm', 'dist', 'sialoscan-core.wasm')])
+  for (const f of [CLI, path.join(ROOT, 'wasm', 'dist', 'sialoscan-core.wasm'), path.join(ROOT, 'wasm', 'dist', 'sialoscan-mt.wasm')])
     if (!fs.existsSync(f)) throw new Error(`${f} is missing: build with \`make -j2 native wasm\` first`);
 
   const started = new Date();
@@ -302,12 +303,13 @@ async function main() {
     // 2-4. JS / WASM engines, one process each
     const jsConfigs = [];
     for (const arch of o.archs) {
-      if (want('sialo-wasm')) jsConfigs.push({ engine: 'sialo-wasm', arch, threads: 1 });
+      if (want('sialo-wasm')) for (const t of [1, 2]) jsConfigs.push({ engine: 'sialo-wasm', arch, threads: t });
       if (want('tfjs-wasm')) jsConfigs.push({ engine: 'tfjs-wasm', arch, threads: 1 });
       if (want('ort-wasm')) for (const t of [1, 2]) jsConfigs.push({ engine: 'ort-wasm', arch, threads: t });
     }
     for (const c of jsConfigs) {
-      const cfg = { engine: c.engine, model: models[c.arch].sialo, onnx: models[c.arch].onnx, input: inputPath, threads: c.threads, runs: o.runs, warmup: 3, budgetMs: o.budgetMs };
+      const cfg = { engine: c.engine, model: models[c.arch].sialo, onnx: models[c.arch].onnx, input: inputPath, threads: c.threads, runs: o.runs, warmup: 3, budgetMs: o.budgetMs,
+                    cam: c.engine === 'sialo-wasm' && c.threads === 1 };
       await settle();
       const c0 = cpuStat();
       const r = await run(process.execPath, [path.join(HERE, 'engine.mjs'), JSON.stringify(cfg)]);
@@ -321,7 +323,7 @@ async function main() {
     // fairness: every engine's p against the sialoscan WASM module's
     let mismatches = 0;
     for (const arch of o.archs) {
-      const ref = results.find((r) => r.engine === 'sialo-wasm' && r.arch === arch && r.p)
+      const ref = results.find((r) => r.engine === 'sialo-wasm' && r.threads === 1 && r.arch === arch && r.p)
         ?? results.find((r) => r.engine === 'native-own' && r.arch === arch && r.p);
       for (const r of results.filter((q) => q.arch === arch && q.p)) {
         if (!ref) continue;
@@ -338,7 +340,7 @@ async function main() {
     const rows = [
       ['native own', 'native-own', 1], ['native own', 'native-own', 2],
       ['native XNNPACK', 'native-xnnpack', 1], ['native XNNPACK', 'native-xnnpack', 2],
-      ['sialoscan WASM (Node)', 'sialo-wasm', 1],
+      ['sialoscan WASM (Node)', 'sialo-wasm', 1], ['sialoscan WASM pthreads (Node)', 'sialo-wasm', 2],
       ['TF.js 4.22 WASM (Node)', 'tfjs-wasm', 1],
       ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 1], ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 2],
     ];
@@ -385,6 +387,8 @@ async function main() {
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
     fs.writeFileSync(o.out, `${JSON.stringify(out, null, 1)}\n`);
     console.log(`raw numbers: ${path.relative(process.cwd(), o.out) || o.out}`);
+    // last line: the medians in the shape of issue 9 (null = not measured by this bench)
+    console.log(JSON.stringify(summary(results, o.archs)));
     if (mismatches) {
       console.error(`# ${mismatches} engine(s) disagree with sialoscan by |dp| >= ${P_TOL}: the comparison is not fair`);
       process.exitCode = 1;
@@ -394,6 +398,31 @@ async function main() {
     if (o.keepTmp) console.error(`# kept ${tmp}`);
     removeTmp();
   }
+}
+
+/** { arch: { ours_wasm_1t, ours_wasm_2t, peers_1t: {...}, peers_2t: {...}, ours_native_1t, ... } } */
+function summary(results, archs) {
+  const ms = (engine, arch, threads, key = 'median_ms') => {
+    const r = results.find((q) => q.engine === engine && q.arch === arch && q.threads === threads && !q.error);
+    return r && typeof r[key] === 'number' ? r[key] : null;
+  };
+  const out = {};
+  for (const arch of archs) {
+    const wasm1 = results.find((q) => q.engine === 'sialo-wasm' && q.arch === arch && q.threads === 1 && !q.error);
+    const peers1 = { tfjs_wasm: ms('tfjs-wasm', arch, 1), tfjs_wasm_folded: null, ort_web: ms('ort-wasm', arch, 1) };
+    const peers2 = { ort_web: ms('ort-wasm', arch, 2) };
+    if (arch === 'mobilenetv2') { peers1.tflite_web = null; peers2.tflite_web = null; }
+    out[arch] = {
+      ours_wasm_1t: ms('sialo-wasm', arch, 1), ours_wasm_2t: ms('sialo-wasm', arch, 2),
+      peers_1t: peers1, peers_2t: peers2,
+      ours_native_1t: ms('native-own', arch, 1), ours_native_2t: ms('native-own', arch, 2),
+      xnnpack_native_1t: ms('native-xnnpack', arch, 1), xnnpack_native_2t: ms('native-xnnpack', arch, 2),
+      ours_wasm_cam_1t: ms('sialo-wasm', arch, 1, 'cam_median_ms'),
+      // Node: module instantiation + model load + first forward (the page's cold start is measured in Chromium)
+      cold_start_ms: wasm1 ? Math.round((wasm1.load_ms + wasm1.first_ms) * 10) / 10 : null,
+    };
+  }
+  return out;
 }
 
 main().catch((e) => {

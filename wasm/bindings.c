@@ -7,10 +7,28 @@
 
 EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_error(void) { return sialo_error(); }
 
-EMSCRIPTEN_KEEPALIVE sialo_model *sialo_wasm_load(const void *data, size_t size, int keep_activations) {
-    sialo_options opt = {SIALO_BACKEND_OWN, 1, keep_activations};
+/* threads: the parts of the model's thread pool (1 in a build without pthreads, whatever is asked) */
+EMSCRIPTEN_KEEPALIVE sialo_model *sialo_wasm_load(const void *data, size_t size, int keep_activations, int threads) {
+    sialo_options opt = {.backend = SIALO_BACKEND_OWN, .threads = threads < 1 ? 1 : threads, .keep_activations = keep_activations};
     return sialo_model_load(data, size, &opt);
 }
+
+/* what this build is: "pthreads" or "single"; whether it uses SIMD128; a model's thread count */
+EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_build(void) {
+#ifdef __EMSCRIPTEN_PTHREADS__
+    return "pthreads";
+#else
+    return "single";
+#endif
+}
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_simd(void) {
+#ifdef __wasm_simd128__
+    return 1;
+#else
+    return 0;
+#endif
+}
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_threads(const sialo_model *m) { return sialo_pool_size(m->pool); }
 
 EMSCRIPTEN_KEEPALIVE void sialo_wasm_free(sialo_model *m) { sialo_model_free(m); }
 

@@ -2,7 +2,8 @@
 //
 //   import { createSialoscan } from './sialoscan.mjs';
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
-//   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ... }
+//   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ...,
+//                                    engine: { build: 'single' | 'pthreads', threads, simd } }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
 //   await s.classify(imageBytes, { cam: true, camLayer, camAlpha, frame })
 //                                -> { ..., cam: { width, height, map: Float32Array (frame size, [0,1]),
@@ -16,12 +17,19 @@
 //                                (Grad-CAM on a preprocessed input, as forward())
 //   s.forward(Float32Array)      -> Float32Array (network output for a preprocessed input)
 //   s.activation('post_relu')    -> { shape: [N,H,W,C], data: Float32Array } (needs keepActivations)
-//   s.dispose()
+//   s.dispose()                  (a threaded engine also ends its threads: call it, or Node keeps running)
+// createSialoscan({ model, threads }): threads > 1 (Node) runs the pthreads build
+// (dist/sialoscan-mt.js); a browser gets threads from the classic script dist/sialoscan-mt.js
+// loaded with importScripts() in a worker of a cross-origin-isolated page.
 // Every failure is an Error with a readable message (a rejected promise for the async calls).
 // Nothing leaves the machine: the image bytes go from your page into this module's memory only.
 import createCoreDefault from './dist/sialoscan-core.mjs';
 
 const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+
+// ---- start the engine: which build, where its files are.
+// (tools/make-standalone.mjs replaces this part, down to "---- end", for the classic scripts.)
+const DEFAULT_THREADS = 1;
 
 async function loadWasmBinary(file) {
   // Node 20 cannot fetch file: URLs; read the .wasm next to the core module instead.
@@ -29,18 +37,46 @@ async function loadWasmBinary(file) {
   return new Uint8Array(await readFile(new URL(`./dist/${file}`, import.meta.url)));
 }
 
+async function startCore({ factory, wasmBinary, threads }) {
+  if (factory) return factory(wasmBinary ? { wasmBinary } : {});
+  if (threads > 1) {
+    if (!isNode) {
+      throw new Error('sialoscan: threads > 1 in a browser need the classic script dist/sialoscan-mt.js, ' +
+        'loaded with importScripts() in a worker of a cross-origin-isolated page');
+    }
+    // the pthreads build is one classic script (the browser worker's form); Node loads it as CommonJS
+    const { createRequire } = await import('node:module');
+    const { createSialoscanModule } = createRequire(import.meta.url)('./dist/sialoscan-mt.js');
+    return createSialoscanModule({ sialoPoolSize: threads - 1, wasmBinary: wasmBinary ?? await loadWasmBinary('sialoscan-mt.wasm') });
+  }
+  return createCoreDefault({ wasmBinary: wasmBinary ?? (isNode ? await loadWasmBinary('sialoscan-core.wasm') : undefined) });
+}
+// ---- end
+
 export async function createSialoscan(options = {}) {
-  const { model, keepActivations = false, factory = createCoreDefault, wasmBinary } = options;
+  const { model, keepActivations = false, factory, wasmBinary, threads = DEFAULT_THREADS } = options;
   if (!(model instanceof Uint8Array) && !(model instanceof ArrayBuffer)) {
     throw new TypeError('createSialoscan: options.model must be the bytes of a .sialo model (Uint8Array or ArrayBuffer)');
   }
-  const moduleArgs = {};
-  if (wasmBinary) moduleArgs.wasmBinary = wasmBinary;
-  else if (isNode && factory === createCoreDefault) moduleArgs.wasmBinary = await loadWasmBinary('sialoscan-core.wasm');
-  const M = await factory(moduleArgs);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new RangeError(`createSialoscan: options.threads must be a whole number from 1 to 64 (got ${threads})`);
+  }
+  const M = await startCore({ ...options, threads });
+  // views of the module's memory; a pthreads build's memory is shared and may have grown
+  // (a new buffer) since the last look, so they are taken afresh when that happened
+  let u8 = M.HEAPU8, f32 = M.HEAPF32;
+  const heap = () => {
+    const buf = M.wasmMemory ? M.wasmMemory.buffer : M.HEAPU8.buffer;
+    if (u8.buffer !== buf) { u8 = new Uint8Array(buf); f32 = new Float32Array(buf); }
+  };
+  const U8 = () => (heap(), u8);
+  const F32 = () => (heap(), f32);
   const c = {
     error: M.cwrap('sialo_wasm_error', 'string', []),
-    load: M.cwrap('sialo_wasm_load', 'number', ['number', 'number', 'number']),
+    load: M.cwrap('sialo_wasm_load', 'number', ['number', 'number', 'number', 'number']),
+    build: M.cwrap('sialo_wasm_build', 'string', []),
+    simd: M.cwrap('sialo_wasm_simd', 'number', []),
+    threads: M.cwrap('sialo_wasm_threads', 'number', ['number']),
     free: M.cwrap('sialo_wasm_free', null, ['number']),
     info: M.cwrap('sialo_wasm_info_json', 'number', ['number']),
     inputFloats: M.cwrap('sialo_wasm_input_floats', 'number', ['number']),
@@ -64,15 +100,19 @@ export async function createSialoscan(options = {}) {
     const p = M._malloc(Math.max(1, src.length));
     if (!p) throw new Error('sialoscan: out of memory');
     try {
-      M.HEAPU8.set(src, p);
+      U8().set(src, p);
       return fn(p);
     } finally {
       M._free(p);
     }
   };
 
-  const handle = withBytes(bytes, (p) => c.load(p, bytes.length, keepActivations ? 1 : 0));
-  if (!handle) throw new Error(`sialoscan: ${c.error()}`);
+  const handle = withBytes(bytes, (p) => c.load(p, bytes.length, keepActivations ? 1 : 0, threads));
+  if (!handle) {
+    const reason = c.error();
+    if (M.PThread) M.PThread.terminateAllThreads();
+    throw new Error(`sialoscan: ${reason}`);
+  }
   let disposed = false;
   const live = () => {
     if (disposed) throw new Error('sialoscan: this instance has been disposed');
@@ -81,6 +121,8 @@ export async function createSialoscan(options = {}) {
   const infoPtr = c.info(handle);
   const info = JSON.parse(M.UTF8ToString(infoPtr));
   M._free(infoPtr);
+  // what is running: the build the page shows ("pthreads" or "single"), its threads, SIMD128
+  info.engine = { build: c.build(), threads: c.threads(handle), simd: c.simd() === 1 };
   const nIn = c.inputFloats(handle);
   const nOut = c.outputFloats(handle);
 
@@ -89,17 +131,17 @@ export async function createSialoscan(options = {}) {
     const pd = M._malloc(20);
     try {
       const layer = c.camDims(h, pd);
-      const [width, height, rawWidth, rawHeight, classIndex] = Array.from(new Int32Array(M.HEAPU8.buffer, pd, 5));
+      const [width, height, rawWidth, rawHeight, classIndex] = Array.from(new Int32Array(U8().buffer, pd, 5));
       const rawPtr = c.camRaw(h) >> 2;
-      const raw = { width: rawWidth, height: rawHeight, data: M.HEAPF32.slice(rawPtr, rawPtr + rawWidth * rawHeight) };
+      const raw = { width: rawWidth, height: rawHeight, data: F32().slice(rawPtr, rawPtr + rawWidth * rawHeight) };
       const mapPtr = c.camMap(h) >> 2;
-      const map = M.HEAPF32.slice(mapPtr, mapPtr + width * height);
+      const map = F32().slice(mapPtr, mapPtr + width * height);
       const rgbaPtr = c.camRgba(h);
-      const rgba = rgbaPtr ? new Uint8ClampedArray(M.HEAPU8.slice(rgbaPtr, rgbaPtr + width * height * 4).buffer) : null;
+      const rgba = rgbaPtr ? new Uint8ClampedArray(U8().slice(rgbaPtr, rgbaPtr + width * height * 4).buffer) : null;
       let frame = null;
       const framePtr = c.camFrame(h);
       if (framePtr) { // RGB in the heap -> RGBA for ImageData
-        const n = width * height, src = M.HEAPU8.subarray(framePtr, framePtr + 3 * n), px = new Uint8ClampedArray(4 * n);
+        const n = width * height, src = U8().subarray(framePtr, framePtr + 3 * n), px = new Uint8ClampedArray(4 * n);
         for (let i = 0, j = 0; i < 4 * n; i += 4, j += 3) { px[i] = src[j]; px[i + 1] = src[j + 1]; px[i + 2] = src[j + 2]; px[i + 3] = 255; }
         frame = { width, height, rgba: px };
       }
@@ -128,7 +170,7 @@ export async function createSialoscan(options = {}) {
           const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
           if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
         }
-        const r = M.HEAPF32.slice(out >> 2, (out >> 2) + 4);
+        const r = F32().slice(out >> 2, (out >> 2) + 4);
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
         const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
         if (h) {
@@ -152,11 +194,11 @@ export async function createSialoscan(options = {}) {
       const pin = M._malloc(nIn * 4), pout = M._malloc(nOut * 4);
       let h = 0;
       try {
-        M.HEAPF32.set(input, pin >> 2);
+        F32().set(input, pin >> 2);
         h = c.camTensor(handle, pin, layer, classIndex | 0, pout);
         if (!h) throw new Error(`sialoscan: ${c.error()}`);
         const { layer: used, classIndex: cls, raw } = readCam(h);
-        return { output: M.HEAPF32.slice(pout >> 2, (pout >> 2) + nOut), layer: used, classIndex: cls, raw };
+        return { output: F32().slice(pout >> 2, (pout >> 2) + nOut), layer: used, classIndex: cls, raw };
       } finally {
         if (h) c.camFree(h);
         M._free(pin);
@@ -171,9 +213,9 @@ export async function createSialoscan(options = {}) {
       }
       const pin = M._malloc(nIn * 4), pout = M._malloc(nOut * 4);
       try {
-        M.HEAPF32.set(input, pin >> 2);
+        F32().set(input, pin >> 2);
         if (c.forward(handle, pin, pout) !== 0) throw new Error(`sialoscan: ${c.error()}`);
-        return M.HEAPF32.slice(pout >> 2, (pout >> 2) + nOut);
+        return F32().slice(pout >> 2, (pout >> 2) + nOut);
       } finally {
         M._free(pin);
         M._free(pout);
@@ -186,19 +228,22 @@ export async function createSialoscan(options = {}) {
       try {
         const p = c.activation(handle, String(layer), shp);
         if (!p) throw new Error(`sialoscan: ${c.error()}`);
-        const shape = Array.from(new Int32Array(M.HEAPU8.buffer, shp, 4));
+        const shape = Array.from(new Int32Array(U8().buffer, shp, 4));
         const n = shape.reduce((a, b) => a * b, 1);
-        return { shape, data: M.HEAPF32.slice(p >> 2, (p >> 2) + n) };
+        return { shape, data: F32().slice(p >> 2, (p >> 2) + n) };
       } finally {
         M._free(shp);
       }
     },
 
-    heapBytes: () => M.HEAPU8.buffer.byteLength,
+    heapBytes: () => U8().buffer.byteLength,
 
     dispose() {
-      if (!disposed) c.free(handle);
+      if (disposed) return;
       disposed = true;
+      c.free(handle);
+      // a pthreads build: end its workers (each instance has its own module and pool)
+      if (M.PThread) M.PThread.terminateAllThreads();
     },
   };
 }

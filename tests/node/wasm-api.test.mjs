@@ -1,6 +1,6 @@
 // wasm-api.test.mjs — the JavaScript API of the WebAssembly build (wasm/sialoscan.mjs and the
 // single-file wasm/sialoscan-single.mjs) against the native CLI (build/sialoscan):
-//   info() equals `sialoscan info`; classify(bytes) gives the CLI's p_malignant (<= 1e-5) for
+//   info() equals `sialoscan info` (+ engine: which build runs); classify(bytes) gives the CLI's p_malignant (<= 1e-5) for
 //   PNG / JPEG / GIF inputs; forward() equals `sialoscan forward` (<= 1e-5) for smallcnn and
 //   mobilenetv2; activation() equals `forward --dump`;
 //   bad input: garbage / truncated / corrupt / empty models make createSialoscan reject with the
@@ -79,7 +79,10 @@ describe('WASM API', () => {
         const bytes = fs.readFileSync(smallModel);
         const s = await create({ model: new Uint8Array(bytes) });
         const native = JSON.parse(cli(['info', smallModel]));
-        assert.deepEqual(s.info(), native);
+        const { engine, ...modelInfo } = s.info();
+        assert.deepEqual(modelInfo, native);
+        // + what runs: this single-threaded SIMD128 build
+        assert.deepEqual(engine, { build: 'single', threads: 1, simd: true });
         // info() returns a copy
         const i = s.info();
         i.arch = 'changed';
