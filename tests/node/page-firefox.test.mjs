@@ -62,4 +62,5 @@ test('Firefox: page opened from disk (file://)', { skip }, async () => {
 test('Firefox: page served by `make serve` (cross-origin isolated)', { skip }, async () => {
   const status = await run(server.url, server.url);
   assert.match(status, /Ready/);
+  if (existsSync(join(DIST, 'sialoscan-mt.js'))) assert.match(status, /[2-9] threads \(cross-origin isolated\)/, 'the threaded engine runs');
 });
