@@ -31,7 +31,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node bench bench-chromium clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node bench bench-chromium bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -132,6 +132,9 @@ bench: all
 # our WASM in the page's arena: a worker of a COOP/COEP page in headless Chromium, 1 vs 2 threads
 bench-chromium: all
 	node bench/chromium.mjs
+# the page as a clinician meets it: cold start to first result, per-frame time; from disk and served
+bench-page: all
+	node bench/page.mjs
 
 clean:
 	rm -rf build wasm/dist web/dist

@@ -35,6 +35,7 @@ let total = 0, finished = 0, failed = 0;
 const table = setupResultsTable(ui.table);
 
 function base64Bytes(b64) {
+  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(b64); // native: much faster
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

@@ -13,8 +13,11 @@ function loadScript(src) {
   });
 }
 
+// opened from disk the Blob worker's source is needed for sure: start loading it at once
+const workerSource = location.protocol === 'file:' ? loadScript('sialoscan-worker-source.js') : null;
+
 async function blobWorker() {
-  if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await loadScript('sialoscan-worker-source.js');
+  if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource || loadScript('sialoscan-worker-source.js'));
   const url = URL.createObjectURL(new Blob([globalThis.SIALOSCAN_WORKER_SOURCE], { type: 'text/javascript' }));
   return new Worker(url);
 }

@@ -1,0 +1,83 @@
+// page.mjs — `make bench-page`: the clinician's page (web/dist) as a clinician meets it, in headless
+// Chromium, interleaved rounds of
+//   disk     web/dist/index.html opened from disk (file://: single-threaded engine in a Blob worker)
+//   served   web/dist served by tools/serve.mjs (`make serve`: COOP/COEP, the threaded engine)
+// per round and mode, in a fresh browser context:
+//   cold start  navigation -> engine ready, and navigation -> first result (one 560x420 frame given
+//               the moment the page is ready: what "open the page, drop a frame" costs)
+//   per frame   20 more frames given at once: wall time per frame (page to card, incl. Grad-CAM
+//               and drawing) and the engine's own ms (decode + preprocess + forward + Grad-CAM)
+//
+//   node bench/page.mjs [--rounds 3] [--frames 20]
+// Last stdout line: { disk: {...}, served: {...} } medians over rounds.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveStatic } from '../tools/serve.mjs';
+import { testImage } from '../tests/node/lib/png.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, DIST } from '../tests/node/lib/page-fixtures.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (k, d) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
+const ROUNDS = opt('--rounds', 3), FRAMES = opt('--frames', 20);
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+const tmp = mkdtempSync(join(tmpdir(), 'sialo-bench-page-'));
+const frames = [];
+for (let i = 0; i <= FRAMES; i++) {
+  const p = join(tmp, `f${String(i).padStart(3, '0')}.png`);
+  writeFileSync(p, testImage(500 + i, 560, 420));
+  frames.push(p);
+}
+const server = await serveStatic(DIST, { isolation: true });
+const { chromium } = await import('playwright-core');
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+const modes = { disk: `file://${DIST}/index.html`, served: server.url };
+const results = { disk: [], served: [] };
+
+async function once(url) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForSelector('#engine-status[data-ready=true]', { timeout: 60000 });
+  await page.setInputFiles('#dropzone input[type=file]', frames[0]);
+  await page.waitForSelector('[data-testid=result][aria-busy=false]', { timeout: 60000 });
+  const first = await page.evaluate(() => ({
+    ready: Number(document.querySelector('#engine-status').dataset.coldStartMs),
+    firstResult: performance.now(), // since navigation start
+    threads: Number(document.querySelector('#engine-status').dataset.threads),
+  }));
+  const t0 = Date.now();
+  await page.setInputFiles('#dropzone input[type=file]', frames.slice(1));
+  await page.waitForFunction((k) => document.querySelectorAll('[data-testid=result][aria-busy=false]').length === k, frames.length, { timeout: 300000 });
+  const wall = (Date.now() - t0) / (frames.length - 1);
+  const engineMs = await page.$$eval('#results-table tbody tr td:nth-child(5)', (tds) => tds.slice(1).map((t) => Number(t.textContent)));
+  await context.close();
+  return { ...first, perFrameWall: wall, perFrameEngine: median(engineMs) };
+}
+
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [mode, url] of Object.entries(modes)) {
+      const x = await once(url);
+      results[mode].push(x);
+      console.log(`round ${r + 1} ${mode.padEnd(6)} threads ${x.threads}  ready ${x.ready} ms  first result ${x.firstResult.toFixed(0)} ms  ` +
+        `per frame ${x.perFrameWall.toFixed(1)} ms (engine ${x.perFrameEngine} ms)`);
+    }
+  }
+  const out = {};
+  for (const [mode, xs] of Object.entries(results)) {
+    out[mode] = {
+      threads: xs[0].threads,
+      ready_ms: median(xs.map((x) => x.ready)),
+      first_result_ms: Math.round(median(xs.map((x) => x.firstResult))),
+      per_frame_ms: Number(median(xs.map((x) => x.perFrameWall)).toFixed(1)),
+      per_frame_engine_ms: median(xs.map((x) => x.perFrameEngine)),
+    };
+  }
+  console.log(JSON.stringify(out));
+} finally {
+  await browser.close();
+  await server.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
