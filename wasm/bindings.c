@@ -62,13 +62,13 @@ EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_activation(sialo_model *m, const ch
 typedef struct {
     sialo_cam cam;
     uint8_t *rgba;     /* overlay on the frame (classify), or NULL (tensor input) */
-    sialo_image frame; /* the decoded frame (RGB) when the caller asked to keep it, else empty */
+    sialo_image image; /* the decoded image (RGB) when the caller asked to keep it, else empty */
 } wasm_cam;
 
 /* layer: "" = the default. out: [p_positive, label, threshold, ms]. alpha < 0 = default opacity.
- * keep_frame: also hand back the decoded frame (sialo_wasm_cam_frame), for pages that draw it. */
+ * keep_image: also hand back the decoded image (sialo_wasm_cam_image), for pages that draw it. */
 EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const void *bytes, size_t size, const char *layer,
-                                                       float alpha, int keep_frame, float *out) {
+                                                       float alpha, int keep_image, float *out) {
     double t0 = sialo_now_ms();
     wasm_cam *c = calloc(1, sizeof *c);
     sialo_image img;
@@ -80,7 +80,7 @@ EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const voi
         c->rgba = malloc((size_t)img.w * img.h * 4);
         rc = c->rgba ? sialo_cam_overlay(&img, &c->cam, alpha, c->rgba) : sialo_fail("out of memory");
     }
-    if (rc == 0 && keep_frame) c->frame = img;
+    if (rc == 0 && keep_image) c->image = img;
     else sialo_image_free(&img);
     if (rc < 0) { sialo_cam_free(&c->cam); free(c->rgba); free(c); return NULL; }
     out[0] = r.p_positive;
@@ -107,11 +107,11 @@ EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_cam_dims(const wasm_cam *c, int *dim
 EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_cam_map(const wasm_cam *c) { return c->cam.map; }
 EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_cam_raw(const wasm_cam *c) { return c->cam.raw; }
 EMSCRIPTEN_KEEPALIVE const uint8_t *sialo_wasm_cam_rgba(const wasm_cam *c) { return c->rgba; }
-EMSCRIPTEN_KEEPALIVE const uint8_t *sialo_wasm_cam_frame(const wasm_cam *c) { return c->frame.rgb; }
+EMSCRIPTEN_KEEPALIVE const uint8_t *sialo_wasm_cam_image(const wasm_cam *c) { return c->image.rgb; }
 EMSCRIPTEN_KEEPALIVE void sialo_wasm_cam_free(wasm_cam *c) {
     if (!c) return;
     sialo_cam_free(&c->cam);
-    sialo_image_free(&c->frame);
+    sialo_image_free(&c->image);
     free(c->rgba);
     free(c);
 }

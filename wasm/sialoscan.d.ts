@@ -37,8 +37,8 @@ export interface ClassifyOptions {
   camLayer?: string;
   /** overlay opacity at the hottest point, 0..1; default 0.45 */
   camAlpha?: number;
-  /** with cam: also return the decoded frame (for pages that draw it, or fade the overlay themselves) */
-  frame?: boolean;
+  /** with cam: also return the decoded image (for pages that draw it, or fade the overlay themselves) */
+  image?: boolean;
 }
 
 export interface CamResult {
@@ -63,8 +63,8 @@ export interface ClassifyResult {
   /** decode + preprocess + forward (+ Grad-CAM), milliseconds */
   ms: number;
   cam?: CamResult;
-  /** with { cam: true, frame: true }: the decoded frame as RGBA */
-  frame?: { width: number; height: number; rgba: Uint8ClampedArray };
+  /** with { cam: true, image: true }: the decoded image as RGBA */
+  image?: { width: number; height: number; rgba: Uint8ClampedArray };
 }
 
 export interface Sialoscan {

@@ -5,11 +5,11 @@
 //   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ...,
 //                                    engine: { build: 'single' | 'pthreads', threads, simd } }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
-//   await s.classify(imageBytes, { cam: true, camLayer, camAlpha, frame })
+//   await s.classify(imageBytes, { cam: true, camLayer, camAlpha, image })
 //                                -> { ..., cam: { width, height, map: Float32Array (frame size, [0,1]),
 //                                     rgba: Uint8ClampedArray (turbo overlay on the frame), layer,
 //                                     raw: { width, height, data } (the map at the layer, before upsampling) },
-//                                     frame: { width, height, rgba } (with frame: true: the decoded frame itself) }
+//                                     image: { width, height, rgba } (with image: true: the decoded image itself) }
 //                                (the overlay is linear in camAlpha: overlay(a) = (1-a)·frame + a·overlay(1),
 //                                 so a page can fade it with two images and no engine call)
 //   s.heapBytes()                -> bytes of WebAssembly memory in use (grows, never shrinks)
@@ -90,7 +90,7 @@ export async function createSialoscan(options = {}) {
     camMap: M.cwrap('sialo_wasm_cam_map', 'number', ['number']),
     camRaw: M.cwrap('sialo_wasm_cam_raw', 'number', ['number']),
     camRgba: M.cwrap('sialo_wasm_cam_rgba', 'number', ['number']),
-    camFrame: M.cwrap('sialo_wasm_cam_frame', 'number', ['number']),
+    camImage: M.cwrap('sialo_wasm_cam_image', 'number', ['number']),
     camFree: M.cwrap('sialo_wasm_cam_free', null, ['number']),
   };
   const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
@@ -138,14 +138,14 @@ export async function createSialoscan(options = {}) {
       const map = F32().slice(mapPtr, mapPtr + width * height);
       const rgbaPtr = c.camRgba(h);
       const rgba = rgbaPtr ? new Uint8ClampedArray(U8().slice(rgbaPtr, rgbaPtr + width * height * 4).buffer) : null;
-      let frame = null;
-      const framePtr = c.camFrame(h);
-      if (framePtr) { // RGB in the heap -> RGBA for ImageData
-        const n = width * height, src = U8().subarray(framePtr, framePtr + 3 * n), px = new Uint8ClampedArray(4 * n);
+      let image = null;
+      const imagePtr = c.camImage(h);
+      if (imagePtr) { // RGB in the heap -> RGBA for ImageData
+        const n = width * height, src = U8().subarray(imagePtr, imagePtr + 3 * n), px = new Uint8ClampedArray(4 * n);
         for (let i = 0, j = 0; i < 4 * n; i += 4, j += 3) { px[i] = src[j]; px[i + 1] = src[j + 1]; px[i + 2] = src[j + 2]; px[i + 3] = 255; }
-        frame = { width, height, rgba: px };
+        image = { width, height, rgba: px };
       }
-      return { width, height, map, rgba, layer, classIndex, raw, frame };
+      return { width, height, map, rgba, layer, classIndex, raw, image };
     } finally {
       M._free(pd);
     }
@@ -158,13 +158,13 @@ export async function createSialoscan(options = {}) {
       live();
       if (imageBytes instanceof ArrayBuffer) imageBytes = new Uint8Array(imageBytes);
       if (!(imageBytes instanceof Uint8Array)) throw new TypeError('classify: expected the image file bytes (Uint8Array or ArrayBuffer)');
-      const { cam = false, camLayer = '', camAlpha = -1, frame = false } = opts ?? {};
+      const { cam = false, camLayer = '', camAlpha = -1, image = false } = opts ?? {};
       if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
       const out = M._malloc(16);
       let h = 0;
       try {
         if (cam) {
-          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, camLayer, Number(camAlpha), frame ? 1 : 0, out));
+          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, camLayer, Number(camAlpha), image ? 1 : 0, out));
           if (!h) throw new Error(`sialoscan: ${c.error()}`);
         } else {
           const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
@@ -174,9 +174,9 @@ export async function createSialoscan(options = {}) {
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
         const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
         if (h) {
-          const { frame: decoded, ...camOnly } = readCam(h);
+          const { image: decoded, ...camOnly } = readCam(h);
           res.cam = camOnly;
-          if (frame) res.frame = decoded;
+          if (image) res.image = decoded;
         }
         return res;
       } finally {

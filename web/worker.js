@@ -66,12 +66,12 @@ async function handle(msg) {
     }
     case 'classify': {
       // camAlpha 1: the full-strength overlay; the page fades it over the frame (the overlay is linear in alpha)
-      const r = await engine.classify(new Uint8Array(msg.bytes), { cam: true, camAlpha: 1, frame: true });
-      const frame = shrink(r.frame.rgba, r.frame.width, r.frame.height, msg.maxSide);
+      const r = await engine.classify(new Uint8Array(msg.bytes), { cam: true, camAlpha: 1, image: true });
+      const frame = shrink(r.image.rgba, r.image.width, r.image.height, msg.maxSide);
       const overlay = shrink(r.cam.rgba, r.cam.width, r.cam.height, msg.maxSide);
       return {
         pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, layer: r.cam.layer,
-        width: r.frame.width, height: r.frame.height, view: { w: frame.w, h: frame.h, frame: frame.rgba, overlay: overlay.rgba },
+        width: r.image.width, height: r.image.height, view: { w: frame.w, h: frame.h, frame: frame.rgba, overlay: overlay.rgba },
         heapBytes: engine.heapBytes(),
       };
     }

@@ -39,22 +39,22 @@ test('sialoscan.d.ts declares exactly the methods the API object has', async () 
   }
 });
 
-test('classify({cam, frame}): the decoded frame, and the overlay is linear in its opacity', async () => {
+test('classify({cam, image}): the decoded image, and the overlay is linear in its opacity', async () => {
   const { createSialoscan } = await import(pathToFileURL(join(WASM, pkg.main)));
   const s = await createSialoscan({ model });
   const png = testImage(5, 90, 70);
-  const r1 = await s.classify(png, { cam: true, camAlpha: 1, frame: true });
+  const r1 = await s.classify(png, { cam: true, camAlpha: 1, image: true });
   const r0 = await s.classify(png, { cam: true, camAlpha: 0 });
   const rh = await s.classify(png, { cam: true, camAlpha: 0.45 });
-  assert.equal(r1.frame.width, 90);
-  assert.equal(r1.frame.height, 70);
-  assert.equal(r0.frame, undefined, 'no frame unless asked');
+  assert.equal(r1.image.width, 90);
+  assert.equal(r1.image.height, 70);
+  assert.equal(r0.image, undefined, 'no image unless asked');
   // opacity 0 is the frame itself
-  assert.deepEqual(Array.from(r0.cam.rgba), Array.from(r1.frame.rgba));
+  assert.deepEqual(Array.from(r0.cam.rgba), Array.from(r1.image.rgba));
   // opacity a = (1-a)·frame + a·overlay(1), within the rounding of 8-bit pixels
   let worst = 0;
   for (let i = 0; i < rh.cam.rgba.length; i++) {
-    const mix = 0.55 * r1.frame.rgba[i] + 0.45 * r1.cam.rgba[i];
+    const mix = 0.55 * r1.image.rgba[i] + 0.45 * r1.cam.rgba[i];
     worst = Math.max(worst, Math.abs(mix - rh.cam.rgba[i]));
   }
   assert.ok(worst <= 1, `worst difference ${worst} grey levels`);
