@@ -17,11 +17,7 @@ const el = (tag, props = {}, ...children) => {
 };
 let uid = 0;
 
-function canvasOf(w, h, rgba, label) {
-  const c = el('canvas', { width: w, height: h, role: 'img', 'aria-label': label });
-  if (rgba) c.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
-  return c;
-}
+const canvasOf = (w, h, label) => el('canvas', { width: w, height: h, role: 'img', 'aria-label': label });
 
 /** A pending card for file name; returns { node, done(result), fail(message) }. */
 export function createCard(name, { defaultAlpha, onSave }) {
@@ -45,12 +41,14 @@ export function createCard(name, { defaultAlpha, onSave }) {
     const malignant = r.label === 'malignant';
     node.classList.add(malignant ? 'malignant' : 'benign');
 
-    const { w, h, frame, overlay } = r.view;
-    const original = canvasOf(w, h, new Uint8ClampedArray(frame), `${name}: the frame`);
+    const { frame, overlay: full } = r.view; // ImageBitmaps (display size); full = the overlay at opacity 1
+    const w = frame.width, h = frame.height;
+    const original = canvasOf(w, h, `${name}: the frame`);
+    original.getContext('2d').drawImage(frame, 0, 0);
+    frame.close();
     original.classList.add('original');
-    const cam = canvasOf(w, h, null, `${name}: Grad-CAM heat map over the frame (where the network found evidence of malignancy)`);
+    const cam = canvasOf(w, h, `${name}: Grad-CAM heat map over the frame (where the network found evidence of malignancy)`);
     cam.dataset.testid = 'cam';
-    const full = canvasOf(w, h, new Uint8ClampedArray(overlay), ''); // the overlay at opacity 1, kept off screen
     const draw = () => {
       const g = cam.getContext('2d');
       g.globalAlpha = 1;

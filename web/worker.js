@@ -10,7 +10,7 @@
 // Messages out { type: 'ready', info, heapBytes } | { type: 'fatal', message }
 //              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
-// moves bytes and shrinks pictures for display.
+// moves bytes and makes display-sized bitmaps of the engine's pictures.
 'use strict';
 
 let engine = null;
@@ -30,25 +30,12 @@ function loadEngine(mt) {
 
 const reason = (e) => String((e && e.message) || e).replace(/^sialoscan: /, '');
 
-// box-filter an RGBA picture down so that its longer side is at most maxSide (display only)
-function shrink(rgba, w, h, maxSide) {
-  const f = Math.max(w, h) / maxSide;
-  if (!(f > 1)) return { w, h, rgba };
-  const ow = Math.max(1, Math.round(w / f)), oh = Math.max(1, Math.round(h / f));
-  const out = new Uint8ClampedArray(ow * oh * 4);
-  for (let oy = 0; oy < oh; oy++) {
-    const y0 = Math.floor((oy * h) / oh), y1 = Math.max(y0 + 1, Math.floor(((oy + 1) * h) / oh));
-    for (let ox = 0; ox < ow; ox++) {
-      const x0 = Math.floor((ox * w) / ow), x1 = Math.max(x0 + 1, Math.floor(((ox + 1) * w) / ow));
-      let r = 0, g = 0, b = 0;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0, i = (y * w + x0) * 4; x < x1; x++, i += 4) { r += rgba[i]; g += rgba[i + 1]; b += rgba[i + 2]; }
-      }
-      const n = (y1 - y0) * (x1 - x0), o = (oy * ow + ox) * 4;
-      out[o] = r / n; out[o + 1] = g / n; out[o + 2] = b / n; out[o + 3] = 255;
-    }
-  }
-  return { w: ow, h: oh, rgba: out };
+// an RGBA picture as an ImageBitmap whose longer side is at most maxSide (display only: the
+// browser's own resampler; bitmaps move to the page without a copy)
+function bitmap(rgba, w, h, maxSide) {
+  const f = Math.max(1, Math.max(w, h) / maxSide);
+  const size = { resizeWidth: Math.max(1, Math.round(w / f)), resizeHeight: Math.max(1, Math.round(h / f)), resizeQuality: 'medium' };
+  return createImageBitmap(new ImageData(rgba, w, h), f > 1 ? size : {});
 }
 
 async function handle(msg) {
@@ -67,11 +54,11 @@ async function handle(msg) {
     case 'classify': {
       // camAlpha 1: the full-strength overlay; the page fades it over the frame (the overlay is linear in alpha)
       const r = await engine.classify(new Uint8Array(msg.bytes), { cam: true, camAlpha: 1, image: true });
-      const frame = shrink(r.image.rgba, r.image.width, r.image.height, msg.maxSide);
-      const overlay = shrink(r.cam.rgba, r.cam.width, r.cam.height, msg.maxSide);
+      const [frame, overlay] = await Promise.all([bitmap(r.image.rgba, r.image.width, r.image.height, msg.maxSide),
+        bitmap(r.cam.rgba, r.cam.width, r.cam.height, msg.maxSide)]);
       return {
         pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, layer: r.cam.layer,
-        width: r.image.width, height: r.image.height, view: { w: frame.w, h: frame.h, frame: frame.rgba, overlay: overlay.rgba },
+        width: r.image.width, height: r.image.height, view: { frame, overlay },
         heapBytes: engine.heapBytes(),
       };
     }
@@ -93,7 +80,7 @@ self.onmessage = (ev) => {
       const out = await handle(msg);
       if (msg.type === 'init') { self.postMessage(out); return; }
       const transfer = [];
-      if (out.view) transfer.push(out.view.frame.buffer, out.view.overlay.buffer);
+      if (out.view) transfer.push(out.view.frame, out.view.overlay);
       if (out.rgba) transfer.push(out.rgba.buffer);
       self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out }, transfer);
     } catch (e) {
