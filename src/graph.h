@@ -145,8 +145,14 @@ sialo_graph *sialo_arch_build(const char *arch, int in_h, int in_w, const char *
 void sialo_graph_randomize(sialo_graph *g, uint64_t seed);
 
 /* ---- internal error helpers (util.c) */
-int sialo_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* sets error, returns -1 */
-void *sialo_fail_null(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* sialo_fail(fmt, ...) sets the error and is -1, sialo_fail_null(fmt, ...) sets it and is NULL. Macros
+ * over sialo_set_error() so that the compiler sees the constant: "if (f() < 0) return" after an
+ * inlined f() is then known to cover every failure path (no -Wmaybe-uninitialized on out-params). */
+void sialo_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int sialo_minus_one(void) { return -1; }
+static inline void *sialo_null(void) { return (void *)0; }
+#define sialo_fail(...) (sialo_set_error(__VA_ARGS__), sialo_minus_one())
+#define sialo_fail_null(...) (sialo_set_error(__VA_ARGS__), sialo_null())
 uint32_t sialo_crc32(const void *data, size_t n);
 uint16_t sialo_f32_to_f16(float f);
 float sialo_f16_to_f32(uint16_t h);

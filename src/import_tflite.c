@@ -609,12 +609,14 @@ static int tensor_hwc(const tfl_tensor *t, int s[3]) {
     return -1;
 }
 
-static int op_fail(conv_ctx *c, int oi, const char *why) {
+static void op_error(conv_ctx *c, int oi, const char *why) {
     char nm[80] = "?";
     const tfl_op *o = &c->m->op[oi];
     if (o->out.len) tname(c->m, fb_vec_i32(&c->m->f, &o->out, 0), nm, sizeof nm);
-    return sialo_fail("TFLite operator %d (%s, output '%s'): %s", oi, op_label(o->code), nm, why);
+    sialo_set_error("TFLite operator %d (%s, output '%s'): %s", oi, op_label(o->code), nm, why);
 }
+/* sets the error and is -1, visibly to the compiler (as sialo_fail) */
+#define op_fail(c, oi, why) (op_error(c, oi, why), sialo_minus_one())
 
 /* input k of operator oi as a tensor index (-1 if absent) */
 static int op_in(const conv_ctx *c, int oi, uint32_t k) {

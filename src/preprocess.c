@@ -1,15 +1,17 @@
 /* preprocess.c — image bytes to the network's input tensor.
  *
  * 1. Decode from memory with stb_image: PNG, JPEG (baseline and progressive), BMP, GIF (first
- *    frame). Grey, grey+alpha, RGB and RGBA all become RGB (alpha is dropped).
- *    Images over SIALO_MAX_PIXELS or with a side under SIALO_MIN_SIDE are refused, checked from
- *    the header before any pixel is decoded.
+ *    frame). Grey, grey+alpha, RGB and RGBA all become RGB (alpha is dropped); 16-bit samples
+ *    are rounded to 8 bits. The file's structure is checked first (image_check.c: PNG chunks and
+ *    checksums, JPEG segments, BMP / GIF headers, the size limits SIALO_MIN_SIDE and
+ *    SIALO_MAX_PIXELS), and every refusal is a sentence of image_errors.c.
  * 2. Resize the whole frame (aspect ratio not kept, as Keras' image_dataset_from_directory does)
  *    to the model's input size with an antialiased bilinear filter: a triangle filter whose
  *    support widens with the reduction factor (as PIL's BILINEAR and tf.image.resize with
  *    antialias=True), separable, in float, pixel centres at (i + 0.5).
  * 3. Normalise per channel: x * norm_scale + norm_bias (Keras ResNetV2 / MobileNetV2: x/127.5 - 1).
  */
+#include "image.h"
 #include "runtime.h"
 
 #include <math.h>
@@ -18,86 +20,33 @@
 
 #include <stb_image.h>
 
-/* Walk a JPEG's segments before stb_image sees it: refuse Huffman tables of more than 256
- * symbols (stb_image 2.27 writes past its arrays on those; fixed upstream in 2.28) and files
- * that end before the end-of-image marker; report the frame size from the SOF segment. */
-static int jpeg_check(const uint8_t *p, size_t n, int *w, int *h) {
-    size_t pos = 2;
-    while (pos + 2 <= n) {
-        if (p[pos] != 0xFF) { pos++; continue; }           /* tolerate stray bytes between segments */
-        int m = p[pos + 1];
-        pos += 2;
-        if (m == 0xFF) { pos--; continue; }                  /* fill byte */
-        if (m == 0xD9) return 0;                            /* end of image */
-        if ((m >= 0xD0 && m <= 0xD7) || m == 0x01 || m == 0x00) continue;
-        if (pos + 2 > n) break;
-        size_t len = (size_t)p[pos] << 8 | p[pos + 1];
-        if (len < 2 || pos + len > n) break;
-        const uint8_t *seg = p + pos + 2;
-        size_t seglen = len - 2;
-        if (m == 0xC4) {
-            for (size_t q = 0; q < seglen;) {
-                if (q + 17 > seglen) return sialo_fail("cannot read the image: corrupt JPEG (bad Huffman table)");
-                size_t total = 0;
-                for (int k = 1; k <= 16; k++) total += seg[q + k];
-                if (total > 256 || q + 17 + total > seglen) return sialo_fail("cannot read the image: corrupt JPEG (bad Huffman table)");
-                q += 17 + total;
-            }
-        } else if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC && seglen >= 5) {
-            *h = seg[1] << 8 | seg[2];
-            *w = seg[3] << 8 | seg[4];
-            if ((uint64_t)*w * (uint64_t)*h > SIALO_MAX_PIXELS)
-                return sialo_fail("the image is %dx%d pixels, more than the %u megapixel limit", *w, *h, SIALO_MAX_PIXELS >> 20);
-        }
-        pos += len;
-        if (m == 0xDA) /* entropy-coded data runs to the next marker */
-            while (pos + 1 < n && !(p[pos] == 0xFF && p[pos + 1] != 0 && !(p[pos + 1] >= 0xD0 && p[pos + 1] <= 0xD7))) pos++;
-    }
-    return sialo_fail("cannot read the image: the JPEG file is truncated (no end-of-image marker)");
-}
-
-/* the frame size from the header, before any decoding (0 x 0 if the format is not known here) */
-static int peek_size(const uint8_t *p, size_t n, int *w, int *h) {
-    *w = *h = 0;
-    if (n >= 24 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8) && !memcmp(p + 12, "IHDR", 4)) {
-        uint32_t pw = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
-        uint32_t ph = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
-        *w = pw > 0x7FFFFFFF ? 0x7FFFFFFF : (int)pw;
-        *h = ph > 0x7FFFFFFF ? 0x7FFFFFFF : (int)ph;
-    } else if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) {
-        return jpeg_check(p, n, w, h);
-    } else if (n >= 10 && !memcmp(p, "GIF8", 4)) {
-        *w = p[6] | p[7] << 8;
-        *h = p[8] | p[9] << 8;
-    } else if (n >= 26 && p[0] == 'B' && p[1] == 'M') {
-        int32_t bw = (int32_t)((uint32_t)p[18] | (uint32_t)p[19] << 8 | (uint32_t)p[20] << 16 | (uint32_t)p[21] << 24);
-        int32_t bh = (int32_t)((uint32_t)p[22] | (uint32_t)p[23] << 8 | (uint32_t)p[24] << 16 | (uint32_t)p[25] << 24);
-        *w = bw < 0 ? (bw == INT32_MIN ? INT32_MAX : -bw) : bw;
-        *h = bh < 0 ? (bh == INT32_MIN ? INT32_MAX : -bh) : bh;
-    }
-    return 0;
+/* stb_image's pixels, 3 bytes per pixel; a 16-bit PNG is read at 16 bits and rounded here,
+ * (v * 255 + 32767) / 65535 as reference decoders do (stb_image would drop the low byte) */
+static uint8_t *decode_rgb(const uint8_t *p, size_t n, int bit_depth, int *w, int *h) {
+    int comp;
+    if (bit_depth != 16) return stbi_load_from_memory(p, (int)n, w, h, &comp, 3);
+    uint16_t *v = stbi_load_16_from_memory(p, (int)n, w, h, &comp, 3);
+    if (!v) return NULL;
+    uint8_t *u = (uint8_t *)v; /* in place: byte i is written after sample i was read */
+    for (size_t i = 0, k = (size_t)*w * *h * 3; i < k; i++) u[i] = (uint8_t)(((uint32_t)v[i] * 255u + 32767u) / 65535u);
+    return u;
 }
 
 int sialo_image_decode(const void *data, size_t size, sialo_image *out) {
     memset(out, 0, sizeof *out);
-    if (!data || size == 0) return sialo_fail("the image is empty (0 bytes)");
-    if (size > (size_t)INT32_MAX) return sialo_fail("the image file is larger than 2 GB");
-    int w, h, comp;
-    if (peek_size(data, size, &w, &h) < 0) return -1;
-    if ((uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS)
-        return sialo_fail("the image is %dx%d pixels, more than the %u megapixel limit", w, h, SIALO_MAX_PIXELS >> 20);
-    if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp)) {
-        const char *why = stbi_failure_reason();
-        if (!why || !strcmp(why, "unknown image type"))
-            return sialo_fail("cannot read the image: not a PNG, JPEG, BMP or GIF file");
-        return sialo_fail("cannot read the image: %s", why);
+    if (!data || size == 0) return image_fail(IMG_EMPTY);
+    if (size > (size_t)INT32_MAX) return image_fail(IMG_FILE_TOO_BIG);
+    image_format fmt;
+    int w, h, depth;
+    if (sialo_image_check(data, size, &fmt, &w, &h, &depth) < 0) return -1;
+    sialo_stbi_clear_failure();
+    uint8_t *px = decode_rgb(data, size, depth, &w, &h);
+    if (!px) return sialo_image_decoder_fail(fmt, stbi_failure_reason());
+    if ((uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS || w < SIALO_MIN_SIDE || h < SIALO_MIN_SIDE) { /* the header said otherwise */
+        stbi_image_free(px);
+        return (uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS ? image_fail(IMG_TOO_MANY_PIXELS, w, h, SIALO_MAX_PIXELS >> 20)
+                                                            : image_fail(IMG_TOO_SMALL, w, h, SIALO_MIN_SIDE, SIALO_MIN_SIDE);
     }
-    if ((uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS)
-        return sialo_fail("the image is %dx%d pixels, more than the %u megapixel limit", w, h, SIALO_MAX_PIXELS >> 20);
-    if (w < SIALO_MIN_SIDE || h < SIALO_MIN_SIDE)
-        return sialo_fail("the image is %dx%d pixels; at least %dx%d is needed", w, h, SIALO_MIN_SIDE, SIALO_MIN_SIDE);
-    uint8_t *px = stbi_load_from_memory(data, (int)size, &w, &h, &comp, 3);
-    if (!px) return sialo_fail("cannot decode the image: %s", stbi_failure_reason() ? stbi_failure_reason() : "corrupt data");
     out->rgb = px;
     out->w = w;
     out->h = h;

@@ -10,3 +10,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb_image_write.h>
 #endif
+
+/* declared in image.h: stb_image keeps its last failure code until the next failure */
+void sialo_stbi_clear_failure(void);
+void sialo_stbi_clear_failure(void) { stbi__g_failure_reason = NULL; }

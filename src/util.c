@@ -12,20 +12,11 @@ static _Thread_local char err_buf[512];
 
 const char *sialo_error(void) { return err_buf; }
 
-int sialo_fail(const char *fmt, ...) {
+void sialo_set_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err_buf, sizeof err_buf, fmt, ap);
     va_end(ap);
-    return -1;
-}
-
-void *sialo_fail_null(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
-    va_end(ap);
-    return NULL;
 }
 
 void *sialo_xcalloc(size_t n, size_t size) {
