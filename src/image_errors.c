@@ -104,10 +104,11 @@ void sialo_image_error(image_error e, ...) {
     sialo_set_error("%s", buf);
 }
 
-/* stb_image 2.27's failure codes, per format (the ones its PNG, JPEG, BMP and GIF readers set) */
+/* stb_image 2.27's failure codes, per format (the ones its PNG, JPEG, BMP and GIF readers set).
+ * When a damaged header makes stb_image's format test fail, it tries the other formats and leaves
+ * their code ("bad png sig", "unknown image type", ...): the format's last resort then applies. */
 static const struct { image_format f; const char *code; image_error e; } decoder_codes[] = {
-    {IMG_FMT_UNKNOWN, "outofmem", IMG_NO_MEMORY},
-    {IMG_FMT_UNKNOWN, "unknown image type", IMG_UNKNOWN_FORMAT},
+    {IMG_FMT_UNKNOWN, "outofmem", IMG_NO_MEMORY}, /* any format */
 
     {IMG_FMT_PNG, "bad sizes", PNG_DATA_CORRUPT}, {IMG_FMT_PNG, "bad codelengths", PNG_DATA_CORRUPT},
     {IMG_FMT_PNG, "bad huffman code", PNG_DATA_CORRUPT}, {IMG_FMT_PNG, "bad dist", PNG_DATA_CORRUPT},

@@ -7,7 +7,8 @@
  *    dropped, GIF = first frame.
  * 2. Refusals with a reason: empty, garbage, too small, too many pixels (crafted PNG / BMP / GIF /
  *    JPEG headers with correct checksums and nothing after them), truncated PNG, JPEG cut in half;
- *    a few hundred seeded byte mutations of each format (no crash under ASan / UBSan); and a JPEG
+ *    a few hundred seeded byte mutations of each format (no crash under ASan / UBSan, every
+ *    refusal a sentence of image_errors.c, no changed PNG decoded: its chunks carry CRCs); and a JPEG
  *    huffman table with too many symbols (stb_image 2.27 overflows: run in a child process).
  * 3. sialo_resize_rgb: a constant image stays constant, the identity size keeps pixels, the
  *    normalisation is applied, and downscaling a checkerboard gives its mean (antialiasing).
@@ -452,7 +453,16 @@ static void jpeg_dht_overflow(void) {
     }
 }
 
-/* seeded mutations of each format: each either decodes to a sane image or fails with a reason */
+/* a refusal in the words of src/image_errors.c, not a decoder's code ("outofdata", "unknown marker") */
+static int is_sentence(const char *e) {
+    static const char *const starts[] = {"the PNG ", "the JPEG ", "the BMP ", "the GIF ", "PNG header: ", "BMP header: ",
+                                         "GIF header: ", "the image is ", "cannot read the image: ", "not enough memory"};
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+        if (!strncmp(e, starts[i], strlen(starts[i]))) return 1;
+    return 0;
+}
+
+/* seeded mutations of each format: each either decodes to a sane image or fails with a sentence */
 static void mutations(void) {
     membuf src[5];
     uint8_t *px = pattern(48, 40, 4);
@@ -498,6 +508,7 @@ static void mutations(void) {
             } else {
                 refused++;
                 CHECK(*sialo_error(), "format %d mutation %d: refused without a reason", s, it);
+                CHECK(is_sentence(sialo_error()), "format %d mutation %d: '%s' is not a sentence of image_errors.c", s, it, sialo_error());
             }
             free(c);
         }
