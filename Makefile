@@ -107,7 +107,10 @@ page-screenshot: web
 setup:
 	@bash tools/setup.sh
 
-test: test-c test-isa test-node
+# the Node tests (browsers, timings) run after the sanitizer and ISA tests, not beside them
+test:
+	$(MAKE) test-c test-isa
+	$(MAKE) test-node
 test-c: $(C_TESTS) build/sialoscan-asan
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 # the same kernel source built for the other vector widths: SSE2 (4 floats, the SIMD128 tile)
@@ -118,7 +121,7 @@ build/isa/test_ops-%: tests/c/test_ops.c $(ENGINE_SRC) $(HEADERS)
 	$(CC) $(CFLAGS_COMMON) -O2 -march=$* -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) -Itests/c $< $(ENGINE_SRC) -o $@ $(LIBS)
 test-isa: $(patsubst %,build/isa/test_ops-%,$(ISA_TARGETS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
-test-node: all
+test-node: all build/sialoscan-asan
 	node --test --test-concurrency=1 tests/node/
 
 # the Grad-CAM figures of the docs, from synthetic frames (tools/gradcam_examples.c)
