@@ -29,7 +29,8 @@ export function cliAnswers(files, model = MODEL) {
   return out;
 }
 
-/** Write the standard test set into dir: 3 generated frames, a JPEG, a garbage and an empty file. */
+/** Write the standard test set into dir: 3 generated frames, a JPEG, a garbage file, a PNG with a
+ * flipped bit (checksum wrong) and an empty file. */
 export function writeTestSet(dir) {
   mkdirSync(dir, { recursive: true });
   const files = [];
@@ -45,6 +46,9 @@ export function writeTestSet(dir) {
   copyFileSync(join(ROOT, 'tests', 'fixtures', 'baseline.jpg'), jpg);
   files.push(jpg);
   add('garbage.png', Buffer.from('this is not an image, it is a text file with a .png name\n'));
+  const damaged = Buffer.from(testImage(24, 120, 90));
+  damaged[damaged.length - 20] ^= 0x10; // a bit flipped inside IDAT: its CRC no longer matches
+  add('damaged.png', damaged);
   add('empty.png', Buffer.alloc(0));
   return files;
 }
