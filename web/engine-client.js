@@ -41,10 +41,13 @@ function boot(worker, modelBytes, mt) {
 export async function startEngine(modelBytes, build) {
   let started = null;
   if (location.protocol === 'http:' || location.protocol === 'https:') {
+    let worker = null;
     try {
-      started = await boot(new Worker('sialoscan-worker.js'), modelBytes, build.mt);
+      worker = new Worker('sialoscan-worker.js');
+      started = await boot(worker, modelBytes, build.mt);
     } catch (e) {
-      started = null; // e.g. a host that refuses workers by URL: fall back to the embedded engine
+      worker?.terminate(); // e.g. a host that refuses workers by URL: fall back to the embedded engine
+      started = null;
     }
   }
   if (!started) started = await boot(await blobWorker(), modelBytes, false);

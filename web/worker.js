@@ -14,6 +14,7 @@
 'use strict';
 
 let engine = null;
+let modelBytes = null; // the model in use, to restart the engine if it ever fails hard
 
 function loadEngine(mt) {
   if (typeof self.createSialoscan === 'function') return; // embedded (page opened from disk)
@@ -42,13 +43,16 @@ async function handle(msg) {
   switch (msg.type) {
     case 'init': {
       loadEngine(msg.mt);
-      engine = await self.createSialoscan({ model: new Uint8Array(msg.model) });
+      modelBytes = new Uint8Array(msg.model);
+      engine = await self.createSialoscan({ model: modelBytes });
       return { type: 'ready', info: engine.info(), heapBytes: engine.heapBytes() };
     }
     case 'model': {
-      const next = await self.createSialoscan({ model: new Uint8Array(msg.bytes) }); // throws with the reason if refused
+      const bytes = new Uint8Array(msg.bytes);
+      const next = await self.createSialoscan({ model: bytes }); // throws with the reason if refused
       engine.dispose();
       engine = next;
+      modelBytes = bytes;
       return { info: engine.info() };
     }
     case 'classify': {
@@ -84,8 +88,16 @@ self.onmessage = (ev) => {
       if (out.rgba) transfer.push(out.rgba.buffer);
       self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out }, transfer);
     } catch (e) {
-      if (msg.type === 'init') self.postMessage({ type: 'fatal', message: reason(e) });
-      else self.postMessage({ type: 'reply', id: msg.id, ok: false, error: reason(e) });
+      if (msg.type === 'init') { self.postMessage({ type: 'fatal', message: reason(e) }); return; }
+      let error = reason(e);
+      // a refusal is an Error with the engine's sentence; a trap or abort of the WebAssembly code
+      // (which should never happen) leaves the module unusable: start a fresh one, same model
+      if (e instanceof WebAssembly.RuntimeError || /^Aborted\(/.test(error)) {
+        try { engine.dispose(); } catch { /* already broken */ }
+        engine = await self.createSialoscan({ model: modelBytes });
+        error = `the engine failed on this file and was restarted (${error})`;
+      }
+      self.postMessage({ type: 'reply', id: msg.id, ok: false, error });
     }
   });
 };
