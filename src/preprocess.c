@@ -82,6 +82,7 @@ int sialo_image_decode(const void *data, size_t size, sialo_image *out) {
     memset(out, 0, sizeof *out);
     if (!data || size == 0) return sialo_fail("the image is empty (0 bytes)");
     if (size > (size_t)INT32_MAX) return sialo_fail("the image file is larger than 2 GB");
+    if (sialo_is_dicom(data, size)) return sialo_dicom_decode(data, size, 0, 0, out); /* dicom.c */
     int w, h, comp;
     if (peek_size(data, size, &w, &h) < 0) return -1;
     if ((uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS)
