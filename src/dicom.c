@@ -494,12 +494,17 @@ static int dcm_parse(const uint8_t *p, size_t n, sialo_dicom_info *in, dcm *d) {
     if (!have_ts) return sialo_fail("the DICOM file meta information has no transfer syntax (0002,0010)");
     for (size_t i = 0; i < sizeof syntaxes / sizeof *syntaxes; i++)
         if (!strcmp(syntaxes[i].uid, in->transfer_syntax_uid)) { in->transfer_syntax = syntaxes[i].name; d->ts = syntaxes[i].id; }
-    if (!d->ts) { /* the data set may be deflated or big endian: say which and stop here */
-        char why[256];
-        return sialo_fail("%s", image_problem(d, why, sizeof why));
-    }
     d->explicit_vr = d->ts != TS_IMPLICIT;
-    if (walk(d, pos, n, 0, 0, CTX_TOP, NULL) < 0) { dcm_free(d); return -1; }
+    if (!d->ts) {
+        /* refused: the metadata is still read when the data set is Explicit VR Little Endian, as
+           every standard compressed syntax is (not deflated, not big endian) */
+        if (strcmp(in->transfer_syntax_uid, "1.2.840.10008.1.2.1.99") && strcmp(in->transfer_syntax_uid, "1.2.840.10008.1.2.2"))
+            walk(d, pos, n, 0, 0, CTX_TOP, NULL);
+        dcm_free(d);
+    } else if (walk(d, pos, n, 0, 0, CTX_TOP, NULL) < 0) {
+        dcm_free(d);
+        return -1;
+    }
     for (size_t i = 0; i < sizeof sop_classes / sizeof *sop_classes; i++)
         if (!strcmp(sop_classes[i].uid, in->sop_class_uid)) in->sop_class = sop_classes[i].name;
     if (in->bits_stored < 0) in->bits_stored = in->bits_allocated;

@@ -39,6 +39,10 @@ def frame(seed, w=96, h=80, colour=False):
     g = np.clip(np.round(v), 0, 255).astype(np.uint8)
     if not colour:
         return g
+    if colour == "tint":  # a grey scan with a smooth colour overlay (as a Doppler box): JPEG's 4:2:0 keeps it
+        t = np.exp(-(((xx - w * 0.6) / (w * 0.15)) ** 2 + ((yy - h * 0.4) / (h * 0.15)) ** 2))
+        rgb = np.stack([g + 60 * t, g.astype(float), g - 60 * t], axis=-1)
+        return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
     rgb = np.stack([g, np.clip(g.astype(int) + 30 * np.sin(yy / 5), 0, 255), 255 - g], axis=-1)
     return rgb.astype(np.uint8)
 
@@ -140,6 +144,12 @@ def main(out):
     add("multiframe-8", dataset(fr, "MONOCHROME2", sop="1.2.840.10008.5.1.4.1.1.3.1"), fr)
     frc = [frame(20 + k, 64, 48, colour=True) for k in range(3)]
     add("multiframe-rgb-planar1", dataset(frc, "RGB", planar=1, sop="1.2.840.10008.5.1.4.1.1.3.1"), frc)
+    # (scan-sized: the network sees a frame reduced to its input, as a real scan; a tiny frame blown
+    # up to 224 px magnifies the decoders' one-level differences)
+    ct = frame(7, 320, 240, colour="tint")
+    add("rgb-tint", dataset([ct], "RGB"), [ct])
+    frt = [frame(30 + k, 256, 192, colour="tint") for k in range(3)]
+    add("multiframe-rgb-tint", dataset(frt, "RGB", planar=1, sop="1.2.840.10008.5.1.4.1.1.3.1"), frt)
 
     # 16-bit greyscale: stored s, rescaled x = s + intercept, window mapping x = L + 16 p to grey p exactly
     p = frame(3).astype(np.int64)
@@ -206,7 +216,7 @@ def main(out):
         run(*args, path)
 
     bmp = os.path.join(out, "dcmtk-src.bmp")
-    cb = frame(5, 88, 64, colour=True)
+    cb = frame(5, 256, 192, colour="tint")
     Image.fromarray(cb).save(bmp)
     ref = os.path.join(out, "dcmtk-bmp-ref0.png")
     save_png(ref, cb)
@@ -237,13 +247,15 @@ def main(out):
             run("dcmj2pnm", "+on", "+F", str(k + 1), dst, r)
             refs.append(r)
         dcmtk_case(name, dst, refs, False, frames=src["frames"])
-    for n in ["mono2-8-explicit", "rgb-planar0", "multiframe-8", "multiframe-rgb-planar1", "dcmtk-bmp"]:
+    # JPEG Baseline subsamples the chroma (4:2:0): colour sources are grey scans with a smooth colour
+    # overlay; on speckle with independent noise per channel stb_image and libjpeg part by up to 48 levels
+    for n in ["mono2-8-explicit", "rgb-tint", "multiframe-8", "multiframe-rgb-tint", "dcmtk-bmp"]:
         jpeg(n)
     jpeg("multiframe-8", "+fs", "1", tag="-frag")           # several fragments per frame, offset table
     jpeg("multiframe-8", "+fs", "1", "-ot", tag="-frag-nobot", refs_from="jpeg-frag-multiframe-8")  # ... none
     # img2dcm straight from a JPEG file (encapsulated as it is)
     jp = os.path.join(out, "dcmtk-src.jpg")
-    Image.fromarray(frame(6, 96, 96, colour=True)).save(jp, quality=90)
+    Image.fromarray(frame(6, 320, 240, colour="tint")).save(jp, quality=90)
     p_jpg = os.path.join(out, "dcmtk-jpg.dcm")
     run("img2dcm", jp, p_jpg)
     privatize(p_jpg)
