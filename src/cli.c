@@ -517,7 +517,7 @@ static int cmd_eval(cli_opts *o) {
         sialo_result r;
         int has_mask = 0, hit = 0;
         double energy = 0;
-        int frame = o->frame < 0 ? 0 : o->frame;
+        int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
         if (!bytes || (cam_on ? eval_cam_one(m, cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
                                              i < nb ? nmb : nmm, &r, &has_mask, &hit, &energy)
                               : classify_frame(m, bytes, sz, frame, o->us_region, &r)) < 0) {

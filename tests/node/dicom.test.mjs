@@ -246,6 +246,21 @@ describe('DICOM', () => {
     assertNoPrivate(r.stdout + r.stderr, 'eval output');
     assertNoPrivate(fs.readFileSync(csv, 'utf8'), 'eval CSV');
     assertNoPrivate(fs.readFileSync(report, 'utf8'), 'eval report');
+    // --frame N: that frame of each multi-frame DICOM file; image files are still read
+    const data2 = path.join(dir, 'eval2');
+    for (const [cls, name] of [['benign', 'multiframe-8'], ['malignant', 'rle-multiframe-rgb-planar1']]) {
+      const c = cases.find((x) => x.name === name);
+      fs.mkdirSync(path.join(data2, cls), { recursive: true });
+      fs.copyFileSync(c.file, path.join(data2, cls, `${name}.dcm`));
+      fs.copyFileSync(c.refs[0], path.join(data2, cls, `${name}.png`));
+    }
+    const csv2 = path.join(dir, 'eval2.csv');
+    const e2 = run(['eval', '--model', MODEL, '--frame', '2', '--csv', csv2, data2]);
+    assert.equal(e2.status, 0, show(e2));
+    assert.deepEqual(((l) => [l.n, l.unreadable])(JSON.parse(e2.stdout.trim().split('\n').pop())), [4, 0]);
+    const mf = cases.find((x) => x.name === 'multiframe-8');
+    const p2 = jsonLines(run(['classify', '--model', MODEL, mf.refs[2]]).stdout)[0].p_malignant;
+    assert.ok(fs.readFileSync(csv2, 'utf8').includes(`multiframe-8.dcm",benign,${p2.toFixed(6)}`), 'eval --frame 2 used frame 2');
     // an extension-less DICOM file in classify too
     const r2 = run(['classify', '--model', MODEL, path.join(data, 'malignant', 'IM0005')]);
     assert.equal(r2.status, 0, show(r2));
