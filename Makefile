@@ -5,6 +5,7 @@
 #   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
 #   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
 #   make bench-chromium   our WASM 1 vs 2 threads in a worker of a cross-origin-isolated page
+#   make fuzz    libFuzzer on the DICOM reader for FUZZ_TIME seconds (default 300), seeds generated
 SHELL := /bin/bash
 CC ?= cc
 NATIVE_ARCH ?= -march=native
@@ -31,7 +32,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node bench bench-chromium bench-page clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -107,9 +108,9 @@ page-screenshot: web
 setup:
 	@bash tools/setup.sh
 
-# the Node tests (browsers, timings) run after the sanitizer and ISA tests, not beside them
+# the Node tests (browsers, timings) run after the sanitizer, ISA and fuzz smoke tests, not beside them
 test:
-	$(MAKE) test-c test-isa
+	$(MAKE) test-c test-isa test-fuzz
 	$(MAKE) test-node
 test-c: $(C_TESTS) build/sialoscan-asan
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
@@ -129,6 +130,30 @@ build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h buil
 	$(CC) $(CFLAGS_NATIVE) -Itests/c $< build/libsialoscan.a -o $@ $(LIBS)
 gradcam-examples: build/gradcam-examples
 	build/gradcam-examples docs
+
+# ---- fuzzing (clang + libFuzzer): the DICOM reader, seeded with tests/tools/make_dicom.py's files
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
+FUZZ_DICOM_SRC := fuzz/dicom_fuzz.c src/dicom.c src/preprocess.c src/util.c src/stb_impl.c
+PYTHON ?= /usr/bin/python3
+build/fuzz/dicom_fuzz: $(FUZZ_DICOM_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_DICOM_SRC) -o $@ -lm
+build/fuzz/seeds-dicom/.done: tests/tools/make_dicom.py
+	@rm -rf build/fuzz/seeds-dicom build/fuzz/gen-dicom && mkdir -p build/fuzz/seeds-dicom
+	$(PYTHON) tests/tools/make_dicom.py build/fuzz/gen-dicom
+	cp build/fuzz/gen-dicom/*.dcm build/fuzz/seeds-dicom/
+	@touch $@
+fuzz: build/fuzz/dicom_fuzz build/fuzz/seeds-dicom/.done
+	@mkdir -p build/fuzz/corpus-dicom build/fuzz/crashes
+	build/fuzz/dicom_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -dict=fuzz/dicom.dict \
+	  -artifact_prefix=build/fuzz/crashes/ -print_final_stats=1 build/fuzz/corpus-dicom build/fuzz/seeds-dicom
+# a short run in every `make test` (a fixed seed: the same inputs each time)
+test-fuzz: build/fuzz/dicom_fuzz build/fuzz/seeds-dicom/.done
+	@echo "== build/fuzz/dicom_fuzz (smoke run)"
+	@set -o pipefail; build/fuzz/dicom_fuzz -runs=10000 -seed=1 -timeout=10 -rss_limit_mb=2048 -dict=fuzz/dicom.dict \
+	  -artifact_prefix=build/fuzz/ build/fuzz/seeds-dicom 2>&1 | tail -3
 
 bench: all
 	node bench/run.mjs

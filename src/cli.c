@@ -1,7 +1,10 @@
 /* cli.c — the `sialoscan` command line.
  *
  *   sialoscan info MODEL
- *   sialoscan classify [--model M] [--cam-out DIR [--cam-layer L]] IMAGE...   (Grad-CAM overlays: DIR/<stem>-cam.png)
+ *   sialoscan classify [--model M] [--cam-out DIR [--cam-layer L]] [--frame N] [--us-region] IMAGE...
+ *                                             (Grad-CAM overlays: DIR/<stem>-cam.png; DICOM: one line per frame)
+ *   sialoscan dicom-info FILE                 the non-identifying DICOM metadata, one JSON object
+ *   sialoscan frame [--frame N] [--us-region] FILE OUT.png    a decoded frame (DICOM or image) as PNG
  *   sialoscan eval [--model M] [--cam [--cam-layer L]] DIR   (DIR/benign, DIR/malignant; DIR/masks/<class>/<stem>-mask*.png
  *                                             -> Grad-CAM localisation figures)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
@@ -43,6 +46,8 @@ typedef struct {
     int cam;                         /* eval / bench: compute Grad-CAM */
     const char *csv, *report;        /* eval: per-image CSV, HTML report */
     double crop;                     /* imagenet: central crop fraction */
+    int frame;                       /* DICOM frame (-1 = every frame in classify, frame 0 elsewhere) */
+    int us_region;                   /* DICOM: crop to the first ultrasound region */
     int nargs;
     char **args;
 } cli_opts;
@@ -58,11 +63,15 @@ static int usage(void) {
     fprintf(stderr,
             "usage:\n"
             "  sialoscan info MODEL\n"
-            "  sialoscan classify [--model M] IMAGE...        one JSON line per image\n"
+            "  sialoscan classify [--model M] IMAGE...        one JSON line per image (per frame of a DICOM file, \"frame\": k)\n"
             "      [--cam-out DIR] [--cam-layer L]           + Grad-CAM overlay DIR/<stem>-cam.png (\"cam\" in the JSON)\n"
+            "      [--frame N] [--us-region]                 DICOM: only frame N; crop to the first ultrasound region\n"
             "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
             "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
             "      [--csv FILE] [--report FILE.html]         per-image CSV; HTML report (ROC, confusion matrix, misclassified frames)\n"
+            "      [--frame N] [--us-region]                 DICOM files: frame N (default 0); crop to the first ultrasound region\n"
+            "  sialoscan dicom-info FILE                      the DICOM file's non-identifying metadata, one JSON object\n"
+            "  sialoscan frame [--frame N] [--us-region] FILE OUT.png   a decoded frame (DICOM or image) as PNG\n"
             "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
@@ -70,6 +79,7 @@ static int usage(void) {
             "  sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input N] [--labels FILE]\n"
             "  sialoscan imagenet --model M [--crop 0.875] IMAGE...   top-5 ImageNet classes (central crop, 1 = whole photo)\n"
             "  sialoscan train --data DIR (--backbone M | --arch A) [--cv K] [--out M] ...   (train --help)\n"
+            "images: PNG, JPEG, BMP, GIF, DICOM (.dcm or any name: Implicit/Explicit VR Little Endian, JPEG Baseline, RLE Lossless)\n"
             "options: --backend own|ref|xnnpack (default own), --threads N (default: all cores)\n");
     return 2;
 }
@@ -81,6 +91,7 @@ static int parse(int argc, char **argv, cli_opts *o) {
     o->input_size = 224;
     o->head = "binary";
     o->storage_bits = 32;
+    o->frame = -1;
     o->args = calloc((size_t)argc + 1, sizeof *o->args);
     if (!o->args) return -1;
     for (int i = 0; i < argc; i++) {
@@ -112,6 +123,15 @@ static int parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--cam-out")) { if (!(o->cam_out = VAL())) return -1; }
         else if (!strcmp(a, "--cam-layer")) { if (!(o->cam_layer = VAL())) return -1; }
         else if (!strcmp(a, "--cam")) o->cam = 1;
+        else if (!strcmp(a, "--us-region")) o->us_region = 1;
+        else if (!strcmp(a, "--frame")) {
+            const char *v = VAL();
+            if (!v) return -1;
+            char *end;
+            long k = strtol(v, &end, 10);
+            if (!*v || *end || k < 0 || k > 1000000) { die("--frame needs a frame number (0, 1, ...), not '%s'", v); return -1; }
+            o->frame = (int)k;
+        }
         else if (!strcmp(a, "--csv")) { if (!(o->csv = VAL())) return -1; }
         else if (!strcmp(a, "--crop")) {
             const char *v = VAL();
@@ -211,10 +231,10 @@ static void stem_of(const char *path, char *stem, size_t size) {
 
 /* decode, classify and Grad-CAM (class_index as sialo_classify_image_cam_class); on success the
    caller frees img and cam; r->ms covers all of it */
-static int decode_and_cam(sialo_model *m, const uint8_t *bytes, size_t n, const char *layer, int class_index,
-                          sialo_result *r, sialo_image *img, sialo_cam *cam) {
+static int decode_and_cam(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, const char *layer,
+                          int class_index, sialo_result *r, sialo_image *img, sialo_cam *cam) {
     double t0 = sialo_now_ms();
-    if (sialo_image_decode(bytes, n, img) < 0) return -1;
+    if (sialo_image_decode_frame(bytes, n, frame, us_region, img) < 0) return -1;
     if (sialo_classify_image_cam_class(m, img, layer, class_index, r, cam) < 0) { sialo_image_free(img); return -1; }
     r->ms = sialo_now_ms() - t0;
     return 0;
@@ -222,14 +242,16 @@ static int decode_and_cam(sialo_model *m, const uint8_t *bytes, size_t n, const 
 
 /* classify + Grad-CAM; the overlay goes to DIR/<stem>-cam.png (path in cam_path) */
 static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, const char *image_path,
-                            const uint8_t *bytes, size_t n, sialo_result *r, char *cam_path, size_t cam_path_size) {
+                            const uint8_t *bytes, size_t n, int frame, int multi, int us_region, sialo_result *r,
+                            char *cam_path, size_t cam_path_size) {
     sialo_image img;
     sialo_cam cam;
     /* the overlay shows the malignant evidence, as the JS API does */
-    if (decode_and_cam(m, bytes, n, layer, -1, r, &img, &cam) < 0) return -1;
+    if (decode_and_cam(m, bytes, n, frame, us_region, layer, -1, r, &img, &cam) < 0) return -1;
     char stem[1024];
     stem_of(image_path, stem, sizeof stem);
-    snprintf(cam_path, cam_path_size, "%s/%s-cam.png", dir, stem);
+    if (multi) snprintf(cam_path, cam_path_size, "%s/%s-f%d-cam.png", dir, stem, frame);
+    else snprintf(cam_path, cam_path_size, "%s/%s-cam.png", dir, stem);
     size_t np = (size_t)img.w * img.h;
     uint8_t *rgba = malloc(np * 4);
     int rc = -1;
@@ -245,6 +267,27 @@ static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, 
     return rc;
 }
 
+/* decode one frame and classify it; r->ms covers both */
+static int classify_frame(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, sialo_result *r) {
+    double t0 = sialo_now_ms();
+    sialo_image img;
+    if (sialo_image_decode_frame(bytes, n, frame, us_region, &img) < 0) return -1;
+    int rc = sialo_classify_image(m, &img, r);
+    sialo_image_free(&img);
+    r->ms = sialo_now_ms() - t0;
+    return rc;
+}
+
+static void print_error_line(const char *file, int frame) {
+    fprintf(stderr, "sialoscan: %s: %s\n", file, sialo_error());
+    printf("{\"file\":");
+    json_str(stdout, file);
+    if (frame >= 0) printf(",\"frame\":%d", frame);
+    printf(",\"error\":");
+    json_str(stdout, sialo_error());
+    printf("}\n");
+}
+
 static int cmd_classify(cli_opts *o) {
     if (o->nargs < 1) return usage();
     if (o->cam_out && mkdir(o->cam_out, 0777) != 0 && errno != EEXIST)
@@ -255,31 +298,66 @@ static int cmd_classify(cli_opts *o) {
     for (int i = 0; i < o->nargs; i++) {
         size_t n;
         uint8_t *bytes = read_all(o->args[i], &n);
-        sialo_result r;
-        char cam_path[4096] = "";
-        if (!bytes || (o->cam_out ? classify_cam_png(m, o->cam_out, o->cam_layer, o->args[i], bytes, n, &r, cam_path, sizeof cam_path)
-                                  : sialo_classify(m, bytes, n, &r)) < 0) {
-            fprintf(stderr, "sialoscan: %s: %s\n", o->args[i], sialo_error());
-            printf("{\"file\":");
-            json_str(stdout, o->args[i]);
-            printf(",\"error\":");
-            json_str(stdout, sialo_error());
-            printf("}\n");
+        int dicom = bytes && sialo_is_dicom(bytes, n);
+        int frames = bytes ? sialo_image_frames(bytes, n) : -1;
+        if (frames < 0) {
+            print_error_line(o->args[i], -1);
             failures++;
-        } else {
-            printf("{\"file\":");
-            json_str(stdout, o->args[i]);
-            printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
-            json_str(stdout, label_name(m, r.label));
-            printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);
-            if (*cam_path) { printf(",\"cam\":"); json_str(stdout, cam_path); }
-            printf("}\n");
+            free(bytes);
+            continue;
         }
-        fflush(stdout);
+        int f0 = o->frame >= 0 ? o->frame : 0, f1 = o->frame >= 0 ? o->frame + 1 : frames;
+        for (int k = f0; k < f1; k++) {
+            sialo_result r;
+            char cam_path[4096] = "";
+            if ((o->cam_out ? classify_cam_png(m, o->cam_out, o->cam_layer, o->args[i], bytes, n, k, dicom && frames > 1, o->us_region,
+                                               &r, cam_path, sizeof cam_path)
+                            : classify_frame(m, bytes, n, k, o->us_region, &r)) < 0) {
+                print_error_line(o->args[i], dicom ? k : -1);
+                failures++;
+            } else {
+                printf("{\"file\":");
+                json_str(stdout, o->args[i]);
+                if (dicom) printf(",\"frame\":%d", k);
+                printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
+                json_str(stdout, label_name(m, r.label));
+                printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);
+                if (*cam_path) { printf(",\"cam\":"); json_str(stdout, cam_path); }
+                printf("}\n");
+            }
+            fflush(stdout);
+        }
         free(bytes);
     }
     sialo_model_free(m);
     return failures ? 1 : 0;
+}
+
+static int cmd_dicom_info(cli_opts *o) {
+    if (o->nargs != 1) return usage();
+    size_t n;
+    uint8_t *bytes = read_all(o->args[0], &n);
+    sialo_dicom_info in;
+    char *js = NULL;
+    if (bytes && sialo_dicom_read_info(bytes, n, &in) == 0) js = sialo_dicom_info_json(&in);
+    free(bytes);
+    if (!js) { fprintf(stderr, "sialoscan: %s: %s\n", o->args[0], sialo_error()); return 1; }
+    printf("%s\n", js);
+    free(js);
+    return 0;
+}
+
+static int cmd_frame(cli_opts *o) {
+    if (o->nargs != 2) return usage();
+    size_t n;
+    uint8_t *bytes = read_all(o->args[0], &n);
+    sialo_image img;
+    int rc = bytes ? sialo_image_decode_frame(bytes, n, o->frame < 0 ? 0 : o->frame, o->us_region, &img) : -1;
+    free(bytes);
+    if (rc < 0) { fprintf(stderr, "sialoscan: %s: %s\n", o->args[0], sialo_error()); return 1; }
+    rc = stbi_write_png(o->args[1], img.w, img.h, 3, img.rgb, img.w * 3) ? 0 : die("cannot write '%s'", o->args[1]);
+    sialo_image_free(&img);
+    return rc;
 }
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -368,13 +446,13 @@ static uint8_t *load_masks(char **masks, int nmasks, const char *stem, int w, in
 }
 
 /* classify with Grad-CAM; *has_mask = 1 and the scores if the frame has lesion masks */
-static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes, size_t n, const char *path,
+static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes, size_t n, int frame, int us_region, const char *path,
                         char **masks, int nmasks, sialo_result *r, int *has_mask, int *hit, double *energy) {
     sialo_image img;
     sialo_cam cam;
     *has_mask = 0;
     /* localisation is scored on the map that explains the decision (malignant or benign evidence) */
-    if (decode_and_cam(m, bytes, n, layer, SIALO_CAM_PREDICTED, r, &img, &cam) < 0) return -1;
+    if (decode_and_cam(m, bytes, n, frame, us_region, layer, SIALO_CAM_PREDICTED, r, &img, &cam) < 0) return -1;
     char stem[1024];
     stem_of(path, stem, sizeof stem);
     uint8_t *mask = load_masks(masks, nmasks, stem, img.w, img.h);
@@ -439,9 +517,10 @@ static int cmd_eval(cli_opts *o) {
         sialo_result r;
         int has_mask = 0, hit = 0;
         double energy = 0;
-        if (!bytes || (cam_on ? eval_cam_one(m, cam_layer, bytes, sz, path, i < nb ? mask_b : mask_m, i < nb ? nmb : nmm,
-                                             &r, &has_mask, &hit, &energy)
-                              : sialo_classify(m, bytes, sz, &r)) < 0) {
+        int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
+        if (!bytes || (cam_on ? eval_cam_one(m, cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
+                                             i < nb ? nmb : nmm, &r, &has_mask, &hit, &energy)
+                              : classify_frame(m, bytes, sz, frame, o->us_region, &r)) < 0) {
             fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error());
             unreadable++;
         } else {
@@ -806,6 +885,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "info")) rc = cmd_info(&o);
     else if (!strcmp(cmd, "classify")) rc = cmd_classify(&o);
     else if (!strcmp(cmd, "eval")) rc = cmd_eval(&o);
+    else if (!strcmp(cmd, "dicom-info")) rc = cmd_dicom_info(&o);
+    else if (!strcmp(cmd, "frame")) rc = cmd_frame(&o);
     else if (!strcmp(cmd, "init")) rc = cmd_init(&o);
     else if (!strcmp(cmd, "forward")) rc = cmd_forward(&o);
     else if (!strcmp(cmd, "bench")) rc = cmd_bench(&o);

@@ -47,6 +47,16 @@ static int add_sample(sialo_dataset *d, int *cap, const char *rel, int label) {
     return s->path ? 0 : -1;
 }
 
+/* a file named without an image extension is taken when it is DICOM (the DICM marker at 128) */
+static int dicom_by_magic(const char *path) {
+    uint8_t head[132];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return sialo_is_dicom(head, n);
+}
+
 static int cmp_sample(const void *a, const void *b) { return strcmp(((const sialo_sample *)a)->path, ((const sialo_sample *)b)->path); }
 
 static int list_class(sialo_dataset *d, int *cap, const char *dir, const char *cls, int label) {
@@ -59,11 +69,12 @@ static int list_class(sialo_dataset *d, int *cap, const char *dir, const char *c
     while ((e = readdir(dd)) && rc == 0) {
         if (e->d_name[0] == '.') continue;
         const char *ext = strrchr(e->d_name, '.');
-        if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".jpg") && strcasecmp(ext, ".jpeg") &&
-                     strcasecmp(ext, ".bmp") && strcasecmp(ext, ".gif")))
-            continue;
-        char rel[1024];
+        char rel[1024], full[4096 + 512];
         snprintf(rel, sizeof rel, "%s/%s", cls, e->d_name);
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".jpg") && strcasecmp(ext, ".jpeg") &&
+                     strcasecmp(ext, ".bmp") && strcasecmp(ext, ".gif") && strcasecmp(ext, ".dcm")))
+            if (!dicom_by_magic(full)) continue;
         rc = add_sample(d, cap, rel, label);
     }
     closedir(dd);

@@ -36,6 +36,7 @@ int sialo_image_decode(const void *data, size_t size, sialo_image *out) {
     memset(out, 0, sizeof *out);
     if (!data || size == 0) return image_fail(IMG_EMPTY);
     if (size > (size_t)INT32_MAX) return image_fail(IMG_FILE_TOO_BIG);
+    if (sialo_is_dicom(data, size)) return sialo_dicom_decode(data, size, 0, 0, out); /* dicom.c */
     image_format fmt;
     int w, h, depth;
     if (sialo_image_check(data, size, &fmt, &w, &h, &depth) < 0) return -1;

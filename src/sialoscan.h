@@ -84,6 +84,50 @@ void sialo_image_free(sialo_image *img);
  * dst: input_h*input_w*3 floats. */
 int sialo_preprocess(const sialo_model *m, const sialo_image *img, float *dst);
 
+/* ---------------------------------------------------------------- DICOM (dicom.c) */
+/* DICOM Part 10 files are images too: sialo_image_decode decodes their frame 0. Supported:
+ * Implicit / Explicit VR Little Endian, JPEG Baseline 8-bit, RLE Lossless; MONOCHROME1/2,
+ * PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422; 8 bits, 16-bit greyscale (rescale, then window). */
+#define SIALO_DICOM_MAX_REGIONS 8
+typedef struct {
+    int x0, y0, x1, y1;            /* Region Location Min / Max (0018,6018-601E), inclusive; -1 = absent */
+    int spatial_format, data_type; /* (0018,6012), (0018,6014) */
+    int units_x, units_y;          /* (0018,6024), (0018,6026) */
+    double delta_x, delta_y;       /* Physical Delta X / Y (0018,602C), (0018,602E) */
+} sialo_us_region;
+
+/* Only non-identifying attributes are ever read out of a file (no patient, study or operator data). */
+typedef struct {
+    char modality[17], sop_class_uid[65], manufacturer[65], model[65], transfer_syntax_uid[65], photometric[17];
+    const char *sop_class;         /* the SOP class's name when known, else "" */
+    const char *transfer_syntax;   /* the transfer syntax's name when known, else "" */
+    int frames, rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation, planar_configuration;
+    int encapsulated;              /* 1 = compressed pixel data in fragments */
+    double rescale_slope, rescale_intercept;
+    int has_window;
+    double window_center, window_width;
+    int n_regions;                 /* ultrasound regions (0018,6011), the first SIALO_DICOM_MAX_REGIONS */
+    sialo_us_region regions[SIALO_DICOM_MAX_REGIONS];
+    int decodable;                 /* 1 = the frames can be decoded; else problem says why */
+    char problem[256];
+} sialo_dicom_info;
+
+/* 1 if the bytes start like a DICOM Part 10 file ("DICM" after the 128-byte preamble) */
+int sialo_is_dicom(const void *data, size_t size);
+/* Read the file's structure and metadata (fails on a damaged file; an undecodable image is not a
+ * failure here: out->decodable = 0 and out->problem). */
+int sialo_dicom_read_info(const void *data, size_t size, sialo_dicom_info *out);
+/* the metadata as one JSON object (snake_case keys); caller frees with free() */
+char *sialo_dicom_info_json(const sialo_dicom_info *info);
+/* Frame `frame` of a DICOM file as RGB; us_region = 1 crops it to the first ultrasound region
+ * when the file has one. */
+int sialo_dicom_decode(const void *data, size_t size, int frame, int us_region, sialo_image *out);
+/* Frames in an image file: 1 for PNG / JPEG / BMP / GIF, the frame count for DICOM; -1 if a
+ * DICOM file cannot be decoded (reason in sialo_error()). */
+int sialo_image_frames(const void *data, size_t size);
+/* sialo_image_decode for one frame (0 for an image file) and, for DICOM, the region crop. */
+int sialo_image_decode_frame(const void *data, size_t size, int frame, int us_region, sialo_image *out);
+
 /* ---------------------------------------------------------------- classification */
 typedef struct {
     float p_positive;  /* p(malignant) for binary models; top-1 probability otherwise */
@@ -93,6 +137,8 @@ typedef struct {
 } sialo_result;
 
 int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_result *out);
+/* the same on a decoded frame (r->ms: preprocess + forward) */
+int sialo_classify_image(sialo_model *m, const sialo_image *img, sialo_result *out);
 
 /* Milliseconds since an arbitrary epoch (monotonic). */
 double sialo_now_ms(void);

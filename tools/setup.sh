@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(build-essential pkg-config emscripten libstb-dev libxnnpack-dev libpthreadpool-dev libhdf5-dev
-      python3-h5py python3-numpy python3-pil chromium firefox-esr)
+      python3-h5py python3-numpy chromium firefox-esr
+      dcmtk python3-pydicom python3-pil clang libclang-rt-14-dev)  # DICOM tests (independent encoders), libFuzzer
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,16 +38,32 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_input_floats(const sialo_model *m) { return 
 
 EMSCRIPTEN_KEEPALIVE int sialo_wasm_output_floats(const sialo_model *m) { return (int)sialo_output_size(m); }
 
-/* out: [p_positive, label, threshold, ms] */
-EMSCRIPTEN_KEEPALIVE int sialo_wasm_classify(sialo_model *m, const void *bytes, size_t size, float *out) {
+/* one frame (0 for an image file; DICOM: frame k, us_region = crop to the first ultrasound region).
+ * out: [p_positive, label, threshold, ms] */
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_classify(sialo_model *m, const void *bytes, size_t size, int frame, int us_region, float *out) {
+    double t0 = sialo_now_ms();
     sialo_result r;
-    if (sialo_classify(m, bytes, size, &r) < 0) return -1;
+    sialo_image img;
+    if (sialo_image_decode_frame(bytes, size, frame, us_region, &img) < 0) return -1;
+    int rc = sialo_classify_image(m, &img, &r);
+    sialo_image_free(&img);
+    if (rc < 0) return -1;
+    r.ms = sialo_now_ms() - t0;
     out[0] = r.p_positive;
     out[1] = (float)r.label;
     out[2] = r.threshold;
     out[3] = (float)r.ms;
     return 0;
 }
+
+/* ---- DICOM: 1 if the bytes are a DICOM file; its metadata as JSON (caller frees); frames (-1 = cannot decode) */
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_is_dicom(const void *bytes, size_t size) { return sialo_is_dicom(bytes, size); }
+EMSCRIPTEN_KEEPALIVE char *sialo_wasm_dicom_info_json(const void *bytes, size_t size) {
+    sialo_dicom_info in;
+    if (sialo_dicom_read_info(bytes, size, &in) < 0) return NULL;
+    return sialo_dicom_info_json(&in);
+}
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_frames(const void *bytes, size_t size) { return sialo_image_frames(bytes, size); }
 
 EMSCRIPTEN_KEEPALIVE int sialo_wasm_forward(sialo_model *m, const float *input, float *out) {
     return sialo_forward(m, input, out);
@@ -66,15 +82,16 @@ typedef struct {
 } wasm_cam;
 
 /* layer: "" = the default. out: [p_positive, label, threshold, ms]. alpha < 0 = default opacity.
+ * frame, us_region: which frame of a DICOM file, and whether to crop it to its first ultrasound region.
  * keep_image: also hand back the decoded image (sialo_wasm_cam_image), for pages that draw it. */
-EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const void *bytes, size_t size, const char *layer,
-                                                       float alpha, int keep_image, float *out) {
+EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const void *bytes, size_t size, int frame, int us_region,
+                                                       const char *layer, float alpha, int keep_image, float *out) {
     double t0 = sialo_now_ms();
     wasm_cam *c = calloc(1, sizeof *c);
     sialo_image img;
     sialo_result r;
     if (!c) { sialo_fail("out of memory"); return NULL; }
-    if (sialo_image_decode(bytes, size, &img) < 0) { free(c); return NULL; }
+    if (sialo_image_decode_frame(bytes, size, frame, us_region, &img) < 0) { free(c); return NULL; }
     int rc = sialo_classify_image_cam(m, &img, layer, &r, &c->cam);
     if (rc == 0) {
         c->rgba = malloc((size_t)img.w * img.h * 4);

@@ -5,6 +5,14 @@
 //   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ...,
 //                                    engine: { build: 'single' | 'pthreads', threads, simd } }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
+//                                (PNG, JPEG, BMP, GIF or DICOM bytes; a DICOM file also gives { frame })
+//   await s.classify(dicomBytes, { frame: k, usRegion: true })
+//                                -> frame k of a multi-frame DICOM file (default 0); usRegion crops it to
+//                                   the file's first ultrasound region
+//   s.dicomInfo(bytes)           -> null (not DICOM) or { frames, rows, columns, modality, sopClass,
+//                                   manufacturer, model, transferSyntax, transferSyntaxUid, photometric,
+//                                   usRegions: [{ x0, y0, x1, y1, ... }], decodable, problem, ... }
+//                                   (never a patient attribute: none is read out of the file)
 //   await s.classify(imageBytes, { cam: true, camLayer, camAlpha, image })
 //                                -> { ..., cam: { width, height, map: Float32Array (frame size, [0,1]),
 //                                     rgba: Uint8ClampedArray (turbo overlay on the frame), layer,
@@ -81,10 +89,12 @@ export async function createSialoscan(options = {}) {
     info: M.cwrap('sialo_wasm_info_json', 'number', ['number']),
     inputFloats: M.cwrap('sialo_wasm_input_floats', 'number', ['number']),
     outputFloats: M.cwrap('sialo_wasm_output_floats', 'number', ['number']),
-    classify: M.cwrap('sialo_wasm_classify', 'number', ['number', 'number', 'number', 'number']),
+    classify: M.cwrap('sialo_wasm_classify', 'number', ['number', 'number', 'number', 'number', 'number', 'number']),
+    isDicom: M.cwrap('sialo_wasm_is_dicom', 'number', ['number', 'number']),
+    dicomInfo: M.cwrap('sialo_wasm_dicom_info_json', 'number', ['number', 'number']),
     forward: M.cwrap('sialo_wasm_forward', 'number', ['number', 'number', 'number']),
     activation: M.cwrap('sialo_wasm_activation', 'number', ['number', 'string', 'number']),
-    classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'string', 'number', 'number', 'number']),
+    classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'number', 'number', 'string', 'number', 'number', 'number']),
     camTensor: M.cwrap('sialo_wasm_cam_tensor', 'number', ['number', 'number', 'string', 'number', 'number']),
     camDims: M.cwrap('sialo_wasm_cam_dims', 'string', ['number', 'number']),
     camMap: M.cwrap('sialo_wasm_cam_map', 'number', ['number']),
@@ -158,21 +168,24 @@ export async function createSialoscan(options = {}) {
       live();
       if (imageBytes instanceof ArrayBuffer) imageBytes = new Uint8Array(imageBytes);
       if (!(imageBytes instanceof Uint8Array)) throw new TypeError('classify: expected the image file bytes (Uint8Array or ArrayBuffer)');
-      const { cam = false, camLayer = '', camAlpha = -1, image = false } = opts ?? {};
+      const { cam = false, camLayer = '', camAlpha = -1, image = false, frame = 0, usRegion = false } = opts ?? {};
       if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
+      if (!Number.isInteger(frame) || frame < 0) throw new TypeError('classify: frame must be a frame number (0, 1, ...)');
+      const dicom = withBytes(imageBytes.subarray(0, 132), (p) => c.isDicom(p, Math.min(132, imageBytes.length))) === 1;
       const out = M._malloc(16);
       let h = 0;
       try {
         if (cam) {
-          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, camLayer, Number(camAlpha), image ? 1 : 0, out));
+          h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, camLayer, Number(camAlpha), image ? 1 : 0, out));
           if (!h) throw new Error(`sialoscan: ${c.error()}`);
         } else {
-          const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, out));
+          const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, out));
           if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
         }
         const r = F32().slice(out >> 2, (out >> 2) + 4);
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
         const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
+        if (dicom) res.frame = frame;
         if (h) {
           const { image: decoded, ...camOnly } = readCam(h);
           res.cam = camOnly;
@@ -183,6 +196,20 @@ export async function createSialoscan(options = {}) {
         if (h) c.camFree(h);
         M._free(out);
       }
+    },
+
+    dicomInfo(bytes) {
+      live();
+      if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+      if (!(bytes instanceof Uint8Array)) throw new TypeError('dicomInfo: expected the file bytes (Uint8Array or ArrayBuffer)');
+      if (withBytes(bytes.subarray(0, 132), (p) => c.isDicom(p, Math.min(132, bytes.length))) !== 1) return null;
+      const js = withBytes(bytes, (p) => c.dicomInfo(p, bytes.length));
+      if (!js) throw new Error(`sialoscan: ${c.error()}`);
+      const raw = JSON.parse(M.UTF8ToString(js));
+      M._free(js);
+      const camel = (o) => Array.isArray(o) ? o.map(camel) : o && typeof o === 'object'
+        ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, ch) => ch.toUpperCase()), camel(v)])) : o;
+      return camel(raw);
     },
 
     gradcam(input, { layer = '', classIndex = -1 } = {}) {
