@@ -46,8 +46,8 @@ function setProgress() {
   ui.progress.max = Math.max(1, total);
   ui.progress.value = finished;
   ui.progressText.textContent = total
-    ? `${finished} of ${total} frame${total === 1 ? '' : 's'} classified${failed ? `, ${failed} not readable` : ''}${finished < total ? '…' : '.'}`
-    : 'No frames yet.';
+    ? `${finished} of ${total} file${total === 1 ? '' : 's'} classified${failed ? `, ${failed} not readable` : ''}${finished < total ? '…' : '.'}`
+    : 'No files yet.';
   ui.exportCsv.disabled = table.rows().length === 0;
   ui.clear.disabled = total === 0;
 }
@@ -64,17 +64,17 @@ function download(blob, name) {
 
 const stem = (name) => name.replace(/\.[^.]*$/, '');
 
-async function saveOverlay(file, alpha, button) {
+async function saveOverlay(file, alpha, button, frame) {
   button.disabled = true;
   try {
-    const r = await engine.overlay(await file.arrayBuffer(), alpha);
+    const r = await engine.overlay(await file.arrayBuffer(), alpha, frame);
     const c = document.createElement('canvas');
     c.width = r.width;
     c.height = r.height;
     c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(r.rgba.buffer), r.width, r.height), 0, 0);
     const blob = await new Promise((ok) => c.toBlob(ok, 'image/png'));
     c.width = c.height = 0;
-    download(blob, `${stem(file.name)}-cam.png`);
+    download(blob, `${stem(file.name)}${frame ? `-frame${frame + 1}` : ''}-cam.png`);
   } catch (e) {
     button.textContent = `Cannot save: ${e.message}`;
   } finally {
@@ -93,10 +93,14 @@ async function runQueue() {
     const checksum = info.checksum;
     try {
       if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; frames over ${MAX_FILE / 2 ** 20} MB are not read`);
-      const r = await engine.classify(await file.arrayBuffer(), MAX_SIDE);
+      const r = await engine.classify(await file.arrayBuffer(), MAX_SIDE, {
+        progress: (done, all) => card.setStatus(`classifying frame ${done} of ${all}…`),
+      });
       if (gen !== generation) continue;
       card.done(r, checksum);
-      table.add({ file: name, pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
+      const frames = r.frames ? r.frames.length : 0;
+      table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
+                  pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
       ui.status.dataset.heapBytes = String(r.heapBytes);
     } catch (e) {
       if (gen !== generation) continue;
@@ -114,7 +118,11 @@ function addFiles(files) {
   if (!engine) return;
   for (const file of files) {
     const name = file.webkitRelativePath || file.name;
-    const card = createCard(name, { defaultAlpha: DEFAULT_ALPHA, onSave: (alpha, button) => saveOverlay(file, alpha, button) });
+    const card = createCard(name, {
+      defaultAlpha: DEFAULT_ALPHA,
+      onSave: (alpha, button, frame) => saveOverlay(file, alpha, button, frame),
+      onFrame: async (frame) => engine.classify(await file.arrayBuffer(), MAX_SIDE, { frame }),
+    });
     ui.cards.append(card.node);
     queue.push({ file, card });
     total++;

@@ -58,6 +58,10 @@ export async function startEngine(modelBytes, build) {
     const m = ev.data;
     const p = pending.get(m.id);
     if (!p) return;
+    if (m.type === 'progress') {
+      p.progress?.(m.done, m.total);
+      return;
+    }
     pending.delete(m.id);
     if (m.ok) p.ok(m);
     else p.fail(new Error(m.error));
@@ -67,19 +71,20 @@ export async function startEngine(modelBytes, build) {
     for (const p of pending.values()) p.fail(new Error(`the engine stopped: ${ev.message || 'unknown error'}`));
     pending.clear();
   };
-  const request = (msg, transfer = []) =>
+  const request = (msg, transfer = [], progress = null) =>
     new Promise((ok, fail) => {
       const id = nextId++;
-      pending.set(id, { ok, fail });
+      pending.set(id, { ok, fail, progress });
       worker.postMessage({ ...msg, id }, transfer);
     });
   return {
     info: started.info,
     heapBytes: started.heapBytes,
-    /** classify + Grad-CAM; pictures shrunk to maxSide for display */
-    classify: (bytes, maxSide) => request({ type: 'classify', bytes, maxSide }, [bytes]),
+    /** classify + Grad-CAM; pictures shrunk to maxSide for display; frame: of a DICOM file
+     * (undefined: a cine loop is classified frame by frame, progress(done, total) on the way) */
+    classify: (bytes, maxSide, { frame, progress } = {}) => request({ type: 'classify', bytes, maxSide, frame }, [bytes], progress),
     /** the overlay at the frame's full size, at opacity alpha */
-    overlay: (bytes, alpha) => request({ type: 'overlay', bytes, alpha }, [bytes]),
+    overlay: (bytes, alpha, frame) => request({ type: 'overlay', bytes, alpha, frame }, [bytes]),
     /** load another .sialo model; rejects with the engine's reason, keeping the current one */
     loadModel: (bytes) => request({ type: 'model', bytes }, [bytes]),
   };

@@ -1,5 +1,6 @@
 // results-table.js — the batch's results as a sortable table, and its CSV export
-// (file, p_malignant, label, threshold, model_checksum; unreadable files: label "unreadable").
+// (file, p_malignant, label, threshold, model_checksum; unreadable files: label "unreadable"; a
+// cine loop: its most suspicious frame).
 // A file name that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with ' (OWASP).
 
 /** CSV text of rows [{ file, pMalignant, label, threshold, checksum, error }] (RFC 4180 quoting). */
@@ -65,7 +66,7 @@ export function setupResultsTable(table) {
       const tr = document.createElement('tr');
       if (r.error) tr.className = 'error';
       else tr.className = r.label === 'malignant' ? 'malignant' : 'benign';
-      const cells = [r.index, r.file, r.error ? '—' : r.pMalignant.toFixed(4), r.error ? `unreadable: ${r.error}` : r.label, r.error ? '' : Math.round(r.ms)];
+      const cells = [r.index, r.shown || r.file, r.error ? '—' : r.pMalignant.toFixed(4), r.error ? `unreadable: ${r.error}` : r.label, r.error ? '' : Math.round(r.ms)];
       for (const v of cells) tr.insertCell().textContent = String(v);
       return tr;
     }));

@@ -5,8 +5,9 @@
 //
 // Messages in  { type: 'init', model: ArrayBuffer, mt: boolean }
 //              { type: 'model', id, bytes: ArrayBuffer }              load another model (validated)
-//              { type: 'classify', id, bytes: ArrayBuffer, maxSide }  classify + Grad-CAM
-//              { type: 'overlay', id, bytes: ArrayBuffer, alpha }     the overlay at the frame's full size
+//              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
+//                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
+//              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
 // Messages out { type: 'ready', info, heapBytes } | { type: 'fatal', message }
 //              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
@@ -56,18 +57,37 @@ async function handle(msg) {
       return { info: engine.info() };
     }
     case 'classify': {
+      // a DICOM file is cropped to its scan area when it says where that is; a cine loop (several
+      // frames) is classified frame by frame and opens on its most suspicious frame
+      const bytes = new Uint8Array(msg.bytes);
+      const dicom = engine.dicomInfo(bytes);
+      const usRegion = !!(dicom && dicom.usRegions && dicom.usRegions.length);
+      let frame = msg.frame ?? 0, frames;
+      if (dicom && dicom.frames > 1 && msg.frame === undefined) {
+        frames = [];
+        for (let k = 0; k < dicom.frames; k++) {
+          const f = await engine.classify(bytes, { frame: k, usRegion });
+          frames.push({ pMalignant: f.pMalignant, label: f.label });
+          self.postMessage({ type: 'progress', id: msg.id, done: k + 1, total: dicom.frames });
+          if (f.pMalignant > frames[frame].pMalignant) frame = k;
+        }
+      }
       // camAlpha 1: the full-strength overlay; the page fades it over the frame (the overlay is linear in alpha)
-      const r = await engine.classify(new Uint8Array(msg.bytes), { cam: true, camAlpha: 1, image: true });
-      const [frame, overlay] = await Promise.all([bitmap(r.image.rgba, r.image.width, r.image.height, msg.maxSide),
+      const r = await engine.classify(bytes, { cam: true, camAlpha: 1, image: true, frame, usRegion });
+      const [view, overlay] = await Promise.all([bitmap(r.image.rgba, r.image.width, r.image.height, msg.maxSide),
         bitmap(r.cam.rgba, r.cam.width, r.cam.height, msg.maxSide)]);
       return {
         pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, layer: r.cam.layer,
-        width: r.image.width, height: r.image.height, view: { frame, overlay },
-        heapBytes: engine.heapBytes(),
+        width: r.image.width, height: r.image.height, view: { frame: view, overlay },
+        dicom: dicom && { frames: dicom.frames, modality: dicom.modality, manufacturer: dicom.manufacturer, model: dicom.model, transferSyntax: dicom.transferSyntax },
+        frame, frames, usRegion, heapBytes: engine.heapBytes(),
       };
     }
     case 'overlay': {
-      const r = await engine.classify(new Uint8Array(msg.bytes), { cam: true, camAlpha: msg.alpha });
+      const bytes = new Uint8Array(msg.bytes);
+      const dicom = engine.dicomInfo(bytes);
+      const usRegion = !!(dicom && dicom.usRegions && dicom.usRegions.length);
+      const r = await engine.classify(bytes, { cam: true, camAlpha: msg.alpha, frame: msg.frame ?? 0, usRegion });
       return { width: r.cam.width, height: r.cam.height, rgba: r.cam.rgba };
     }
     default:

@@ -200,6 +200,52 @@ test('drag and drop of files, and paste from the clipboard', { skip }, async () 
   await context.close();
 });
 
+test('DICOM: a cine loop opens on its most suspicious frame, the slider shows each frame; scan-area crop; refusals', { skip }, async () => {
+  const py = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import pydicom, numpy, PIL']).status === 0);
+  assert.ok(py, 'python3 with pydicom, numpy and PIL is missing: run make setup');
+  const dir = join(tmp, 'dicom');
+  const gen = spawnSync(py, [join(ROOT, 'tests', 'tools', 'make_dicom.py'), dir], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const pick = ['multiframe-8.dcm', 'jpeg-multiframe-rgb-tint.dcm', 'us-regions.dcm', 'mono2-16-window.dcm', 'refuse-jpeg-lossless-sv1.dcm'].map((f) => join(dir, f));
+  // the CLI's answer for every frame (--us-region: the page crops files that name their scan area)
+  const cliFrames = (f, extra = []) => spawnSync(CLI, ['classify', ...extra, f], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  await giveFiles(page, pick);
+  await waitDone(page, pick.length);
+  const cards = Object.fromEntries((await page.evaluate(readCards)).map((c) => [c.file, c]));
+  for (const f of pick) {
+    const name = basename(f);
+    const want = cliFrames(f, name.startsWith('us-regions') ? ['--us-region'] : []);
+    const card = cards[name];
+    if (want[0].error) {
+      assert.equal(card.error, want[0].error, name);
+      continue;
+    }
+    const best = want.reduce((a, b) => (b.p_malignant > a.p_malignant ? b : a));
+    assert.ok(Math.abs(Number(card.p) - best.p_malignant) < 1e-4, `${name}: page ${card.p}, CLI's most suspicious frame ${best.p_malignant}`);
+    assert.equal(card.label, best.label);
+    assert.equal(Number(await page.getAttribute(`[data-testid=result][data-file="${name}"]`, 'data-frame')), best.frame);
+    assert.ok(card.cam.opaque > 0);
+    if (want.length > 1) {
+      // move the slider to every frame: the card shows that frame's probability
+      const slider = page.locator(`[data-testid=result][data-file="${name}"] .frames input[type=range]`);
+      for (const w of want) {
+        await slider.fill(String(w.frame));
+        await page.waitForFunction(({ name, p }) => {
+          const t = document.querySelector(`[data-testid=result][data-file="${name}"] .verdict .p`);
+          return t && t.textContent === `p(malignant) = ${p}`;
+        }, { name, p: w.p_malignant.toFixed(3) }, { timeout: 30000 });
+      }
+    }
+  }
+  const metaText = await page.textContent('[data-testid=result][data-file="us-regions.dcm"]');
+  assert.match(metaText, /DICOM/);
+  assert.match(metaText, /cropped to the scan area/);
+  const all = await page.textContent('body');
+  for (const secret of ['SECRETNAME', 'PID-SECRET', '19700101', 'SECRETDOCTOR', 'SECRET HOSPITAL']) assert.ok(!all.includes(secret), `${secret} shown on the page`);
+  await context.close();
+});
+
 test('accessibility: axe-core finds no serious or critical violation (desktop and tablet widths)', { skip }, async () => {
   const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
   for (const viewport of [{ width: 1366, height: 768 }, { width: 768, height: 1024 }]) {
