@@ -83,7 +83,7 @@ async function saveOverlay(file, alpha, button, frame) {
 }
 
 async function runQueue() {
-  if (running) return;
+  if (running || !engine) return; // files given before the engine is ready wait for it
   running = true;
   while (queue.length) {
     const gen = generation;
@@ -92,7 +92,7 @@ async function runQueue() {
     const name = file.webkitRelativePath || file.name;
     const checksum = info.checksum;
     try {
-      if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; frames over ${MAX_FILE / 2 ** 20} MB are not read`);
+      if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; files over ${MAX_FILE / 2 ** 20} MB are not read`);
       const r = await engine.classify(await file.arrayBuffer(), MAX_SIDE, {
         progress: (done, all) => card.setStatus(`classifying frame ${done} of ${all}…`),
       });
@@ -115,7 +115,6 @@ async function runQueue() {
 }
 
 function addFiles(files) {
-  if (!engine) return;
   for (const file of files) {
     const name = file.webkitRelativePath || file.name;
     const card = createCard(name, {
@@ -166,6 +165,7 @@ async function main() {
   try {
     engine = await startEngine(base64Bytes(shipped.base64), build);
   } catch (e) {
+    for (const { card } of queue.splice(0)) card.fail('the engine could not start (see the top of the page)');
     ui.status.textContent = `The engine cannot start in this browser (it needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${e.message}`;
     ui.status.classList.add('failed');
     return;
@@ -179,6 +179,7 @@ async function main() {
   ui.status.dataset.threads = String(info.engine ? info.engine.threads : 1);
   ui.status.dataset.heapBytes = String(engine.heapBytes);
   ui.zone.classList.remove('disabled');
+  runQueue();
   setupModelInput(ui.modelInput, async (bytes, name) => {
     const r = await engine.loadModel(bytes.buffer);
     info = r.info;

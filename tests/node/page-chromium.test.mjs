@@ -101,6 +101,18 @@ test('page served by `make serve` (COOP/COEP: cross-origin isolated)', { skip },
   await context.close();
 });
 
+test('files given before the engine is ready wait for it', { skip }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`file://${DIST}/index.html`, { waitUntil: 'domcontentloaded' });
+  await giveFiles(page, [files[0], files[4]]);
+  await waitDone(page, 2);
+  const cards = await page.evaluate(readCards);
+  assert.ok(Math.abs(Number(cards[0].p) - want[cards[0].file].p) < 1e-4);
+  assert.equal(cards[1].error, want[cards[1].file].error);
+  await context.close();
+});
+
 test('CSV export, sorting and clear', { skip }, async () => {
   const { context, page } = await open(`file://${DIST}/index.html`);
   await giveFiles(page, files);
