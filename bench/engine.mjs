@@ -3,7 +3,7 @@
 // workers or JIT state leaks into another's figures, and ONNX Runtime's thread count, fixed when
 // its module starts, can differ between runs).
 //
-//   node bench/engine.mjs '{"engine":"sialo-wasm|tfjs-wasm|ort-wasm","model":"M.sialo",
+//   node bench/engine.mjs '{"engine":"sialo-wasm|tfjs-wasm|tfjs-wasm-folded|ort-wasm","model":"M.sialo",
 //                           "onnx":"M.onnx","input":"x.f32","threads":1,"runs":0,"warmup":3,
 //                           "budgetMs":6000}'
 //
@@ -44,11 +44,9 @@ async function makeSialo() {
   };
 }
 
-async function makeTfjs() {
+async function tfjsWasm() {
   const core = await import('@tensorflow/tfjs-core');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const tfl = await import('@tensorflow/tfjs-layers');
-  const { buildKerasModel, setKerasWeights } = await import('../tests/node/lib/keras-archs.mjs');
   wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname);
   if (threads > 1) wasm.setThreadsCount(threads);
   if (!(await core.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialise');
@@ -63,6 +61,13 @@ async function makeTfjs() {
   info.binary = info.simd && info.multithread_support ? 'tfjs-backend-wasm-threaded-simd.wasm'
     : info.simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
   if (file.meta.nClasses !== 1) throw new Error('tfjs: only the binary head is rebuilt here');
+  return { core, info };
+}
+
+async function makeTfjs() {
+  const { core, info } = await tfjsWasm();
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const { buildKerasModel, setKerasWeights } = await import('../tests/node/lib/keras-archs.mjs');
   const km = buildKerasModel({ core, tfl }, arch, { inputSize: H, head: 'binary' });
   const unused = setKerasWeights({ core, tfl }, km, file.tensors);
   if (unused.length) throw new Error(`tfjs: weights of the model file not used by the Keras model: ${unused.slice(0, 5)}`);
@@ -75,6 +80,22 @@ async function makeTfjs() {
       return out;
     },
     info,
+  };
+}
+
+// the same weights with batch norms folded and activations fused (bench/tfjs-folded.mjs)
+async function makeTfjsFolded() {
+  const { core, info } = await tfjsWasm();
+  const { foldedNetwork } = await import('./tfjs-folded.mjs');
+  const net = foldedNetwork(core, arch, file.tensors, H);
+  return {
+    run: () => {
+      const y = core.tidy(() => net(core.tensor(x, [1, H, W, C], 'float32')));
+      const out = y.dataSync().slice();
+      y.dispose();
+      return out;
+    },
+    info: { ...info, graph: 'batch norms folded into the convolutions, relu / relu6 fused (tf.fused.*)' },
   };
 }
 
@@ -97,7 +118,7 @@ async function makeOrt() {
   };
 }
 
-const makers = { 'sialo-wasm': makeSialo, 'tfjs-wasm': makeTfjs, 'ort-wasm': makeOrt };
+const makers = { 'sialo-wasm': makeSialo, 'tfjs-wasm': makeTfjs, 'tfjs-wasm-folded': makeTfjsFolded, 'ort-wasm': makeOrt };
 if (!makers[engine]) throw new Error(`unknown engine ${engine}`);
 
 let t0 = performance.now();

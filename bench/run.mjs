@@ -1,7 +1,7 @@
 // run.mjs — single-image latency of MobileNetV2 1.0 and ResNet50V2 (224x224, binary head) on
 // every engine, with the same weights, in the same run on this machine (`make bench`).
 //
-//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,tfjs-wasm,ort-wasm]
+//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,tfjs-wasm,tfjs-wasm-folded,ort-wasm]
 //                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json]
 //                      [--max-wait S] [--keep-tmp]
 //
@@ -9,7 +9,8 @@
 //   native own / xnnpack, 1 and 2 threads   build/sialoscan bench (its own timer, 3 warm-up runs)
 //   sialoscan WASM in Node, 1 / 2 threads   wasm/sialoscan.mjs, s.forward(x) (SIMD128; 2 threads: the
 //                                           pthreads build wasm/dist/sialoscan-mt.js)
-//   TensorFlow.js, WASM backend             tests/node/lib/keras-archs.mjs + the same weights
+//   TensorFlow.js, WASM backend             tests/node/lib/keras-archs.mjs + the same weights (tfjs-layers)
+//   TensorFlow.js, WASM, BN folded          bench/tfjs-folded.mjs: as a converted graph model runs it
 //   ONNX Runtime Web, wasm EP, 1 / 2 thr.   bench/onnx-export.mjs of the same model file
 // The JS engines run in a fresh Node process each (bench/engine.mjs). Fairness check: every engine
 // classifies the same input, and its p must be within 1e-4 of the sialoscan WASM module's.
@@ -305,6 +306,7 @@ async function main() {
     for (const arch of o.archs) {
       if (want('sialo-wasm')) for (const t of [1, 2]) jsConfigs.push({ engine: 'sialo-wasm', arch, threads: t });
       if (want('tfjs-wasm')) jsConfigs.push({ engine: 'tfjs-wasm', arch, threads: 1 });
+      if (want('tfjs-wasm-folded')) jsConfigs.push({ engine: 'tfjs-wasm-folded', arch, threads: 1 });
       if (want('ort-wasm')) for (const t of [1, 2]) jsConfigs.push({ engine: 'ort-wasm', arch, threads: t });
     }
     for (const c of jsConfigs) {
@@ -341,7 +343,7 @@ async function main() {
       ['native own', 'native-own', 1], ['native own', 'native-own', 2],
       ['native XNNPACK', 'native-xnnpack', 1], ['native XNNPACK', 'native-xnnpack', 2],
       ['sialoscan WASM (Node)', 'sialo-wasm', 1], ['sialoscan WASM pthreads (Node)', 'sialo-wasm', 2],
-      ['TF.js 4.22 WASM (Node)', 'tfjs-wasm', 1],
+      ['TF.js 4.22 WASM (Node)', 'tfjs-wasm', 1], ['TF.js 4.22 WASM, BN folded (Node)', 'tfjs-wasm-folded', 1],
       ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 1], ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 2],
     ];
     const cell = (eng, arch, t) => {
@@ -409,7 +411,7 @@ function summary(results, archs) {
   const out = {};
   for (const arch of archs) {
     const wasm1 = results.find((q) => q.engine === 'sialo-wasm' && q.arch === arch && q.threads === 1 && !q.error);
-    const peers1 = { tfjs_wasm: ms('tfjs-wasm', arch, 1), tfjs_wasm_folded: null, ort_web: ms('ort-wasm', arch, 1) };
+    const peers1 = { tfjs_wasm: ms('tfjs-wasm', arch, 1), tfjs_wasm_folded: ms('tfjs-wasm-folded', arch, 1), ort_web: ms('ort-wasm', arch, 1) };
     const peers2 = { ort_web: ms('ort-wasm', arch, 2) };
     if (arch === 'mobilenetv2') { peers1.tflite_web = null; peers2.tflite_web = null; }
     out[arch] = {

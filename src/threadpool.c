@@ -37,16 +37,21 @@ void sialo_pool_free(sialo_pool *p) { free(p); }
 #else
 /* A job is announced by bumping `generation`; workers spin on it for a short while before
  * sleeping on the condition variable (a layer of a small network takes microseconds: waking a
- * sleeping thread would cost more than the work), and `pending` counts the parts still running. */
+ * sleeping thread would cost more than the work). The parts are not bound to threads: every
+ * thread, the caller included, claims the next unclaimed part from `next` until none is left, and
+ * `remaining` counts the parts not yet finished. A worker that the OS has not scheduled (a machine
+ * busy with other work) thus never holds the caller up: the caller runs the parts itself. Each part
+ * runs exactly once with its own index, so the results do not depend on which thread ran it. */
 struct sialo_pool {
-    int n;                 /* parts, including the caller */
+    int n;                 /* parts, and threads including the caller */
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     sialo_task fn;
     void *ctx;
     _Atomic long generation;
-    _Atomic int pending;
+    _Atomic int next;      /* the next part to claim (>= n: none left) */
+    _Atomic int remaining; /* parts claimed or not, still to finish */
     _Atomic int sleepers;
     int quit;
 };
@@ -58,13 +63,22 @@ struct sialo_pool {
 #define cpu_relax() ((void)0)
 #endif
 
-typedef struct { sialo_pool *p; int part; } worker_arg;
+/* claim and run parts of the current job until none is left. fn and ctx are read only after a
+ * successful claim: the claim's acquire pairs with the release that published the job. */
+static void run_parts(sialo_pool *p) {
+    int k;
+    while ((k = atomic_fetch_add_explicit(&p->next, 1, memory_order_acq_rel)) < p->n) {
+        p->fn(p->ctx, k, p->n);
+        if (atomic_fetch_sub_explicit(&p->remaining, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
 
 static void *worker(void *arg) {
-    worker_arg *wa = arg;
-    sialo_pool *p = wa->p;
-    int part = wa->part;
-    free(wa);
+    sialo_pool *p = arg;
     long seen = 0;
     for (;;) {
         long g;
@@ -81,12 +95,7 @@ static void *worker(void *arg) {
         }
         if (g < 0) return NULL; /* quit */
         seen = g;
-        p->fn(p->ctx, part, p->n);
-        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        run_parts(p);
     }
 }
 
@@ -100,14 +109,13 @@ sialo_pool *sialo_pool_new(int threads) {
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
     atomic_init(&p->generation, 0);
-    atomic_init(&p->pending, 0);
+    atomic_init(&p->next, 0);
+    atomic_init(&p->remaining, 0);
     atomic_init(&p->sleepers, 0);
     p->threads = calloc((size_t)threads, sizeof *p->threads);
     if (!p->threads) { free(p); return NULL; }
     for (int i = 1; i < threads; i++) {
-        worker_arg *wa = malloc(sizeof *wa);
-        if (!wa || (wa->p = p, wa->part = i, pthread_create(&p->threads[i], NULL, worker, wa)) != 0) {
-            free(wa);
+        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
             p->n = i; /* keep the workers we have */
             break;
         }
@@ -121,19 +129,20 @@ void sialo_pool_run(sialo_pool *p, sialo_task fn, void *ctx) {
     if (p->n == 1) { fn(ctx, 0, 1); return; }
     p->fn = fn;
     p->ctx = ctx;
-    atomic_store_explicit(&p->pending, p->n - 1, memory_order_relaxed);
+    atomic_store_explicit(&p->remaining, p->n, memory_order_relaxed);
+    atomic_store_explicit(&p->next, 0, memory_order_release); /* publishes fn, ctx, remaining */
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->go);
         pthread_mutex_unlock(&p->mu);
     }
-    fn(ctx, 0, p->n);
+    run_parts(p);
     int spins = 0;
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0 && spins < SPIN_ITERS) { spins++; cpu_relax(); }
-    if (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+    while (atomic_load_explicit(&p->remaining, memory_order_acquire) > 0 && spins < SPIN_ITERS) { spins++; cpu_relax(); }
+    if (atomic_load_explicit(&p->remaining, memory_order_acquire) > 0) {
         pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done, &p->mu);
+        while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
 }

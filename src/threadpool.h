@@ -1,5 +1,7 @@
-/* threadpool.h — a tiny fork-join pool: run fn(ctx, part, nparts) for part = 0..nparts-1, the
- * caller doing part 0. Native: pthreads. A build without threads (plain WASM) runs serially. */
+/* threadpool.h — a tiny fork-join pool: run fn(ctx, part, nparts) once for each part = 0..nparts-1
+ * (nparts = the pool's size), the caller taking parts too; which thread runs which part is not
+ * fixed (a part may only depend on its index). Native and Emscripten: pthreads. A build without
+ * threads (plain WASM) runs serially. */
 #ifndef SIALO_THREADPOOL_H
 #define SIALO_THREADPOOL_H
 
