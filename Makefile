@@ -135,7 +135,7 @@ gradcam-examples: build/gradcam-examples
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
-FUZZ_DICOM_SRC := fuzz/dicom_fuzz.c src/dicom.c src/preprocess.c src/util.c src/stb_impl.c
+FUZZ_DICOM_SRC := fuzz/dicom_fuzz.c src/dicom.c src/preprocess.c src/image_check.c src/image_errors.c src/util.c src/stb_impl.c
 PYTHON ?= /usr/bin/python3
 build/fuzz/dicom_fuzz: $(FUZZ_DICOM_SRC) $(HEADERS)
 	@mkdir -p build/fuzz
