@@ -8,6 +8,8 @@ export interface SialoscanOptions {
   keepActivations?: boolean;
   /** the compiled module, if you load it yourself (Node: avoids reading dist/*.wasm) */
   wasmBinary?: Uint8Array | ArrayBuffer;
+  /** threads > 1: the pthreads build (Node; in a browser load dist/sialoscan-mt.js in a worker) */
+  threads?: number;
 }
 
 export interface ModelInfo {
@@ -39,6 +41,29 @@ export interface ClassifyOptions {
   camAlpha?: number;
   /** with cam: also return the decoded image (for pages that draw it, or fade the overlay themselves) */
   image?: boolean;
+  /** DICOM: which frame of a multi-frame file (default 0) */
+  frame?: number;
+  /** DICOM: crop the frame to the file's first ultrasound region */
+  usRegion?: boolean;
+}
+
+/** non-identifying metadata of a DICOM file (no patient attribute is ever read out of it) */
+export interface DicomInfo {
+  frames: number;
+  rows: number;
+  columns: number;
+  modality?: string;
+  sopClass?: string;
+  manufacturer?: string;
+  model?: string;
+  transferSyntax?: string;
+  transferSyntaxUid?: string;
+  photometric?: string;
+  usRegions?: Array<{ x0: number; y0: number; x1: number; y1: number; [key: string]: unknown }>;
+  /** whether the frames can be read; if not, problem says why */
+  decodable: boolean;
+  problem?: string;
+  [key: string]: unknown;
 }
 
 export interface CamResult {
@@ -63,14 +88,18 @@ export interface ClassifyResult {
   /** decode + preprocess + forward (+ Grad-CAM), milliseconds */
   ms: number;
   cam?: CamResult;
+  /** DICOM files: the frame classified */
+  frame?: number;
   /** with { cam: true, image: true }: the decoded image as RGBA */
   image?: { width: number; height: number; rgba: Uint8ClampedArray };
 }
 
 export interface Sialoscan {
   info(): ModelInfo;
-  /** classify the bytes of an image file (PNG, JPEG, BMP, GIF); rejects with a readable Error */
+  /** classify the bytes of an image file (PNG, JPEG, BMP, GIF, DICOM); rejects with a readable Error */
   classify(imageBytes: Uint8Array | ArrayBuffer, options?: ClassifyOptions): Promise<ClassifyResult>;
+  /** null for a file that is not DICOM; its non-identifying metadata otherwise */
+  dicomInfo(bytes: Uint8Array | ArrayBuffer): DicomInfo | null;
   /** raw network output for a preprocessed input (height*width*3 floats, NHWC, normalised) */
   forward(input: Float32Array): Float32Array;
   /** Grad-CAM on a preprocessed input */
