@@ -64,8 +64,20 @@ static int peek_size(const uint8_t *p, size_t n, int *w, int *h) {
         uint32_t ph = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
         *w = pw > 0x7FFFFFFF ? 0x7FFFFFFF : (int)pw;
         *h = ph > 0x7FFFFFFF ? 0x7FFFFFFF : (int)ph;
-    } else if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) {
-        return jpeg_check(p, n, w, h);
+        /* an empty first IDAT chunk makes stb_image 2.27 offset a null pointer (UB; found by fuzz/image_fuzz.c) */
+        for (size_t pos = 8; pos + 8 <= n;) {
+            uint32_t len = (uint32_t)p[pos] << 24 | (uint32_t)p[pos + 1] << 16 | (uint32_t)p[pos + 2] << 8 | p[pos + 3];
+            if (!memcmp(p + pos + 4, "IDAT", 4)) {
+                if (len == 0) return sialo_fail("cannot read the image: corrupt PNG (an empty IDAT chunk)");
+                break;
+            }
+            if (len > n - pos - 8) break;
+            pos += 12 + (size_t)len;
+        }
+    } else if (n >= 3 && p[0] == 0xFF && (p[1] == 0xD8 || p[1] == 0xFF)) {
+        size_t s = 1; /* stb_image skips fill bytes (0xFF) before the start-of-image marker: so do we */
+        while (s < n && p[s] == 0xFF) s++;
+        if (s + 1 < n && p[s] == 0xD8 && p[s + 1] == 0xFF) return jpeg_check(p + s - 1, n - s + 1, w, h);
     } else if (n >= 10 && !memcmp(p, "GIF8", 4)) {
         *w = p[6] | p[7] << 8;
         *h = p[8] | p[9] << 8;

@@ -8,7 +8,7 @@
 EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_error(void) { return sialo_error(); }
 
 EMSCRIPTEN_KEEPALIVE sialo_model *sialo_wasm_load(const void *data, size_t size, int keep_activations) {
-    sialo_options opt = {SIALO_BACKEND_OWN, 1, keep_activations};
+    sialo_options opt = {SIALO_BACKEND_OWN, 1, keep_activations, 0};
     return sialo_model_load(data, size, &opt);
 }
 
