@@ -5,7 +5,7 @@
 #   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
 #   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
 #   make bench-chromium   our WASM 1 vs 2 threads in a worker of a cross-origin-isolated page
-#   make fuzz    libFuzzer on the DICOM reader for FUZZ_TIME seconds (default 300), seeds generated
+#   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
 SHELL := /bin/bash
 CC ?= cc
 NATIVE_ARCH ?= -march=native
@@ -131,29 +131,56 @@ build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h buil
 gradcam-examples: build/gradcam-examples
 	build/gradcam-examples docs
 
-# ---- fuzzing (clang + libFuzzer): the DICOM reader, seeded with tests/tools/make_dicom.py's files
+# ---- fuzzing (clang + libFuzzer): one target per parser we own, seeds generated here
+#   dicom: src/dicom.c (seeds: tests/tools/make_dicom.py's files)
+#   image: decode + preprocess, every format (seeds: tests/fixtures, the generator's PNG / BMP / JPEG / DICOM)
+#   model: the .sialo loader (seeds: `sialoscan init` models; the harness fixes the header's size and CRC)
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
-FUZZ_DICOM_SRC := fuzz/dicom_fuzz.c src/dicom.c src/preprocess.c src/image_check.c src/image_errors.c src/util.c src/stb_impl.c
+FUZZ_TARGETS := dicom image model
+FUZZ_READER_SRC := src/dicom.c src/preprocess.c src/image_check.c src/image_errors.c src/util.c src/stb_impl.c
+FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c,$(WASM_SRC))
+FUZZ_RUN := -timeout=10 -rss_limit_mb=2048
 PYTHON ?= /usr/bin/python3
-build/fuzz/dicom_fuzz: $(FUZZ_DICOM_SRC) $(HEADERS)
+build/fuzz/dicom_fuzz: fuzz/dicom_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_DICOM_SRC) -o $@ -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) -o $@ -lm
+build/fuzz/image_fuzz: fuzz/image_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) -o $@ -lm
+build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
 build/fuzz/seeds-dicom/.done: tests/tools/make_dicom.py
 	@rm -rf build/fuzz/seeds-dicom build/fuzz/gen-dicom && mkdir -p build/fuzz/seeds-dicom
 	$(PYTHON) tests/tools/make_dicom.py build/fuzz/gen-dicom
 	cp build/fuzz/gen-dicom/*.dcm build/fuzz/seeds-dicom/
 	@touch $@
-fuzz: build/fuzz/dicom_fuzz build/fuzz/seeds-dicom/.done
-	@mkdir -p build/fuzz/corpus-dicom build/fuzz/crashes
-	build/fuzz/dicom_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -dict=fuzz/dicom.dict \
-	  -artifact_prefix=build/fuzz/crashes/ -print_final_stats=1 build/fuzz/corpus-dicom build/fuzz/seeds-dicom
-# a short run in every `make test` (a fixed seed: the same inputs each time)
-test-fuzz: build/fuzz/dicom_fuzz build/fuzz/seeds-dicom/.done
-	@echo "== build/fuzz/dicom_fuzz (smoke run)"
-	@set -o pipefail; build/fuzz/dicom_fuzz -runs=10000 -seed=1 -timeout=10 -rss_limit_mb=2048 -dict=fuzz/dicom.dict \
-	  -artifact_prefix=build/fuzz/ build/fuzz/seeds-dicom 2>&1 | tail -3
+build/fuzz/seeds-image/.done: build/fuzz/seeds-dicom/.done $(wildcard tests/fixtures/*)
+	@rm -rf build/fuzz/seeds-image && mkdir -p build/fuzz/seeds-image
+	cp tests/fixtures/* build/fuzz/gen-dicom/*.bmp build/fuzz/gen-dicom/*.jpg build/fuzz/gen-dicom/rgb-*.png \
+	  build/fuzz/gen-dicom/mono*.png build/fuzz/gen-dicom/mono2-8-explicit.dcm build/fuzz/gen-dicom/jpeg-rgb-tint.dcm build/fuzz/seeds-image/
+	@touch $@
+build/fuzz/seeds-model/.done: build/sialoscan
+	@rm -rf build/fuzz/seeds-model && mkdir -p build/fuzz/seeds-model
+	build/sialoscan init --arch smallcnn --input 32 --seed 1 build/fuzz/seeds-model/small.sialo >/dev/null
+	build/sialoscan init --arch smallcnn --input 32 --seed 2 --fp16 build/fuzz/seeds-model/small-fp16.sialo >/dev/null
+	build/sialoscan init --arch smallcnn --input 32 --seed 3 --head none build/fuzz/seeds-model/backbone.sialo >/dev/null
+	@touch $@
+FUZZ_DEPS := $(foreach t,$(FUZZ_TARGETS),build/fuzz/$(t)_fuzz build/fuzz/seeds-$(t)/.done)
+fuzz: $(FUZZ_DEPS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus-$$t build/fuzz/crashes; echo "== $$t: $(FUZZ_TIME) s"; \
+	  dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
+	  build/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/crashes/$$t- \
+	    -print_final_stats=1 build/fuzz/corpus-$$t build/fuzz/seeds-$$t; done
+# a short run of each in every `make test` (a fixed seed: the same inputs each time)
+test-fuzz: $(FUZZ_DEPS)
+	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100"; do set -- $$t; \
+	  echo "== build/fuzz/$$1_fuzz (smoke run, $$2 inputs)"; \
+	  dict=""; [ -f fuzz/$$1.dict ] && dict="-dict=fuzz/$$1.dict"; \
+	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 2>&1 | tail -1; done
 
 bench: all
 	node bench/run.mjs

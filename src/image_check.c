@@ -101,6 +101,8 @@ static int png_check(const uint8_t *p, size_t n, int *w, int *h, int *depth) {
             seen_plte = 1;
         } else if (!memcmp(name, "IDAT", 4)) {
             if (ctype == 3 && !seen_plte) return image_fail(PNG_NO_PLTE);
+            /* an empty first IDAT makes stb_image 2.27 offset a null pointer (found by fuzz/image_fuzz.c) */
+            if (len == 0 && !seen_idat) return image_fail(PNG_DAMAGED);
             seen_idat = 1;
         } else if (!memcmp(name, "IEND", 4)) {
             return seen_idat ? 0 : image_fail(PNG_NO_IDAT);
