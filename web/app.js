@@ -82,34 +82,48 @@ async function saveOverlay(file, alpha, button, frame) {
   }
 }
 
+// send one file to the engine; resolves to { ok, r } or { ok: false, error } (never rejects)
+function dispatch({ file, card }) {
+  card.setStatus('classifying…');
+  const run = async () => {
+    if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; files over ${MAX_FILE / 2 ** 20} MB are not read`);
+    return engine.classify(await file.arrayBuffer(), MAX_SIDE, {
+      progress: (done, all) => card.setStatus(`classifying frame ${done} of ${all}…`),
+    });
+  };
+  return { file, card, gen: generation, checksum: info.checksum, result: run().then((r) => ({ ok: true, r }), (e) => ({ ok: false, error: e.message })) };
+}
+
+// a result on its card and in the table
+function show(file, card, checksum, out) {
+  const name = file.webkitRelativePath || file.name;
+  if (out.ok) {
+    const r = out.r;
+    card.done(r, checksum);
+    const frames = r.frames ? r.frames.length : 0;
+    table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
+                pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
+    ui.status.dataset.heapBytes = String(r.heapBytes);
+  } else {
+    card.fail(out.error);
+    failed++;
+    table.add({ file: name, error: out.error, checksum });
+  }
+  finished++;
+  setProgress();
+}
+
+// two files in flight: the worker classifies the next one while the page draws this one
 async function runQueue() {
   if (running || !engine) return; // files given before the engine is ready wait for it
   running = true;
-  while (queue.length) {
-    const gen = generation;
-    const { file, card } = queue.shift();
-    card.setStatus('classifying…');
-    const name = file.webkitRelativePath || file.name;
-    const checksum = info.checksum;
-    try {
-      if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; files over ${MAX_FILE / 2 ** 20} MB are not read`);
-      const r = await engine.classify(await file.arrayBuffer(), MAX_SIDE, {
-        progress: (done, all) => card.setStatus(`classifying frame ${done} of ${all}…`),
-      });
-      if (gen !== generation) continue;
-      card.done(r, checksum);
-      const frames = r.frames ? r.frames.length : 0;
-      table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
-                  pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
-      ui.status.dataset.heapBytes = String(r.heapBytes);
-    } catch (e) {
-      if (gen !== generation) continue;
-      card.fail(e.message);
-      failed++;
-      table.add({ file: name, error: e.message, checksum });
-    }
-    finished++;
-    setProgress();
+  let next = queue.length ? dispatch(queue.shift()) : null;
+  while (next) {
+    const { file, card, gen, checksum, result } = next;
+    next = queue.length ? dispatch(queue.shift()) : null;
+    const out = await result;
+    if (gen === generation) show(file, card, checksum, out); // else: cleared meanwhile
+    if (!next && queue.length) next = dispatch(queue.shift()); // files added while this one was drawn
   }
   running = false;
 }

@@ -113,6 +113,21 @@ test('files given before the engine is ready wait for it', { skip }, async () =>
   await context.close();
 });
 
+test('clear in the middle of a batch, then more files: the new ones are classified', { skip }, async () => {
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  await giveFiles(page, files);
+  await page.waitForSelector('[data-testid=result][aria-busy=false]');
+  await page.click('#clear');
+  await giveFiles(page, [files[1], files[5]]);
+  await waitDone(page, 2);
+  const cards = Object.fromEntries((await page.evaluate(readCards)).map((c) => [c.file, c]));
+  assert.deepEqual(Object.keys(cards).sort(), [basename(files[1]), basename(files[5])].sort());
+  assert.ok(Math.abs(Number(cards[basename(files[1])].p) - want[basename(files[1])].p) < 1e-4);
+  assert.equal(cards[basename(files[5])].error, want[basename(files[5])].error);
+  assert.match(await page.textContent('#progress-text'), /^2 of 2 files classified, 1 not readable\.$/);
+  await context.close();
+});
+
 test('CSV export, sorting and clear', { skip }, async () => {
   const { context, page } = await open(`file://${DIST}/index.html`);
   await giveFiles(page, files);
