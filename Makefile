@@ -135,10 +135,11 @@ gradcam-examples: build/gradcam-examples
 #   dicom: src/dicom.c (seeds: tests/tools/make_dicom.py's files)
 #   image: decode + preprocess, every format (seeds: tests/fixtures, the generator's PNG / BMP / JPEG / DICOM)
 #   model: the .sialo loader (seeds: `sialoscan init` models; the harness fixes the header's size and CRC)
+#   tflite: the TensorFlow Lite importer (seeds: the synthetic models of tests/c/test_import_tflite.c)
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
-FUZZ_TARGETS := dicom image model
+FUZZ_TARGETS := dicom image model tflite
 FUZZ_READER_SRC := src/dicom.c src/preprocess.c src/image_check.c src/image_errors.c src/util.c src/stb_impl.c
 FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c,$(WASM_SRC))
 FUZZ_RUN := -timeout=10 -rss_limit_mb=2048
@@ -152,6 +153,13 @@ build/fuzz/image_fuzz: fuzz/image_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
 build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
+build/fuzz/tflite_fuzz: fuzz/tflite_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
+build/fuzz/seeds-tflite/.done: build/tests/test_import_tflite
+	@rm -rf build/fuzz/seeds-tflite && mkdir -p build/fuzz/seeds-tflite
+	build/tests/test_import_tflite --seeds build/fuzz/seeds-tflite
+	@touch $@
 build/fuzz/seeds-dicom/.done: tests/tools/make_dicom.py
 	@rm -rf build/fuzz/seeds-dicom build/fuzz/gen-dicom && mkdir -p build/fuzz/seeds-dicom
 	$(PYTHON) tests/tools/make_dicom.py build/fuzz/gen-dicom
@@ -177,7 +185,7 @@ fuzz: $(FUZZ_DEPS)
 	    -print_final_stats=1 build/fuzz/corpus-$$t build/fuzz/seeds-$$t; done
 # a short run of each in every `make test` (a fixed seed: the same inputs each time)
 test-fuzz: $(FUZZ_DEPS)
-	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100"; do set -- $$t; \
+	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000"; do set -- $$t; \
 	  echo "== build/fuzz/$$1_fuzz (smoke run, $$2 inputs)"; \
 	  dict=""; [ -f fuzz/$$1.dict ] && dict="-dict=fuzz/$$1.dict"; \
 	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 2>&1 | tail -1; done

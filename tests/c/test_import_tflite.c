@@ -1004,7 +1004,27 @@ static void test_real(const char *file, const ref_row *table, const char *label)
     free(bytes);
 }
 
-int main(void) {
+/* `test_import_tflite --seeds DIR`: write the synthetic models (the fuzzer's seeds) and stop */
+static int write_seeds(const char *dir) {
+    for (int variant = 0; variant < 2; variant++) {
+        syn_model m;
+        build_synth(&m, variant);
+        size_t n;
+        syn_pos pos;
+        uint8_t *file = syn_write(&m, &n, &pos);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/synthetic-%d.tflite", dir, variant);
+        FILE *f = fopen(path, "wb");
+        int ok = f && fwrite(file, 1, n, f) == n;
+        if (f) fclose(f);
+        free(file);
+        if (!ok) { fprintf(stderr, "cannot write %s\n", path); return 1; }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--seeds")) return write_seeds(argv[2]);
     test_synthetic(0);
     test_synthetic(1);
     if (access("../shared/pretrained/mobilenet_v2_1.0_224_quant.tflite", R_OK) != 0) {
