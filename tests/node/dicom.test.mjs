@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
 import { testImage } from './lib/png.mjs';
+import { findPython } from './lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'build', 'sialoscan');
@@ -39,16 +40,7 @@ function run(args, { exe = CLI } = {}) {
 const show = (r) => `exit ${r.status} signal ${r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 const jsonLines = (s) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-/** a python3 with pydicom, numpy and PIL (Debian's, which make setup provides) */
-function python() {
-  for (const p of [process.env.SIALO_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
-    try {
-      execFileSync(p, ['-c', 'import pydicom, numpy, PIL'], { stdio: 'ignore' });
-      return p;
-    } catch { /* next */ }
-  }
-  return null;
-}
+const python = () => findPython(['pydicom', 'numpy', 'PIL']);
 
 /** a minimal Explicit VR Little Endian file written here (a third, independent writer): RGB, native */
 function makeDicom(png, { w, h, rgb }) {

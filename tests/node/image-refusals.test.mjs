@@ -15,19 +15,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
+import { findPython } from './lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'build', 'sialoscan');
 const CLI_ASAN = path.join(ROOT, 'build', 'sialoscan-asan');
 
 function python() {
-  for (const p of [process.env.SIALO_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
-    try {
-      execFileSync(p, ['-c', 'import numpy, PIL'], { stdio: 'ignore' });
-      return p;
-    } catch { /* next */ }
-  }
-  throw new Error('python3 with numpy and PIL is needed to generate the image corpus (make setup: python3-numpy, python3-pil)');
+  const py = findPython(['numpy', 'PIL']);
+  if (!py) throw new Error('python3 with numpy and PIL is needed to generate the image corpus (make setup: python3-numpy, python3-pil)');
+  return py;
 }
 
 const readTsv = (file) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('\t'));

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { serveStatic } from '../../tools/serve.mjs';
 import { testImage } from './lib/png.mjs';
+import { findPython } from './lib/harness.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, CLI, DIST, ROOT, checkCards, cliAnswers, foreignRequests, readCards, writeTestSet } from './lib/page-fixtures.mjs';
 
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (make setup installs it)`;
@@ -228,7 +229,7 @@ test('drag and drop of files, and paste from the clipboard', { skip }, async () 
 });
 
 test('DICOM: a cine loop opens on its most suspicious frame, the slider shows each frame; scan-area crop; refusals', { skip }, async () => {
-  const py = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import pydicom, numpy, PIL']).status === 0);
+  const py = findPython(['pydicom', 'numpy', 'PIL']);
   assert.ok(py, 'python3 with pydicom, numpy and PIL is missing: run make setup');
   const dir = join(tmp, 'dicom');
   const gen = spawnSync(py, [join(ROOT, 'tests', 'tools', 'make_dicom.py'), dir], { encoding: 'utf8' });

@@ -14,6 +14,15 @@ export const WASM_MJS = process.env.SIALOSCAN_WASM ||
   [path.join(ROOT, 'wasm', 'dist', 'sialoscan.mjs'), path.join(ROOT, 'wasm', 'sialoscan.mjs')].find((p) => fs.existsSync(p)) ||
   path.join(ROOT, 'wasm', 'dist', 'sialoscan.mjs');
 
+/** A python3 that imports every module named (Debian's, which make setup provides; $SIALO_PYTHON
+ * first), or null. The python3 first on PATH may be another installation without them. */
+export function findPython(modules) {
+  for (const p of [process.env.SIALO_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean)) {
+    if (spawnSync(p, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' }).status === 0) return p;
+  }
+  return null;
+}
+
 /** Fail loudly (not skip) when the build is missing: `make` builds it before the tests. */
 export function requireFile(p, hint) {
   if (!fs.existsSync(p)) throw new Error(`${p} is missing — ${hint}`);
