@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { serveStatic } from '../../tools/serve.mjs';
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
 import { testImage } from './lib/png.mjs';
+import { CHROMIUM_ARGS } from './lib/page-fixtures.mjs';
 
 const ROOT = resolve('.');
 const CHROMIUM = '/usr/bin/chromium';
@@ -45,7 +46,7 @@ before(async () => {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   mkdirSync(PAGE_DIR, { recursive: true });
   writeFileSync(join(PAGE_DIR, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>sialoscan threads</title>\n');

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { testImage } from './lib/png.mjs';
+import { CHROMIUM_ARGS } from './lib/page-fixtures.mjs';
 
 const ROOT = resolve('.');
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,7 +24,7 @@ before(async () => {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   server = createServer((req, res) => {
     const path = normalize(join(ROOT, decodeURIComponent(new URL(req.url, 'http://x').pathname)));

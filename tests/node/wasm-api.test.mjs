@@ -24,6 +24,7 @@ const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
 const TOL = 1e-5;
 
 import { makePng, testImage } from './lib/png.mjs';
+import { seededInput } from './lib/harness.mjs';
 
 
 function cli(args) {
@@ -33,16 +34,6 @@ function cli(args) {
   return r.stdout;
 }
 
-/** deterministic normalised input in [-1, 1] */
-function makeInput(n, seed) {
-  const x = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 4294967296) * 2 - 1;
-  }
-  return x;
-}
 
 const maxAbsDiff = (a, b) => {
   assert.equal(a.length, b.length, 'length');
@@ -118,7 +109,7 @@ describe('WASM API', () => {
         for (const [model, side] of [[smallModel, 64], [mobileModel, 96]]) {
           const s = await create({ model: fs.readFileSync(model) });
           for (const seed of [1, 2]) {
-            const x = makeInput(side * side * 3, seed * 977);
+            const x = seededInput(side * side * 3, seed * 977);
             const f = path.join(dir, `x${side}-${seed}.f32`);
             fs.writeFileSync(f, Buffer.from(x.buffer));
             const native = JSON.parse(cli(['forward', '--model', model, '--input', f]));
@@ -134,7 +125,7 @@ describe('WASM API', () => {
 
       it('activation() equals `forward --dump` (keepActivations)', async () => {
         const s = await create({ model: fs.readFileSync(smallModel), keepActivations: true });
-        const x = makeInput(64 * 64 * 3, 4242);
+        const x = seededInput(64 * 64 * 3, 4242);
         const f = path.join(dir, 'act.f32');
         fs.writeFileSync(f, Buffer.from(x.buffer));
         const dumpDir = fs.mkdtempSync(path.join(dir, 'dump-'));

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
 import { testImage } from './lib/png.mjs';
+import { seededInput } from './lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'build', 'sialoscan');
@@ -35,16 +36,6 @@ function assertIdentical(a, b, what) {
   assert.equal(i, -1, `${what} differs at ${i}: ${a[i]} (2 threads) vs ${b[i]} (1 thread)`);
 }
 
-/** deterministic normalised input in [-1, 1] */
-function makeInput(n, seed) {
-  const x = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 4294967296) * 2 - 1;
-  }
-  return x;
-}
 
 describe('WASM pthreads build', () => {
   let dir, model;
@@ -85,7 +76,7 @@ describe('WASM pthreads build', () => {
         assert.ok(Object.is(c.pMalignant, b.pMalignant));
       }
       // an earlier layer: the backward pass goes through convolutions
-      const x = makeInput(224 * 224 * 3, 5);
+      const x = seededInput(224 * 224 * 3, 5);
       const ga = two.gradcam(x, { layer: 'expanded_conv_12' }), gb = one.gradcam(x, { layer: 'expanded_conv_12' });
       assertIdentical(ga.output, gb.output, 'forward output');
       assertIdentical(ga.raw.data, gb.raw.data, 'Grad-CAM at expanded_conv_12');

@@ -14,6 +14,17 @@ export const WASM_MJS = process.env.SIALOSCAN_WASM ||
   [path.join(ROOT, 'wasm', 'dist', 'sialoscan.mjs'), path.join(ROOT, 'wasm', 'sialoscan.mjs')].find((p) => fs.existsSync(p)) ||
   path.join(ROOT, 'wasm', 'dist', 'sialoscan.mjs');
 
+/** n deterministic values in [-1, 1) (an LCG): a preprocessed input for forward() / gradcam() */
+export function seededInput(n, seed) {
+  const x = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = (s / 4294967296) * 2 - 1;
+  }
+  return x;
+}
+
 /** A python3 that imports every module named (Debian's, which make setup provides; $SIALO_PYTHON
  * first), or null. The python3 first on PATH may be another installation without them. */
 export function findPython(modules) {
@@ -131,12 +142,5 @@ export async function loadWasmFactory() {
  * SIALO_PYTHON=none pretends there is none (to exercise the skip). */
 export function pythonWithH5py() {
   if (process.env.SIALO_PYTHON === 'none') return null;
-  const cands = [process.env.SIALO_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  for (const p of cands) {
-    try {
-      execFileSync(p, ['-c', 'import h5py, numpy'], { stdio: 'ignore' });
-      return p;
-    } catch { /* next */ }
-  }
-  return null;
+  return findPython(['h5py', 'numpy']);
 }
