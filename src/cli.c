@@ -846,6 +846,7 @@ static int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--batch")) TAKE(t.batch = atoi(v));
         else if (!strcmp(a, "--threads")) TAKE(t.threads = atoi(v));
         else if (!strcmp(a, "--seed")) TAKE(t.seed = strtoull(v, NULL, 10));
+        else if (!strcmp(a, "--fold-seed")) TAKE(t.fold_seed = strtoull(v, NULL, 10));
         else if (!strcmp(a, "--weight-decay")) TAKE(t.weight_decay = (float)atof(v));
         else if (!strcmp(a, "--dropout")) TAKE(t.dropout = (float)atof(v));
         else if (!strcmp(a, "--val-fraction")) TAKE(t.val_fraction = (float)atof(v));
@@ -861,7 +862,7 @@ static int cmd_train(int argc, char **argv) {
                 "usage: sialoscan train --data DIR (--backbone MODEL | --arch smallcnn|mobilenetv2|resnet50v2)\n"
                 "         [--method gradual|full|frozen|scratch] [--schedule FILE] [--cv K] [--out MODEL]\n"
                 "         [--checkpoint DIR [--resume]] [--predictions CSV] [--input N] [--batch 16] [--threads N]\n"
-                "         [--seed 1] [--weight-decay 1e-4] [--dropout 0.5] [--val-fraction 0.15] [--include-conflicts] [--fp32]\n"
+                "         [--seed 1] [--fold-seed S (default: --seed)] [--weight-decay 1e-4] [--dropout 0.5] [--val-fraction 0.15] [--include-conflicts] [--fp32]\n"
                 "DIR holds benign/ and malignant/ (and optionally MANIFEST.tsv with near-duplicate groups).\n"
                 "Needs --out, or --cv K >= 2 for cross-validation only.\n");
         return 2;

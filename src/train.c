@@ -593,7 +593,7 @@ int sialo_train(const sialo_train_opts *o) {
         int *itr = malloc((size_t)n * sizeof *itr), *iva = malloc((size_t)n * sizeof *iva);
         oof = malloc((size_t)n * sizeof *oof);
         oofy = malloc((size_t)n * sizeof *oofy);
-        sialo_dataset_folds(&d, all, n, K, o->seed, fold);
+        sialo_dataset_folds(&d, all, n, K, o->fold_seed ? o->fold_seed : o->seed, fold);
         sialo_metrics fm[32];
         for (int k = 0; k < K && rc == 0; k++) {
             int ntr = 0, nte = 0, nitr, niva;

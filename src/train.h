@@ -28,6 +28,7 @@ typedef struct {
     int input;               /* input side; 0 = the backbone's */
     int batch, threads;
     uint64_t seed;
+    uint64_t fold_seed;      /* seed of the cross-validation folds; 0 = seed (a seed ensemble keeps its folds) */
     float weight_decay, dropout, val_fraction;
     int storage_bits;        /* of the final model */
     int include_conflicts;   /* train on label_conflict=yes frames too */
