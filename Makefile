@@ -36,7 +36,7 @@ export NODE_PATH := /usr/share/nodejs
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
-  wasm/dist/sialoscan-mt.js wasm/dist/package.json
+  wasm/dist/sialoscan-mt.js wasm/dist/package.json wasm/dist/sialoscan-core.relaxed.wasm wasm/dist/sialoscan-mt.relaxed.wasm
 
 build/native/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -62,14 +62,32 @@ wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS)
 	@mkdir -p wasm/dist
 	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) -o $@
 
+# Relaxed SIMD twins of each build (f32x4.relaxed_madd: the GEMM and depthwise kernels fused
+# multiply-add, A broadcast from memory: f32_gemm_4x8_relaxedsimd), the same JS glue, picked at
+# run time when WebAssembly.validate accepts relaxed SIMD (wasm/sialoscan.mjs; Chromium, Firefox;
+# Node 20 with --experimental-wasm-relaxed-simd). LLVM 14 writes the prototype opcode:
+# tools/wasm-relaxed.mjs rewrites it to the standard one and checks the interface is unchanged.
+build/wasm/relaxed/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
+	@mkdir -p build/wasm/relaxed
+	$(EMCC) $(EMFLAGS) -mrelaxed-simd $(WASM_SRC) -o $@
+wasm/dist/sialoscan-core.relaxed.wasm: build/wasm/relaxed/sialoscan-core.mjs wasm/dist/sialoscan-core.mjs tools/wasm-relaxed.mjs
+	node tools/wasm-relaxed.mjs --same-interface wasm/dist/sialoscan-core.wasm build/wasm/relaxed/sialoscan-core.wasm $@
+build/wasm/relaxed/sialoscan-mt.js: $(WASM_SRC) $(HEADERS)
+	@mkdir -p build/wasm/relaxed
+	$(EMCC) $(EMFLAGS_MT) -mrelaxed-simd $(WASM_SRC) -o $@
+wasm/dist/sialoscan-mt.relaxed.wasm: build/wasm/relaxed/sialoscan-mt.js build/wasm/sialoscan-mt.js tools/wasm-relaxed.mjs
+	@mkdir -p wasm/dist
+	node tools/wasm-relaxed.mjs --same-interface build/wasm/sialoscan-mt.wasm build/wasm/relaxed/sialoscan-mt.wasm $@
+
 # a classic script (no ES module, wasm embedded) for pages opened from disk
 EMFLAGS_CLASSIC := $(filter-out -sEXPORT_ES6=1,$(EMFLAGS)) -sSINGLE_FILE=1
 build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS)
 	@mkdir -p build/wasm
 	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) -o $@
-wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sialoscan.mjs tools/make-standalone.mjs
+wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sialoscan.mjs tools/make-standalone.mjs \
+  wasm/dist/sialoscan-core.relaxed.wasm
 	@mkdir -p wasm/dist
-	node tools/make-standalone.mjs single $< wasm/sialoscan.mjs $@
+	node tools/make-standalone.mjs single $< wasm/sialoscan.mjs $@ wasm/dist/sialoscan-core.relaxed.wasm
 
 # the pthreads build (a classic script, for a worker of a cross-origin-isolated page, and for Node):
 # Emscripten's pool of Web Workers is started once, before the model loads, as large as the

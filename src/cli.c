@@ -9,7 +9,8 @@
  *                                             -> Grad-CAM localisation figures)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
  *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
- *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]]   (--cam: classify-only vs classify+Grad-CAM)
+ *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   (--cam: classify-only vs classify+Grad-CAM;
+ *                   --profile: per layer and per kind of layer, after the timed runs)
  * Common options: --backend own|ref|xnnpack, --threads N. Errors go to stderr, exit status 1.
  */
 #include "graph.h"
@@ -44,6 +45,7 @@ typedef struct {
     int input_size, seed, storage_bits, warmup;
     const char *cam_out, *cam_layer; /* Grad-CAM: overlay folder (classify), layer (NULL = default) */
     int cam;                         /* eval / bench: compute Grad-CAM */
+    int profile;                     /* bench: time per layer and per kind of layer */
     const char *csv, *report;        /* eval: per-image CSV, HTML report */
     double crop;                     /* imagenet: central crop fraction */
     int frame;                       /* DICOM frame (-1 = every frame in classify, frame 0 elsewhere) */
@@ -75,7 +77,8 @@ static int usage(void) {
             "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
-            "  sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]]   --cam: overhead of Grad-CAM\n"
+            "  sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   --cam: overhead of Grad-CAM;\n"
+            "                                                --profile: ms and GFLOP/s per kind of layer (table on stderr)\n"
             "  sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input N] [--labels FILE]\n"
             "  sialoscan imagenet --model M [--crop 0.875] IMAGE...   top-5 ImageNet classes (central crop, 1 = whole photo)\n"
             "  sialoscan train --data DIR (--backbone M | --arch A) [--cv K] [--out M] ...   (train --help)\n"
@@ -123,6 +126,7 @@ static int parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--cam-out")) { if (!(o->cam_out = VAL())) return -1; }
         else if (!strcmp(a, "--cam-layer")) { if (!(o->cam_layer = VAL())) return -1; }
         else if (!strcmp(a, "--cam")) o->cam = 1;
+        else if (!strcmp(a, "--profile")) o->profile = 1;
         else if (!strcmp(a, "--us-region")) o->us_region = 1;
         else if (!strcmp(a, "--frame")) {
             const char *v = VAL();
@@ -661,6 +665,25 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* the "kinds" of a profile JSON as a table (the JSON is ours: a flat scan is enough) */
+static void print_profile_table(FILE *f, const char *js) {
+    fprintf(f, "%-22s %6s %9s %7s %9s\n", "kind", "layers", "ms", "share", "GFLOP/s");
+    const char *p = strstr(js, "\"kinds\":[");
+    while (p && (p = strstr(p, "{\"kind\":\""))) {
+        char kind[64] = "";
+        int layers = 0;
+        double ms = 0, share = 0, macs = 0, gf = 0;
+        if (sscanf(p, "{\"kind\":\"%63[^\"]\",\"layers\":%d,\"ms\":%lf,\"share\":%lf,\"macs\":%lf,\"gflops\":%lf", kind, &layers, &ms,
+                   &share, &macs, &gf) == 6)
+            fprintf(f, "%-22s %6d %9.3f %6.1f%% %9.1f\n", kind, layers, ms, 100 * share, gf);
+        p++;
+    }
+    double total = 0, gf = 0;
+    const char *q = strstr(js, "\"total_ms\":");
+    if (q && sscanf(q, "\"total_ms\":%lf", &total) == 1 && (q = strstr(q, "\"gflops\":")) && sscanf(q, "\"gflops\":%lf", &gf) == 1)
+        fprintf(f, "%-22s %6s %9.3f %6.1f%% %9.1f\n", "total", "", total, 100.0, gf);
+}
+
 static int cmd_bench(cli_opts *o) {
     sialo_model *m = open_model(o);
     if (!m) return 1;
@@ -706,6 +729,16 @@ static int cmd_bench(cli_opts *o) {
         json_str(stdout, cam_layer);
         printf(",\"cam_map\":\"%dx%d\",\"cam_median_ms\":%.2f,\"cam_min_ms\":%.2f,\"cam_overhead_pct\":%.1f", CAM_W, CAM_H,
                tc[o->runs / 2], tc[0], 100.0 * (tc[o->runs / 2] - t[o->runs / 2]) / t[o->runs / 2]);
+    }
+    if (o->profile) { /* after the timed runs, so that the clock calls do not weigh on them */
+        if (sialo_profile_start(m) < 0) return die("%s", sialo_error());
+        for (int i = 0; i < o->runs; i++)
+            if (sialo_forward(m, x, y) < 0) return die("%s", sialo_error());
+        char *js = sialo_profile_json(m);
+        if (!js) return die("%s", sialo_error());
+        printf(",\"clock_ghz\":%.2f,\"profile\":%s", sialo_clock_ghz(), js);
+        print_profile_table(stderr, js);
+        free(js);
     }
     printf("}\n");
     free(x); free(y); free(t); free(tc); free(cam_layer);

@@ -250,6 +250,7 @@ void sialo_model_free(sialo_model *m) {
     free(m->pinned);
     free(m->grad_arena);
     free(m->dy);
+    free(m->prof_ms);
     free(m);
 }
 
@@ -347,8 +348,16 @@ static int forward_node(sialo_model *m, int i) {
 int sialo_forward_batch(sialo_model *m, const float *input, float *out) {
     const sialo_graph *g = m->g;
     memcpy(m->ex[0].out, input, (size_t)m->batch * g->in_h * g->in_w * g->in_c * sizeof(float));
-    for (int i = 1; i < g->n_nodes; i++)
-        if (forward_node(m, i) < 0) return -1;
+    if (m->prof_ms) {
+        for (int i = 1; i < g->n_nodes; i++) {
+            double t0 = sialo_now_ms();
+            if (forward_node(m, i) < 0) return -1;
+            m->prof_ms[i] += sialo_now_ms() - t0;
+        }
+        m->prof_runs++;
+    } else
+        for (int i = 1; i < g->n_nodes; i++)
+            if (forward_node(m, i) < 0) return -1;
     const sialo_node *o = &g->nodes[g->n_nodes - 1];
     if (out) memcpy(out, m->ex[g->n_nodes - 1].out, (size_t)m->batch * o->oh * o->ow * o->oc * sizeof(float));
     return 0;

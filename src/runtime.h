@@ -34,6 +34,9 @@ struct sialo_model {
     float *grad_arena;    /* d(loss)/d(output) of every layer that needs one, batch-sized */
     float **dy;           /* per node, into grad_arena, or NULL */
     size_t grad_floats;
+    /* profile.c: wall ms per layer summed over prof_runs forwards, or NULL (off) */
+    double *prof_ms;
+    int prof_runs;
 };
 
 /* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer) */
@@ -50,6 +53,15 @@ void sialo_decide(const sialo_model *m, const float *y, sialo_result *r);
 int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const float scale[3], const float bias[3], float *dst);
 /* keep the packed weights in step with the float weights after an update (trainer) */
 int sialo_model_repack(sialo_model *m, int node);
+
+/* ---- profile.c: time per layer and per kind of layer (GFLOP/s) over the forwards after start */
+int sialo_profile_start(sialo_model *m);
+void sialo_profile_stop(sialo_model *m);
+/* one JSON object: runs, threads, layers [{name, kind, out, ms, macs, gflops}], kinds [...], total_ms;
+   caller frees */
+char *sialo_profile_json(const sialo_model *m);
+/* the core's clock while busy (GHz), measured; 0 where unknown (WASM) */
+double sialo_clock_ghz(void);
 
 /* ---- backward.c: gradients through the graph.
  * Starts at layer `start` with dY (batch x its output size) and walks back to every layer that

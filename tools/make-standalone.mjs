@@ -2,7 +2,7 @@
 // ES module output, and the JS API of wasm/sialoscan.mjs, as ONE classic script that defines
 // globalThis.createSialoscan (no ES module, no import.meta).
 //
-//   node tools/make-standalone.mjs single CORE_CLASSIC_SINGLE.js API.mjs OUT.js
+//   node tools/make-standalone.mjs single CORE_CLASSIC_SINGLE.js API.mjs OUT.js [RELAXED.wasm]
 //     wasm/dist/sialoscan-standalone.js: single-threaded, the wasm embedded. A page opened
 //     straight from disk (file://) cannot load ES modules or fetch a .wasm file; it can load this
 //     with <script src="sialoscan-standalone.js"></script>.
@@ -13,8 +13,9 @@
 //     a global (createSialoscanModule): each pthread worker importScripts this same file and
 //     calls it. Node loads the file as CommonJS: require(…) -> { createSialoscan, createSialoscanModule }.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { sameInterface } from './wasm-relaxed.mjs';
 
-const [kind, core, api, out] = process.argv.slice(2);
+const [kind, core, api, out, relaxedWasm] = process.argv.slice(2);
 if (!['single', 'mt'].includes(kind) || !out) {
   throw new Error('usage: node tools/make-standalone.mjs single|mt CORE.js API.mjs OUT.js');
 }
@@ -23,8 +24,15 @@ if (!['single', 'mt'].includes(kind) || !out) {
 // "---- start the engine" and "---- end")
 const START = {
   single: `const DEFAULT_THREADS = 1;
-async function startCore({ wasmBinary }) {
-  return createSialoscanModule(wasmBinary ? { wasmBinary } : {}); // the wasm is embedded
+// the relaxed-SIMD twin of the embedded wasm (base64), taken where relaxed SIMD is on
+const RELAXED_WASM_BASE64 = '@RELAXED_WASM_BASE64@';
+async function startCore({ wasmBinary, simd }) {
+  if (!wasmBinary && RELAXED_WASM_BASE64 && useRelaxedSimd(simd)) {
+    const b = atob(RELAXED_WASM_BASE64);
+    wasmBinary = new Uint8Array(b.length);
+    for (let i = 0; i < b.length; i++) wasmBinary[i] = b.charCodeAt(i);
+  }
+  return createSialoscanModule(wasmBinary ? { wasmBinary } : {}); // else the embedded SIMD128 wasm
 }
 `,
   mt: `// this script's own URL, read while it runs: a page's <script>, importScripts() in a worker
@@ -40,23 +48,38 @@ const hardwareThreads = typeof navigator !== 'undefined' && navigator.hardwareCo
   : isNode ? require('node:os').cpus().length : 2;
 const DEFAULT_THREADS = Math.max(1, Math.min(hardwareThreads, 4));
 
-async function startCore({ threads, wasmBinary, scriptUrl = SCRIPT_URL }) {
+async function startCore({ threads, wasmBinary, simd, scriptUrl = SCRIPT_URL }) {
   if (typeof SharedArrayBuffer === 'undefined' || (typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated)) {
     throw new Error('sialoscan-mt.js needs a cross-origin-isolated page (served with the COOP/COEP headers, ' +
       'as tools/serve.mjs does); elsewhere load sialoscan-standalone.js');
   }
   const args = { sialoPoolSize: threads - 1 };      // Emscripten's pthread pool, started before the model loads
+  const wasmFile = !wasmBinary && useRelaxedSimd(simd) ? 'sialoscan-mt.relaxed.wasm' : 'sialoscan-mt.wasm';
   if (wasmBinary) args.wasmBinary = wasmBinary;
-  else if (isNode) args.wasmBinary = require('node:fs').readFileSync(require('node:path').join(__dirname, 'sialoscan-mt.wasm'));
+  else if (isNode) args.wasmBinary = require('node:fs').readFileSync(require('node:path').join(__dirname, wasmFile));
   if (!isNode) {
     if (!scriptUrl) throw new Error('sialoscan-mt.js cannot tell its own URL: pass createSialoscan({ scriptUrl })');
-    args.locateFile = (file) => new URL(file, scriptUrl).href;   // sialoscan-mt.wasm, sialoscan-mt.worker.js
+    // sialoscan-mt(.relaxed).wasm, sialoscan-mt.worker.js
+    args.locateFile = (file) => new URL(file === 'sialoscan-mt.wasm' ? wasmFile : file, scriptUrl).href;
     args.mainScriptUrlOrBlob = scriptUrl;                        // what each pthread worker imports
   }
   return createSialoscanModule(args);
 }
 `,
 };
+
+if (kind === 'single') {
+  // the relaxed twin must fit this glue: the same imports and exports as the embedded wasm
+  let relaxed = '';
+  if (relaxedWasm) {
+    const bytes = readFileSync(relaxedWasm);
+    const embedded = /data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)/.exec(readFileSync(core, 'utf8'));
+    if (!embedded) throw new Error('make-standalone: no embedded wasm in the core');
+    if (!sameInterface(Buffer.from(embedded[1], 'base64'), bytes)) throw new Error(`make-standalone: ${relaxedWasm} does not fit ${core}`);
+    relaxed = bytes.toString('base64');
+  }
+  START.single = START.single.replace('@RELAXED_WASM_BASE64@', relaxed);
+}
 
 let src = readFileSync(api, 'utf8');
 const edits = [

@@ -1,6 +1,7 @@
 /* bindings.c — the functions the WASM module exports: thin wrappers over sialoscan.h that
  * take and return plain pointers and numbers (no logic of their own). */
 #include "runtime.h"
+#include "kernels/f32_gemm.h"
 
 #include <emscripten.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_simd(void) {
     return 0;
 #endif
 }
+/* the GEMM micro-kernel of this build: f32_gemm_4x8_simd128 or f32_gemm_4x8_relaxedsimd */
+EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_kernel(void) { return f32_gemm_kernel_name(); }
+
 EMSCRIPTEN_KEEPALIVE int sialo_wasm_threads(const sialo_model *m) { return sialo_pool_size(m->pool); }
 
 EMSCRIPTEN_KEEPALIVE void sialo_wasm_free(sialo_model *m) { sialo_model_free(m); }
@@ -70,6 +74,20 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_forward(sialo_model *m, const float *input, 
 }
 
 /* shape: int[4]; returns a pointer into the model's arena (valid until the next call) */
+/* profile: wall time per layer over `runs` forwards of one input (profile.c); JSON, caller frees */
+EMSCRIPTEN_KEEPALIVE char *sialo_wasm_profile_json(sialo_model *m, const float *input, int runs) {
+    if (runs < 1 || runs > 10000) return sialo_fail_null("runs must be 1..10000");
+    float *out = malloc(sialo_output_size(m) * sizeof *out);
+    if (!out || sialo_profile_start(m) < 0) { free(out); return sialo_fail_null("out of memory"); }
+    char *js = NULL;
+    int rc = 0;
+    for (int i = 0; i < runs && rc == 0; i++) rc = sialo_forward(m, input, out);
+    if (rc == 0) js = sialo_profile_json(m);
+    sialo_profile_stop(m);
+    free(out);
+    return js;
+}
+
 EMSCRIPTEN_KEEPALIVE const float *sialo_wasm_activation(sialo_model *m, const char *layer, int *shape) {
     return sialo_activation(m, layer, shape);
 }

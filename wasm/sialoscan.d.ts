@@ -94,6 +94,18 @@ export interface ClassifyResult {
   image?: { width: number; height: number; rgba: Uint8ClampedArray };
 }
 
+export interface Profile {
+  runs: number;
+  threads: number;
+  /** every layer of the optimised graph: ms per forward, multiply-adds, GFLOP/s (2 flops per multiply-add) */
+  layers: { name: string; kind: string; out: [number, number, number]; ms: number; macs: number; gflops: number }[];
+  /** the same summed per kind of layer ("conv 1x1", "depthwise 3x3/2", "dense", "add", ...) */
+  kinds: { kind: string; layers: number; ms: number; share: number; macs: number; gflops: number }[];
+  total_ms: number;
+  macs: number;
+  gflops: number;
+}
+
 export interface Sialoscan {
   info(): ModelInfo;
   /** classify the bytes of an image file (PNG, JPEG, BMP, GIF, DICOM); rejects with a readable Error */
@@ -105,6 +117,8 @@ export interface Sialoscan {
   /** Grad-CAM on a preprocessed input */
   gradcam(input: Float32Array, options?: { layer?: string; classIndex?: number }):
     { output: Float32Array; layer: string; classIndex: number; raw: { width: number; height: number; data: Float32Array } };
+  /** time per layer and per kind of layer over `runs` forwards of a preprocessed input */
+  profile(input: Float32Array, options?: { runs?: number }): Profile;
   /** a layer's output after the last forward (needs keepActivations) */
   activation(layer: string): { shape: [number, number, number, number]; data: Float32Array };
   /** bytes of WebAssembly memory in use (grows, never shrinks) */

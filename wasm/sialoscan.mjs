@@ -3,7 +3,7 @@
 //   import { createSialoscan } from './sialoscan.mjs';
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
 //   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ...,
-//                                    engine: { build: 'single' | 'pthreads', threads, simd } }
+//                                    engine: { build: 'single' | 'pthreads', threads, simd, relaxedSimd, kernel } }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
 //                                (PNG, JPEG, BMP, GIF or DICOM bytes; a DICOM file also gives { frame })
 //   await s.classify(dicomBytes, { frame: k, usRegion: true })
@@ -25,6 +25,7 @@
 //                                (Grad-CAM on a preprocessed input, as forward())
 //   s.forward(Float32Array)      -> Float32Array (network output for a preprocessed input)
 //   s.activation('post_relu')    -> { shape: [N,H,W,C], data: Float32Array } (needs keepActivations)
+//   s.profile(Float32Array, { runs }) -> { layers: [{ name, kind, ms, macs, gflops }], kinds: [...], total_ms, gflops }
 //   s.dispose()                  (a threaded engine also ends its threads: call it, or Node keeps running)
 // createSialoscan({ model, threads }): threads > 1 (Node) runs the pthreads build
 // (dist/sialoscan-mt.js); a browser gets threads from the classic script dist/sialoscan-mt.js
@@ -34,6 +35,24 @@
 import createCoreDefault from './dist/sialoscan-core.mjs';
 
 const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+
+// Relaxed SIMD (f32x4.relaxed_madd, a fused multiply-add): every build has a twin whose kernels
+// use it (f32_gemm_4x8_relaxedsimd), taken where the engine can run it — a 37-byte module that
+// uses the instruction validates — unless options.simd says 'simd128' (or 'relaxed': required).
+const RELAXED_PROBE = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 8, 1, 0x60, 3, 0x7b, 0x7b, 0x7b, 1, 0x7b,
+  3, 2, 1, 0, 10, 13, 1, 11, 0, 0x20, 0, 0x20, 1, 0x20, 2, 0xfd, 0x85, 0x02, 0x0b]);
+function useRelaxedSimd(simd = 'auto') {
+  if (!['auto', 'relaxed', 'simd128'].includes(simd)) {
+    throw new RangeError(`createSialoscan: options.simd must be 'auto', 'relaxed' or 'simd128' (got ${simd})`);
+  }
+  if (simd === 'simd128') return false;
+  let ok = false;
+  try { ok = WebAssembly.validate(RELAXED_PROBE); } catch { ok = false; }
+  if (simd === 'relaxed' && !ok) {
+    throw new Error('sialoscan: this JavaScript engine has no relaxed SIMD (Node 20: run it with --experimental-wasm-relaxed-simd)');
+  }
+  return ok;
+}
 
 // ---- start the engine: which build, where its files are.
 // (tools/make-standalone.mjs replaces this part, down to "---- end", for the classic scripts.)
@@ -45,8 +64,9 @@ async function loadWasmBinary(file) {
   return new Uint8Array(await readFile(new URL(`./dist/${file}`, import.meta.url)));
 }
 
-async function startCore({ factory, wasmBinary, threads }) {
+async function startCore({ factory, wasmBinary, threads, simd }) {
   if (factory) return factory(wasmBinary ? { wasmBinary } : {});
+  const relaxed = !wasmBinary && useRelaxedSimd(simd);
   if (threads > 1) {
     if (!isNode) {
       throw new Error('sialoscan: threads > 1 in a browser need the classic script dist/sialoscan-mt.js, ' +
@@ -55,9 +75,12 @@ async function startCore({ factory, wasmBinary, threads }) {
     // the pthreads build is one classic script (the browser worker's form); Node loads it as CommonJS
     const { createRequire } = await import('node:module');
     const { createSialoscanModule } = createRequire(import.meta.url)('./dist/sialoscan-mt.js');
-    return createSialoscanModule({ sialoPoolSize: threads - 1, wasmBinary: wasmBinary ?? await loadWasmBinary('sialoscan-mt.wasm') });
+    return createSialoscanModule({ sialoPoolSize: threads - 1,
+      wasmBinary: wasmBinary ?? await loadWasmBinary(relaxed ? 'sialoscan-mt.relaxed.wasm' : 'sialoscan-mt.wasm') });
   }
-  return createCoreDefault({ wasmBinary: wasmBinary ?? (isNode ? await loadWasmBinary('sialoscan-core.wasm') : undefined) });
+  if (isNode) return createCoreDefault({ wasmBinary: wasmBinary ?? await loadWasmBinary(relaxed ? 'sialoscan-core.relaxed.wasm' : 'sialoscan-core.wasm') });
+  if (wasmBinary) return createCoreDefault({ wasmBinary });
+  return createCoreDefault(relaxed ? { locateFile: () => new URL('./dist/sialoscan-core.relaxed.wasm', import.meta.url).href } : {});
 }
 // ---- end
 
@@ -68,6 +91,9 @@ export async function createSialoscan(options = {}) {
   }
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new RangeError(`createSialoscan: options.threads must be a whole number from 1 to 64 (got ${threads})`);
+  }
+  if (options.simd !== undefined && !['auto', 'relaxed', 'simd128'].includes(options.simd)) {
+    throw new RangeError(`createSialoscan: options.simd must be 'auto', 'relaxed' or 'simd128' (got ${options.simd})`);
   }
   const M = await startCore({ ...options, threads });
   // views of the module's memory; a pthreads build's memory is shared and may have grown
@@ -84,6 +110,7 @@ export async function createSialoscan(options = {}) {
     load: M.cwrap('sialo_wasm_load', 'number', ['number', 'number', 'number', 'number']),
     build: M.cwrap('sialo_wasm_build', 'string', []),
     simd: M.cwrap('sialo_wasm_simd', 'number', []),
+    kernel: M.cwrap('sialo_wasm_kernel', 'string', []),
     threads: M.cwrap('sialo_wasm_threads', 'number', ['number']),
     free: M.cwrap('sialo_wasm_free', null, ['number']),
     info: M.cwrap('sialo_wasm_info_json', 'number', ['number']),
@@ -93,6 +120,7 @@ export async function createSialoscan(options = {}) {
     isDicom: M.cwrap('sialo_wasm_is_dicom', 'number', ['number', 'number']),
     dicomInfo: M.cwrap('sialo_wasm_dicom_info_json', 'number', ['number', 'number']),
     forward: M.cwrap('sialo_wasm_forward', 'number', ['number', 'number', 'number']),
+    profile: M.cwrap('sialo_wasm_profile_json', 'number', ['number', 'number', 'number']),
     activation: M.cwrap('sialo_wasm_activation', 'number', ['number', 'string', 'number']),
     classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'number', 'number', 'string', 'number', 'number', 'number']),
     camTensor: M.cwrap('sialo_wasm_cam_tensor', 'number', ['number', 'number', 'string', 'number', 'number']),
@@ -132,7 +160,9 @@ export async function createSialoscan(options = {}) {
   const info = JSON.parse(M.UTF8ToString(infoPtr));
   M._free(infoPtr);
   // what is running: the build the page shows ("pthreads" or "single"), its threads, SIMD128
-  info.engine = { build: c.build(), threads: c.threads(handle), simd: c.simd() === 1 };
+  // kernel: the GEMM micro-kernel, e.g. f32_gemm_4x8_relaxedsimd (relaxed SIMD) or f32_gemm_4x8_simd128
+  const kernel = c.kernel();
+  info.engine = { build: c.build(), threads: c.threads(handle), simd: c.simd() === 1, relaxedSimd: kernel.endsWith('_relaxedsimd'), kernel };
   const nIn = c.inputFloats(handle);
   const nOut = c.outputFloats(handle);
 
@@ -246,6 +276,24 @@ export async function createSialoscan(options = {}) {
       } finally {
         M._free(pin);
         M._free(pout);
+      }
+    },
+
+    // where a forward spends its time: per layer and per kind of layer (ms, multiply-adds, GFLOP/s)
+    profile(input, { runs = 10 } = {}) {
+      live();
+      if (!(input instanceof Float32Array) || input.length !== nIn) {
+        throw new TypeError(`profile: expected a Float32Array of ${nIn} values (${info.input.height}x${info.input.width}x3, normalised)`);
+      }
+      if (!Number.isInteger(runs) || runs < 1 || runs > 10000) throw new RangeError('profile: runs must be a whole number from 1 to 10000');
+      const pin = M._malloc(nIn * 4);
+      try {
+        F32().set(input, pin >> 2);
+        const js = c.profile(handle, pin, runs);
+        if (!js) throw new Error(`sialoscan: ${c.error()}`);
+        try { return JSON.parse(M.UTF8ToString(js)); } finally { M._free(js); }
+      } finally {
+        M._free(pin);
       }
     },
 

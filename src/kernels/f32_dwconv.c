@@ -30,8 +30,8 @@ void f32_dwconv(const float *x, int h, int w, int c, const float *wt, const floa
                     const float *xr = xb + ((size_t)(iy0 + ky) * w + ix0) * c + ch;
                     const float *wr = wt + (size_t)ky * kw * c + ch;
                     for (int kx = kx0; kx < kx1; kx++) {
-                        a0 += vload(xr + (size_t)kx * c) * vload(wr + (size_t)kx * c);
-                        a1 += vload(xr + (size_t)kx * c + V) * vload(wr + (size_t)kx * c + V);
+                        a0 = vfma(a0, vload(xr + (size_t)kx * c), vload(wr + (size_t)kx * c));
+                        a1 = vfma(a1, vload(xr + (size_t)kx * c + V), vload(wr + (size_t)kx * c + V));
                     }
                 }
                 vstore(yp + ch, vact(a0, act));
@@ -42,7 +42,7 @@ void f32_dwconv(const float *x, int h, int w, int c, const float *wt, const floa
                 for (int ky = ky0; ky < ky1; ky++) {
                     const float *xr = xb + ((size_t)(iy0 + ky) * w + ix0) * c + ch;
                     const float *wr = wt + (size_t)ky * kw * c + ch;
-                    for (int kx = kx0; kx < kx1; kx++) a0 += vload(xr + (size_t)kx * c) * vload(wr + (size_t)kx * c);
+                    for (int kx = kx0; kx < kx1; kx++) a0 = vfma(a0, vload(xr + (size_t)kx * c), vload(wr + (size_t)kx * c));
                 }
                 vstore(yp + ch, vact(a0, act));
             }

@@ -26,7 +26,7 @@ static inline void micro_kernel(int mr, int k, const float *const *a, const floa
     vf b0 = bias ? vload(bias) : vsplat(0.0f), b1 = bias ? vload(bias + SIALO_VW) : vsplat(0.0f);
     for (int r = 0; r < GEMM_MR; r++) { acc[r][0] = b0; acc[r][1] = b1; }
     int kk = 0;
-#if SIALO_VW == 4
+#if SIALO_VW == 4 && !GEMM_LOADSPLAT
     /* 4-wide ISAs (SIMD128, SSE2): load 4 consecutive A values of a row at once and broadcast
        each lane (a shuffle) instead of 4 scalar loads + splats */
     for (; kk + 4 <= k; kk += 4) {
@@ -39,8 +39,8 @@ static inline void micro_kernel(int mr, int k, const float *const *a, const floa
 #pragma GCC unroll 8
             for (int r = 0; r < GEMM_MR; r++) {
                 vf x = vsplat(av[r][j]);
-                acc[r][0] += x * w0;
-                acc[r][1] += x * w1;
+                acc[r][0] = vfma(acc[r][0], x, w0);
+                acc[r][1] = vfma(acc[r][1], x, w1);
             }
         }
     }
@@ -51,8 +51,8 @@ static inline void micro_kernel(int mr, int k, const float *const *a, const floa
 #pragma GCC unroll 8
         for (int r = 0; r < GEMM_MR; r++) {
             vf x = vsplat(a[r][kk]);
-            acc[r][0] += x * w0;
-            acc[r][1] += x * w1;
+            acc[r][0] = vfma(acc[r][0], x, w0);
+            acc[r][1] = vfma(acc[r][1], x, w1);
         }
     }
     for (int r = 0; r < mr; r++) {

@@ -16,6 +16,9 @@
 #elif defined(__AVX__)
 #define SIALO_VW 8
 #define SIALO_ISA "avx"
+#elif defined(__wasm_relaxed_simd__)
+#define SIALO_VW 4
+#define SIALO_ISA "relaxedsimd"
 #elif defined(__wasm_simd128__)
 #define SIALO_VW 4
 #define SIALO_ISA "simd128"
@@ -34,6 +37,17 @@ typedef float vf_u __attribute__((vector_size(SIALO_VW * 4), aligned(4))); /* un
 static inline vf vload(const float *p) { return *(const vf_u *)p; }
 static inline void vstore(float *p, vf v) { *(vf_u *)p = v; }
 static inline vf vsplat(float x) { return (vf){0} + x; }
+/* acc + a*b: one fused multiply-add where the ISA has one (natively -ffp-contract=fast fuses it;
+   WASM relaxed SIMD: f32x4.relaxed_madd, a*b + c rounded once or twice, as the machine does it) */
+static inline vf vfma(vf acc, vf a, vf b) {
+#if defined(__wasm_relaxed_simd__)
+    /* LLVM 14 names it fma and emits the prototype opcode; tools/wasm-relaxed.mjs rewrites it to
+       relaxed_madd (operands a, b, c -> a*b + c), which tests/node/relaxed-simd.test.mjs checks */
+    return __builtin_wasm_fma_f32x4(a, b, acc);
+#else
+    return acc + a * b;
+#endif
+}
 static inline vf vmax(vf a, vf b) {
     vi m = a > b;
     return (vf)(((vi)a & m) | ((vi)b & ~m));
