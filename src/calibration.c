@@ -48,6 +48,20 @@ int sialo_calib_fit(const double *p, const int *y, int n, sialo_calib_method met
     double *x = malloc((size_t)n * sizeof *x);
     if (!x) return sialo_fail("out of memory");
     for (int i = 0; i < n; i++) x[i] = logit(p[i]);
+    /* (quasi-)separated classes: the likelihood keeps growing as a -> infinity, no finite maximum */
+    double min1 = INFINITY, max1 = -INFINITY, min0 = INFINITY, max0 = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (y[i]) { if (x[i] < min1) min1 = x[i]; if (x[i] > max1) max1 = x[i]; }
+        else { if (x[i] < min0) min0 = x[i]; if (x[i] > max0) max0 = x[i]; }
+    }
+    int separated = method == SIALO_CALIB_PLATT ? (max0 <= min1 || max1 <= min0)
+                                                : ((max0 <= 0 && min1 >= 0) || (max1 <= 0 && min0 >= 0));
+    if (separated) {
+        free(x);
+        return sialo_fail("the predictions separate the classes perfectly (every malignant p %s every benign p%s), so the "
+                          "maximum-likelihood calibration has no finite solution", max0 <= min1 ? "at or above" : "at or below",
+                          method == SIALO_CALIB_PLATT ? "" : " on either side of 0.5");
+    }
     double A = 1, B = 0, L = nll(x, y, n, A, B);
     int platt = method == SIALO_CALIB_PLATT, converged = 0;
     for (int it = 0; it < 200 && !converged; it++) {
@@ -134,10 +148,10 @@ int sialo_calib_set(sialo_graph *g, double a, double b, const char *how) {
     const char *old = g->provenance ? g->provenance : "";
     const char *cut = strstr(old, " | calibration: ");
     size_t keep = cut ? (size_t)(cut - old) : strlen(old);
-    size_t len = keep + strlen(how) + 32;
+    size_t len = keep + strlen(how) + 96;
     char *s = malloc(len);
     if (!s) return sialo_fail("out of memory");
-    snprintf(s, len, "%.*s | calibration: %s", (int)keep, old, how);
+    snprintf(s, len, "%.*s | calibration: %s; threshold %.4f on p_raw = %.4f on the calibrated p", (int)keep, old, how, raw, g->threshold);
     int rc = sialo_graph_set_text(&g->provenance, s);
     free(s);
     return rc;
