@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { CLI, requireFile, tmpDir, cli, runCli } from './lib/harness.mjs';
+import { CLI, ROOT, requireFile, tmpDir, cli, runCli } from './lib/harness.mjs';
 import { testImage } from './lib/png.mjs';
 import { crc32, readModelFile } from './lib/model-file.mjs';
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
@@ -281,5 +281,35 @@ describe('calibration', () => {
     const none = runCli(['train', '--data', st.data, '--arch', 'smallcnn', '--input', '32', '--cv', '2', '--calibration', 'sideways']);
     assert.equal(none.status, 1);
     assert.match(none.stderr, /unknown calibration 'sideways' \(platt, temperature, none\)/);
+  });
+});
+
+describe('tools/operating-points.mjs', () => {
+  it('Wilson intervals (published values), counts at a given threshold, calibration through --model', async () => {
+    const { wilson } = await import('../../tools/operating-points.mjs');
+    // Newcombe (1998), Stat Med 17:857, method 3: 81/263 -> 0.2553-0.3662; 0/10 -> 0-0.2775
+    const [lo, hi] = wilson(81, 263);
+    assert.ok(Math.abs(lo - 0.2553) < 5e-5 && Math.abs(hi - 0.3662) < 5e-5, `${lo} ${hi}`);
+    assert.ok(Math.abs(wilson(0, 10)[1] - 0.2775) < 5e-5 && wilson(0, 10)[0] === 0);
+    const dir = tmpDir('sialo-oppoints-');
+    try {
+      const csv = path.join(dir, 'p.csv');
+      // 4 malignant (p .9 .8 .6 .3), 6 benign (p .7 .4 .3 .2 .1 .05): at 0.5, tp 3, fn 1, fp 1, tn 5
+      const rows = [[1, 0.9], [1, 0.8], [1, 0.6], [1, 0.3], [0, 0.7], [0, 0.4], [0, 0.3], [0, 0.2], [0, 0.1], [0, 0.05]];
+      fs.writeFileSync(csv, 'path,label,fold,p_malignant\n' + rows.map(([y, p], i) => `f${i}.png,${y},1,${p}`).join('\n') + '\n');
+      const { spawnSync } = await import('node:child_process');
+      const out = spawnSync(process.execPath, [path.join(ROOT, 'tools/operating-points.mjs'), csv, '--threshold', '0.5'], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const j = JSON.parse(out.stdout.trim().split('\n').pop());
+      const pt = j.points[0];
+      assert.deepEqual([pt.tp, pt.fn, pt.fp, pt.tn], [3, 1, 1, 5]);
+      assert.deepEqual([pt.sensitivity.k, pt.sensitivity.n, pt.ppv.k, pt.ppv.n, pt.npv.k, pt.npv.n], [3, 4, 3, 4, 5, 6]);
+      assert.match(out.stdout, /\| given \| 0\.5000 \| 75\.0% \(/);
+      // defaults: Youden's J here is 0.6 (sens 3/4, spec 5/6 -> J 0.583; the best); spec >= 0.9 -> 0.8
+      const d = JSON.parse(spawnSync(process.execPath, [path.join(ROOT, 'tools/operating-points.mjs'), csv], { encoding: 'utf8' }).stdout.trim().split('\n').pop());
+      assert.deepEqual(d.points.map((p) => p.threshold), [0.6, 0.8]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
