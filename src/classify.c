@@ -1,4 +1,5 @@
 /* classify.c — the high-level API: model information and one-call classification of image bytes. */
+#include "calibration.h"
 #include "runtime.h"
 
 #include <stdarg.h>
@@ -18,6 +19,9 @@ void sialo_model_info(const sialo_model *m, sialo_info *out) {
     out->class_names = (const char *const *)g->class_names;
     out->n_class_names = g->n_class_names;
     out->threshold = g->threshold;
+    out->calib_a = g->calib_a;
+    out->calib_b = g->calib_b;
+    out->format_version = g->format_version;
     out->n_params = m->stored_params;
     out->n_layers = m->stored_layers;
     out->checksum = g->checksum;
@@ -76,18 +80,25 @@ char *sialo_model_info_json(const sialo_model *m) {
     sb_printf(&s, ",\"threshold\":%.6g,\"parameters\":%zu,\"layers\":%d,\"storage\":\"fp%d\",\"checksum\":\"%08x\",\"provenance\":",
               in.threshold, in.n_params, in.n_layers, in.storage_bits, in.checksum);
     json_string(&s, in.provenance);
-    sb_printf(&s, "}");
+    sb_printf(&s, ",\"calibration\":{\"a\":%.9g,\"b\":%.9g,\"identity\":%s},\"format_version\":%d}", in.calib_a, in.calib_b,
+              in.calib_a == 1.0f && in.calib_b == 0.0f ? "true" : "false", in.format_version);
     if (s.oom) { free(s.p); return sialo_fail_null("out of memory"); }
     return s.p;
+}
+
+float sialo_calibrated_p(const sialo_model *m, float p_raw) {
+    const sialo_graph *g = m->g;
+    if (g->n_classes != 1 || (g->calib_a == 1.0f && g->calib_b == 0.0f)) return p_raw;
+    return (float)sialo_calib_apply(g->calib_a, g->calib_b, p_raw);
 }
 
 void sialo_decide(const sialo_model *m, const float *y, sialo_result *r) {
     const sialo_graph *g = m->g;
     size_t osz = sialo_output_size(m);
     r->threshold = g->threshold;
-    if (g->n_classes == 1) { /* binary: p(positive) against the model's threshold */
-        r->p_positive = y[0];
-        r->label = y[0] >= g->threshold;
+    if (g->n_classes == 1) { /* binary: calibrated p(positive) against the model's threshold */
+        r->p_positive = sialo_calibrated_p(m, y[0]);
+        r->label = r->p_positive >= g->threshold;
     } else {                 /* softmax: the most probable class */
         int best = 0;
         for (size_t i = 1; i < osz; i++) if (y[i] > y[best]) best = (int)i;

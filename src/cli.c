@@ -7,12 +7,15 @@
  *   sialoscan frame [--frame N] [--us-region] FILE OUT.png    a decoded frame (DICOM or image) as PNG
  *   sialoscan eval [--model M] [--cam [--cam-layer L]] DIR   (DIR/benign, DIR/malignant; DIR/masks/<class>/<stem>-mask*.png
  *                                             -> Grad-CAM localisation figures)
+ *   sialoscan calibrate --model IN --predictions OOF.csv --out OUT [--method platt|temperature]
+ *                                             (Platt / temperature scaling fitted on out-of-fold predictions)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
  *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
  *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   (--cam: classify-only vs classify+Grad-CAM;
  *                   --profile: per layer and per kind of layer, after the timed runs)
  * Common options: --backend own|ref|xnnpack, --threads N. Errors go to stderr, exit status 1.
  */
+#include "calibration.h"
 #include "graph.h"
 #include "metrics.h"
 #include "report.h"
@@ -31,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stb_image_write.h>
@@ -47,6 +51,7 @@ typedef struct {
     int cam;                         /* eval / bench: compute Grad-CAM */
     int profile;                     /* bench: time per layer and per kind of layer */
     const char *csv, *report;        /* eval: per-image CSV, HTML report */
+    const char *predictions, *out, *method; /* calibrate */
     double crop;                     /* imagenet: central crop fraction */
     int frame;                       /* DICOM frame (-1 = every frame in classify, frame 0 elsewhere) */
     int us_region;                   /* DICOM: crop to the first ultrasound region */
@@ -74,6 +79,8 @@ static int usage(void) {
             "      [--frame N] [--us-region]                 DICOM files: frame N (default 0); crop to the first ultrasound region\n"
             "  sialoscan dicom-info FILE                      the DICOM file's non-identifying metadata, one JSON object\n"
             "  sialoscan frame [--frame N] [--us-region] FILE OUT.png   a decoded frame (DICOM or image) as PNG\n"
+            "  sialoscan calibrate --model IN.sialo --predictions OOF.csv --out OUT.sialo [--method platt|temperature]\n"
+            "                                                 fit p = sigmoid(a logit(p_raw) + b) on train's out-of-fold predictions\n"
             "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
@@ -144,6 +151,9 @@ static int parse(int argc, char **argv, cli_opts *o) {
             if (!(o->crop > 0.05 && o->crop <= 1.0)) { die("--crop must be in (0.05, 1], not '%s'", v); return -1; }
         }
         else if (!strcmp(a, "--report")) { if (!(o->report = VAL())) return -1; }
+        else if (!strcmp(a, "--predictions")) { if (!(o->predictions = VAL())) return -1; }
+        else if (!strcmp(a, "--out")) { if (!(o->out = VAL())) return -1; }
+        else if (!strcmp(a, "--method")) { if (!(o->method = VAL())) return -1; }
         else if (a[0] == '-' && a[1] == '-') { die("unknown option '%s'", a); return -1; }
         else o->args[o->nargs++] = argv[i];
 #undef VAL
@@ -449,19 +459,37 @@ static uint8_t *load_masks(char **masks, int nmasks, const char *stem, int w, in
     return u;
 }
 
-/* classify with Grad-CAM; *has_mask = 1 and the scores if the frame has lesion masks */
+/* classify with Grad-CAM of the frame's true class (`truth`: 1 = malignant; a binary head's benign map
+   is Grad-CAM of the negated logit); *has_mask = 1 and the scores if the frame has lesion masks.
+   thumb != NULL: when the frame is misclassified, *thumb = a thumbnail of the malignant map's overlay
+   (the map the page and classify --cam-out show) */
 static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes, size_t n, int frame, int us_region, const char *path,
-                        char **masks, int nmasks, sialo_result *r, int *has_mask, int *hit, double *energy) {
+                        char **masks, int nmasks, int truth, sialo_result *r, int *has_mask, int *hit, double *energy, char **thumb) {
     sialo_image img;
     sialo_cam cam;
     *has_mask = 0;
-    /* localisation is scored on the map that explains the decision (malignant or benign evidence) */
-    if (decode_and_cam(m, bytes, n, frame, us_region, layer, SIALO_CAM_PREDICTED, r, &img, &cam) < 0) return -1;
+    if (decode_and_cam(m, bytes, n, frame, us_region, layer, truth, r, &img, &cam) < 0) return -1;
     char stem[1024];
     stem_of(path, stem, sizeof stem);
     uint8_t *mask = load_masks(masks, nmasks, stem, img.w, img.h);
     if (mask && sialo_cam_mask_scores(&cam, mask, hit, energy) == 0) *has_mask = 1;
     free(mask);
+    if (thumb && r->label != truth) {
+        sialo_cam mcam;
+        sialo_result r2;
+        const sialo_cam *show = &cam;
+        if (truth != 1) { /* the malignant map */
+            if (sialo_classify_image_cam_class(m, &img, layer, 1, &r2, &mcam) == 0) show = &mcam;
+            else show = NULL;
+        }
+        uint8_t *rgba = show ? malloc((size_t)img.w * img.h * 4) : NULL;
+        if (rgba && sialo_cam_overlay(&img, show, -1.0f, rgba) == 0) {
+            for (size_t q = 0; q < (size_t)img.w * img.h; q++) memmove(rgba + 3 * q, rgba + 4 * q, 3);
+            *thumb = sialo_thumbnail_rgb_base64(rgba, img.w, img.h, 160);
+        }
+        free(rgba);
+        if (show == &mcam) sialo_cam_free(&mcam);
+    }
     sialo_cam_free(&cam);
     sialo_image_free(&img);
     return 0;
@@ -499,7 +527,7 @@ static int cmd_eval(cli_opts *o) {
         fprintf(stderr, "sialoscan: no Grad-CAM localisation figures: %s\n", sialo_error());
         cam_on = 0;
     }
-    int nmb = 0, nmm = 0, cam_n = 0, cam_hits = 0;
+    int nmb = 0, nmm = 0, cam_n = 0, cam_hits = 0, cam_n_mal = 0, cam_hits_mal = 0;
     double cam_energy = 0;
     char **mask_b = NULL, **mask_m = NULL;
     if (cam_on) {
@@ -522,8 +550,9 @@ static int cmd_eval(cli_opts *o) {
         int has_mask = 0, hit = 0;
         double energy = 0;
         int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
+        char *cam_thumb = NULL;
         if (!bytes || (cam_on ? eval_cam_one(m, cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
-                                             i < nb ? nmb : nmm, &r, &has_mask, &hit, &energy)
+                                             i < nb ? nmb : nmm, i >= nb, &r, &has_mask, &hit, &energy, o->report ? &cam_thumb : NULL)
                               : classify_frame(m, bytes, sz, frame, o->us_region, &r)) < 0) {
             fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error());
             unreadable++;
@@ -533,12 +562,17 @@ static int cmd_eval(cli_opts *o) {
             items[n].file = path;
             items[n].label = y[n];
             items[n].p = p[n];
-            if (o->report && r.label != y[n]) items[n].thumb_png64 = sialo_thumbnail_base64(bytes, sz, 160);
+            if (cam_thumb) { items[n].thumb_png64 = cam_thumb; items[n].thumb_is_cam = 1; cam_thumb = NULL; }
+            else if (o->report && r.label != y[n]) items[n].thumb_png64 = sialo_thumbnail_base64(bytes, sz, 160);
             pt[n] = has_mask ? (float)hit : NAN;
             pe[n] = has_mask ? (float)energy : NAN;
             n++;
-            if (has_mask) { cam_n++; cam_hits += hit; cam_energy += energy; }
+            if (has_mask) {
+                cam_n++; cam_hits += hit; cam_energy += energy;
+                if (i >= nb) { cam_n_mal++; cam_hits_mal += hit; }
+            }
         }
+        free(cam_thumb);
         free(bytes);
         progress(i + 1, total, t0);
     }
@@ -556,11 +590,21 @@ static int cmd_eval(cli_opts *o) {
     if (isnan(alo)) printf(",\"auc_ci95\":null");
     else printf(",\"auc_ci95\":[%.4f,%.4f]", alo, ahi);
     printf(",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d,\"threshold\":%.6g", mt.tp, mt.fp, mt.tn, mt.fn, m->g->threshold);
-    if (cam_on) { /* share of masked frames whose CAM peak is in a lesion; mean share of CAM mass in the lesions */
+    /* calibration of the reported (calibrated) p: Brier score, expected calibration error (10 bins) */
+    double *pd = malloc((size_t)(n ? n : 1) * sizeof *pd);
+    for (int i = 0; pd && i < n; i++) pd[i] = p[i];
+    if (pd && n) printf(",\"brier\":%.6f,\"ece\":%.6f", sialo_brier(pd, y, n), sialo_ece(pd, y, n));
+    else printf(",\"brier\":null,\"ece\":null");
+    free(pd);
+    printf(",\"calibration\":{\"a\":%.9g,\"b\":%.9g}", m->g->calib_a, m->g->calib_b);
+    if (cam_on) { /* on the map of each frame's true class: share of masked frames whose CAM peak is in a lesion
+                     (all; malignant frames only); mean share of CAM mass in the lesions */
         printf(",\"cam_layer\":");
         json_str(stdout, cam_layer);
-        printf(",\"cam_n\":%d", cam_n);
+        printf(",\"cam_map\":\"true class\",\"cam_n\":%d", cam_n);
         json_num("cam_pointing", cam_n ? (double)cam_hits / cam_n : NAN);
+        printf(",\"cam_n_malignant\":%d", cam_n_mal);
+        json_num("cam_pointing_malignant", cam_n_mal ? (double)cam_hits_mal / cam_n_mal : NAN);
         json_num("cam_energy_in_mask", cam_n ? cam_energy / cam_n : NAN);
     }
     printf("}\n");
@@ -596,6 +640,162 @@ static int cmd_eval(cli_opts *o) {
     for (int i = 0; i < nmm; i++) free(mask_m[i]);
     free(ben); free(mal); free(mask_b); free(mask_m); free(p); free(y);
     sialo_model_free(m);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ calibrate */
+/* one CSV line split into fields (double-quoted fields may hold commas; "" is a quote); in place */
+static int csv_split(char *line, char **f, int max) {
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max) return -1;
+        if (*p == '"') {
+            char *w = ++p;
+            f[n++] = w;
+            for (;;) {
+                if (!*p) return -1;
+                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; continue; }
+                if (*p == '"') { p++; break; }
+                *w++ = *p++;
+            }
+            *w = 0;
+            if (*p == ',') { p++; continue; }
+            if (*p) return -1;
+            return n;
+        }
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c) return n;
+        *c = 0;
+        p = c + 1;
+    }
+}
+
+/* the out-of-fold predictions of `train --predictions` (path,label,fold,p_malignant; label 0/1) or
+   eval's --csv (label benign/malignant): p and y, n rows; -1 with a reason */
+static int read_predictions(const char *path, double **pp, int **yy, int *nn) {
+    size_t sz;
+    char *text = (char *)read_all(path, &sz);
+    *pp = NULL; *yy = NULL; *nn = 0;
+    if (!text) return -1;
+    char *t = realloc(text, sz + 1);
+    if (!t) { free(text); return sialo_fail("out of memory"); }
+    text = t;
+    text[sz] = 0;
+    int cap = 1024, n = 0, rc = -1;
+    double *p = malloc((size_t)cap * sizeof *p);
+    int *y = malloc((size_t)cap * sizeof *y);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    enum { MAXF = 64 };
+    char *f[MAXF];
+    int ip = -1, il = -1, nf = 0, lineno = 1;
+    if (!p || !y) { sialo_fail("out of memory"); goto out; }
+    if (!line) { sialo_fail("'%s' is empty; calibrate reads the out-of-fold predictions of train --predictions", path); goto out; }
+    line[strcspn(line, "\r")] = 0;
+    char header[512];
+    snprintf(header, sizeof header, "%s", line);
+    nf = csv_split(line, f, MAXF);
+    for (int k = 0; k < nf; k++) {
+        if (!strcmp(f[k], "p_malignant")) ip = k;
+        if (!strcmp(f[k], "label")) il = k;
+    }
+    if (ip < 0 || il < 0) {
+        sialo_fail("'%s' has no column '%s' (its header: %s); calibrate reads the out-of-fold predictions of train --predictions "
+                   "(path,label,fold,p_malignant)", path, il < 0 ? "label" : "p_malignant", header);
+        goto out;
+    }
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        lineno++;
+        line[strcspn(line, "\r")] = 0;
+        if (!*line) continue;
+        int k = csv_split(line, f, MAXF);
+        if (k != nf) { sialo_fail("'%s' line %d has %d fields, its header %d", path, lineno, k, nf); goto out; }
+        char *end;
+        double v = strtod(f[ip], &end);
+        if (end == f[ip] || *end) { sialo_fail("'%s' line %d: p_malignant '%s' is not a number", path, lineno, f[ip]); goto out; }
+        if (!(v >= 0 && v <= 1)) { sialo_fail("'%s' line %d: p_malignant = %s is outside [0, 1]", path, lineno, f[ip]); goto out; }
+        int lab;
+        if (!strcmp(f[il], "1") || !strcmp(f[il], "malignant")) lab = 1;
+        else if (!strcmp(f[il], "0") || !strcmp(f[il], "benign")) lab = 0;
+        else { sialo_fail("'%s' line %d: label '%s' is not 0 / 1 (benign / malignant)", path, lineno, f[il]); goto out; }
+        if (n == cap) {
+            cap *= 2;
+            double *np = realloc(p, (size_t)cap * sizeof *p);
+            if (np) p = np;
+            int *ny = realloc(y, (size_t)cap * sizeof *y);
+            if (ny) y = ny;
+            if (!np || !ny) { sialo_fail("out of memory"); goto out; }
+        }
+        p[n] = v;
+        y[n] = lab;
+        n++;
+    }
+    rc = 0;
+out:
+    free(text);
+    if (rc < 0) { free(p); free(y); return -1; }
+    *pp = p; *yy = y; *nn = n;
+    return 0;
+}
+
+static const char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static int cmd_calibrate(cli_opts *o) {
+    if (!o->model || !o->predictions || !o->out || o->nargs) {
+        fprintf(stderr, "usage: sialoscan calibrate --model IN.sialo --predictions OOF.csv --out OUT.sialo [--method platt|temperature]\n");
+        return 2;
+    }
+    sialo_calib_method method = SIALO_CALIB_PLATT;
+    if (o->method && !strcmp(o->method, "temperature")) method = SIALO_CALIB_TEMPERATURE;
+    else if (o->method && strcmp(o->method, "platt")) return die("unknown calibration method '%s' (platt, temperature)", o->method);
+    double *p = NULL, *pc = NULL;
+    int *y = NULL, n = 0;
+    if (read_predictions(o->predictions, &p, &y, &n) < 0) return die("%s", sialo_error());
+    size_t sz;
+    uint8_t *bytes = read_all(o->model, &sz);
+    sialo_graph *g = bytes ? sialo_graph_read(bytes, sz) : NULL;
+    free(bytes);
+    int rc = 1;
+    double a, b;
+    char why[600];
+    if (!g) { die("%s", sialo_error()); goto out; }
+    if (g->n_classes != 1) { die("'%s' is not a binary (sigmoid) model: only those are calibrated", o->model); goto out; }
+    if (sialo_calib_fit(p, y, n, method, &a, &b) < 0) {
+        snprintf(why, sizeof why, "%s", sialo_error());
+        fprintf(stderr, "sialoscan: %s: %s\n", o->predictions, why);
+        goto out;
+    }
+    float old_a = g->calib_a, old_b = g->calib_b, old_t = g->threshold;
+    const char *mname = method == SIALO_CALIB_PLATT ? "Platt scaling" : "temperature scaling";
+    char how[1024], date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    if (method == SIALO_CALIB_PLATT)
+        snprintf(how, sizeof how, "%s, p = sigmoid(a logit(p_raw) + b), a = %.4f, b = %.4f, fitted %s by maximum likelihood on %d "
+                 "out-of-fold predictions (%s) by sialoscan calibrate", mname, (float)a, (float)b, date, n, base_name(o->predictions));
+    else
+        snprintf(how, sizeof how, "%s, p = sigmoid(logit(p_raw) / T), T = %.4f (a = %.4f, b = 0), fitted %s by maximum likelihood on %d "
+                 "out-of-fold predictions (%s) by sialoscan calibrate", mname, 1.0 / (float)a, (float)a, date, n, base_name(o->predictions));
+    if (sialo_calib_set(g, a, b, how) < 0 || sialo_graph_write_file(g, g->storage_bits, o->out) < 0) { die("%s", sialo_error()); goto out; }
+    pc = malloc((size_t)n * sizeof *pc);
+    if (!pc) { die("%s", "out of memory"); goto out; }
+    for (int i = 0; i < n; i++) pc[i] = sialo_calib_apply(g->calib_a, g->calib_b, p[i]);
+    printf("{\"n\":%d,\"method\":\"%s\",\"a\":%.9g,\"b\":%.9g", n, method == SIALO_CALIB_PLATT ? "platt" : "temperature", g->calib_a, g->calib_b);
+    if (!(old_a == 1.0f && old_b == 0.0f)) printf(",\"replaced\":{\"a\":%.9g,\"b\":%.9g}", old_a, old_b);
+    printf(",\"threshold_before\":%.9g,\"threshold\":%.9g", old_t, g->threshold);
+    printf(",\"brier_before\":%.6f,\"brier_after\":%.6f,\"ece_before\":%.6f,\"ece_after\":%.6f,\"log_loss_before\":%.6f,\"log_loss_after\":%.6f",
+           sialo_brier(p, y, n), sialo_brier(pc, y, n), sialo_ece(p, y, n), sialo_ece(pc, y, n), sialo_log_loss(p, y, n), sialo_log_loss(pc, y, n));
+    printf(",\"out\":");
+    json_str(stdout, o->out);
+    printf("}\n");
+    rc = 0;
+out:
+    sialo_graph_free(g);
+    free(p); free(pc); free(y);
     return rc;
 }
 
@@ -880,6 +1080,7 @@ static int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) TAKE(t.threads = atoi(v));
         else if (!strcmp(a, "--seed")) TAKE(t.seed = strtoull(v, NULL, 10));
         else if (!strcmp(a, "--fold-seed")) TAKE(t.fold_seed = strtoull(v, NULL, 10));
+        else if (!strcmp(a, "--calibration")) TAKE(t.calibration = v);
         else if (!strcmp(a, "--weight-decay")) TAKE(t.weight_decay = (float)atof(v));
         else if (!strcmp(a, "--dropout")) TAKE(t.dropout = (float)atof(v));
         else if (!strcmp(a, "--val-fraction")) TAKE(t.val_fraction = (float)atof(v));
@@ -896,6 +1097,7 @@ static int cmd_train(int argc, char **argv) {
                 "         [--method gradual|full|frozen|scratch] [--schedule FILE] [--cv K] [--out MODEL]\n"
                 "         [--checkpoint DIR [--resume]] [--predictions CSV] [--input N] [--batch 16] [--threads N]\n"
                 "         [--seed 1] [--fold-seed S (default: --seed)] [--weight-decay 1e-4] [--dropout 0.5] [--val-fraction 0.15] [--include-conflicts] [--fp32]\n"
+                "         [--calibration platt|temperature|none]   (with --cv and --out: fitted on the out-of-fold predictions; default platt)\n"
                 "DIR holds benign/ and malignant/ (and optionally MANIFEST.tsv with near-duplicate groups).\n"
                 "Needs --out, or --cv K >= 2 for cross-validation only.\n");
         return 2;
@@ -922,6 +1124,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "dicom-info")) rc = cmd_dicom_info(&o);
     else if (!strcmp(cmd, "frame")) rc = cmd_frame(&o);
     else if (!strcmp(cmd, "init")) rc = cmd_init(&o);
+    else if (!strcmp(cmd, "calibrate")) rc = cmd_calibrate(&o);
     else if (!strcmp(cmd, "forward")) rc = cmd_forward(&o);
     else if (!strcmp(cmd, "bench")) rc = cmd_bench(&o);
     else if (!strcmp(cmd, "imagenet")) rc = cmd_imagenet(&o);

@@ -163,7 +163,7 @@ int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int
 
     /* the score: binary -> the logit (class 0 asks for the negative class: -logit); softmax -> one class */
     int cls = class_index;
-    if (nout == 1 && cls == SIALO_CAM_PREDICTED) cls = y[0] >= g->threshold ? 1 : 0; /* explain the decision */
+    if (nout == 1 && cls == SIALO_CAM_PREDICTED) cls = sialo_calibrated_p(m, y[0]) >= g->threshold ? 1 : 0; /* explain the decision */
     if (cls == SIALO_CAM_PREDICTED) cls = -1;
     if (nout == 1) {
         dy[0] = cls == 0 ? -1.0f : 1.0f;

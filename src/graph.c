@@ -21,6 +21,8 @@ sialo_graph *sialo_graph_new(const char *arch, int in_h, int in_w, int in_c) {
     g->in_h = in_h; g->in_w = in_w; g->in_c = in_c;
     for (int i = 0; i < 3; i++) { g->norm_scale[i] = 1.0f / 127.5f; g->norm_bias[i] = -1.0f; }
     g->threshold = 0.5f;
+    g->calib_a = 1.0f;
+    g->calib_b = 0.0f;
     g->storage_bits = 32;
     if (!g->arch || !g->provenance) { sialo_graph_free(g); return NULL; }
     int in0 = sialo_graph_add_node(g, OP_INPUT, "input", 0, NULL, NULL, 0, NULL);

@@ -85,7 +85,9 @@ typedef struct sialo_graph {
     int n_classes;            /* width of the output node: 1 (sigmoid) or K (softmax) */
     int n_class_names;
     char **class_names;
-    float threshold;
+    float threshold;          /* on the calibrated p (binary models) */
+    float calib_a, calib_b;   /* Platt scaling p = sigmoid(a logit(p_raw) + b); 1, 0 = none (calibration.h) */
+    int format_version;       /* of the file it was read from (0 if built in memory) */
     int storage_bits;         /* 32 or 16 when written */
     uint32_t checksum;        /* as read from a file (0 if built in memory) */
     /* content */

@@ -1,10 +1,11 @@
 /* model_file.c — read, validate and write sialoscan model files (*.sialo).
  *
- * FORMAT, version 1. All integers little-endian; floats IEEE-754 binary32 (LE).
+ * FORMAT, version 2 (version 1 files are still read). All integers little-endian; floats IEEE-754
+ * binary32 (LE).
  *
  *   offset  size  field
  *   0       8     magic "SIALOSCN"
- *   8       4     u32 format version (1)
+ *   8       4     u32 format version (2; 1 is read as well)
  *   12      4     u32 storage bits of tensor data: 32 (fp32) or 16 (fp16, IEEE half)
  *   16      8     u64 payload size in bytes (the file is exactly 32 + payload size bytes)
  *   24      4     u32 CRC-32 (IEEE 802.3, as zlib) of the payload
@@ -16,7 +17,13 @@
  *     f32   norm_scale[3], norm_bias[3]      network input = pixel(0..255) * scale + bias
  *     u32   n_classes                        output width: 1 = sigmoid (binary), K = softmax
  *     u32   n_class_names, then str × n      binary: [negative, positive], positive = "malignant"
- *     f32   threshold                        decision threshold on p(positive)
+ *     f32   threshold                        decision threshold on p(positive), calibrated p when
+ *                                            the model carries a calibration
+ *     f32   calib_a, calib_b                 version 2 only: Platt scaling of p(positive),
+ *                                            p = sigmoid(a * logit(p_raw) + b) (calibration.h);
+ *                                            a = 1/T, b = 0 is temperature scaling; a = 1, b = 0
+ *                                            the identity (what a version 1 file means). Finite,
+ *                                            a > 0 (monotone), |a|, |b| <= 1e4; binary models only.
  *     u32   n_tensors, then per tensor:
  *             str name; u32 ndim (1..4); u32 dims[ndim] (each >= 1);
  *             u64 offset of its data from the start of the data section (multiple of 4)
@@ -40,7 +47,8 @@
 
 #define MAGIC "SIALOSCN"
 #define HEADER_SIZE 32
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
+#define FORMAT_VERSION_MIN 1
 #define MAX_STR 65536
 #define MAX_NAME 1024
 #define MAX_TENSORS 100000
@@ -120,8 +128,9 @@ sialo_graph *sialo_graph_read(const void *data, size_t size) {
     uint32_t version = le32(b + 8), bits = le32(b + 12);
     uint64_t payload = (uint64_t)le32(b + 16) | (uint64_t)le32(b + 20) << 32;
     uint32_t crc = le32(b + 24);
-    if (version != FORMAT_VERSION)
-        return sialo_fail_null("unsupported model format version %u (this build reads version %d)", version, FORMAT_VERSION);
+    if (version < FORMAT_VERSION_MIN || version > FORMAT_VERSION)
+        return sialo_fail_null("unsupported model format version %u (this build reads versions %d to %d)", version,
+                               FORMAT_VERSION_MIN, FORMAT_VERSION);
     if (bits != 32 && bits != 16)
         return sialo_fail_null("model file is corrupt: storage bits %u (expected 32 or 16)", bits);
     if (payload != size - HEADER_SIZE) {
@@ -140,6 +149,9 @@ sialo_graph *sialo_graph_read(const void *data, size_t size) {
     if (!g) return NULL;
     g->storage_bits = (int)bits;
     g->checksum = crc;
+    g->format_version = (int)version;
+    g->calib_a = 1.0f; /* version 1: no calibration */
+    g->calib_b = 0.0f;
     char **cn = NULL;
     uint64_t *offs = NULL;
 
@@ -176,6 +188,18 @@ sialo_graph *sialo_graph_read(const void *data, size_t size) {
     r.what = "threshold";
     g->threshold = rd_f32(&r); CHECK();
     FAIL_IF(!(g->threshold >= 0.0f && g->threshold <= 1.0f), "model file is corrupt: threshold %g is not in [0, 1]", g->threshold);
+    if (version >= 2) {
+        r.what = "calibration";
+        g->calib_a = rd_f32(&r);
+        g->calib_b = rd_f32(&r);
+        CHECK();
+        FAIL_IF(!(g->calib_a > 0.0f && g->calib_a <= 1e4f && g->calib_b >= -1e4f && g->calib_b <= 1e4f),
+                "model file is corrupt: calibration a = %g, b = %g (a must be in (0, 1e4], b in [-1e4, 1e4])",
+                g->calib_a, g->calib_b);
+        FAIL_IF(g->n_classes != 1 && !(g->calib_a == 1.0f && g->calib_b == 0.0f),
+                "model file is corrupt: a calibration on a model with %d outputs (only binary models are calibrated)",
+                g->n_classes);
+    }
 
     /* tensors */
     r.what = "tensor table";
@@ -343,6 +367,8 @@ int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, siz
     put_u32(&w, (uint32_t)g->n_class_names);
     for (int i = 0; i < g->n_class_names; i++) put_str(&w, g->class_names[i]);
     put_f32(&w, g->threshold);
+    put_f32(&w, g->calib_a);
+    put_f32(&w, g->calib_b);
     size_t elt = (size_t)storage_bits / 8;
     put_u32(&w, (uint32_t)g->n_tensors);
     uint64_t off = 0;

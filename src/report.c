@@ -1,5 +1,6 @@
 /* report.c — see report.h. */
 #include "report.h"
+#include "calibration.h"
 #include "runtime.h"
 
 #include <math.h>
@@ -40,19 +41,18 @@ static char *base64(const uint8_t *d, size_t n) {
     return o;
 }
 
-char *sialo_thumbnail_base64(const void *image_bytes, size_t size, int max_side) {
-    sialo_image img;
-    if (sialo_image_decode(image_bytes, size, &img) < 0) return NULL;
-    double s = (double)max_side / (img.w > img.h ? img.w : img.h);
+char *sialo_thumbnail_rgb_base64(const uint8_t *rgb, int iw, int ih, int max_side) {
+    if (!rgb || iw < 1 || ih < 1) return NULL;
+    double s = (double)max_side / (iw > ih ? iw : ih);
     if (s > 1) s = 1;
-    int w = (int)(img.w * s + 0.5), h = (int)(img.h * s + 0.5);
+    int w = (int)(iw * s + 0.5), h = (int)(ih * s + 0.5);
     if (w < 1) w = 1;
     if (h < 1) h = 1;
     float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
     float *f = malloc((size_t)w * h * 3 * sizeof *f);
     uint8_t *u = malloc((size_t)w * h * 3);
     char *out = NULL;
-    if (f && u && sialo_resize_rgb(img.rgb, img.w, img.h, w, h, one, zero, f) == 0) {
+    if (f && u && sialo_resize_rgb(rgb, iw, ih, w, h, one, zero, f) == 0) {
         for (size_t i = 0; i < (size_t)w * h * 3; i++) u[i] = (uint8_t)(f[i] < 0 ? 0 : f[i] > 255 ? 255 : f[i] + 0.5f);
         membuf b = {0};
         if (stbi_write_png_to_func(mem_write, &b, w, h, 3, u, w * 3) && !b.oom) out = base64(b.p, b.n);
@@ -60,6 +60,13 @@ char *sialo_thumbnail_base64(const void *image_bytes, size_t size, int max_side)
     }
     free(f);
     free(u);
+    return out;
+}
+
+char *sialo_thumbnail_base64(const void *image_bytes, size_t size, int max_side) {
+    sialo_image img;
+    if (sialo_image_decode(image_bytes, size, &img) < 0) return NULL;
+    char *out = sialo_thumbnail_rgb_base64(img.rgb, img.w, img.h, max_side);
     sialo_image_free(&img);
     return out;
 }
@@ -111,7 +118,13 @@ int sialo_report_html(FILE *f, const char *title, const char *model_desc, const 
     fputs("<tr><td>accuracy</td><td>", f); pct(f, mt->accuracy); fputs("</td><td>", f); pct(f, xlo); fputs(" – ", f); pct(f, xhi); fputs(" (Wilson)</td></tr>", f);
     fputs("<tr><td>sensitivity</td><td>", f); pct(f, mt->sensitivity); fputs("</td><td>", f); pct(f, slo); fputs(" – ", f); pct(f, shi); fputs("</td></tr>", f);
     fputs("<tr><td>specificity</td><td>", f); pct(f, mt->specificity); fputs("</td><td>", f); pct(f, clo); fputs(" – ", f); pct(f, chi); fputs("</td></tr>", f);
-    fputs("<tr><td>PPV</td><td>", f); pct(f, mt->ppv); fputs("</td><td></td></tr><tr><td>NPV</td><td>", f); pct(f, mt->npv); fputs("</td><td></td></tr></table>", f);
+    fputs("<tr><td>PPV</td><td>", f); pct(f, mt->ppv); fputs("</td><td></td></tr><tr><td>NPV</td><td>", f); pct(f, mt->npv); fputs("</td><td></td></tr>", f);
+    double *pd = malloc((size_t)(n ? n : 1) * sizeof *pd);
+    if (!pd) { free(p); free(y); free(s); return sialo_fail("out of memory"); }
+    for (int i = 0; i < n; i++) pd[i] = p[i];
+    double brier = sialo_brier(pd, y, n), ece = sialo_ece(pd, y, n);
+    if (n) fprintf(f, "<tr><td>Brier score</td><td>%.4f</td><td></td></tr><tr><td>ECE (10 bins)</td><td>%.4f</td><td></td></tr>", brier, ece);
+    fputs("</table>", f);
     fprintf(f, "<h2>Confusion matrix</h2><table><tr><th></th><th>predicted malignant</th><th>predicted benign</th></tr>"
                "<tr><th>malignant</th><td>%d (TP)</td><td>%d (FN)</td></tr><tr><th>benign</th><td>%d (FP)</td><td>%d (TN)</td></tr></table>",
             mt->tp, mt->fn, mt->fp, mt->tn);
@@ -138,6 +151,36 @@ int sialo_report_html(FILE *f, const char *title, const char *model_desc, const 
                     300.0 * (1 - mt->specificity), 300.0 - 300.0 * mt->sensitivity, threshold);
     }
     fputs("</svg>", f);
+    /* reliability diagram: per bin of p (10 equal-width bins), the fraction malignant against the mean p */
+    fputs("<h2>Reliability diagram</h2><svg width=\"340\" height=\"340\" viewBox=\"-30 -10 340 340\" role=\"img\" "
+          "aria-label=\"reliability diagram\"><rect x=\"0\" y=\"0\" width=\"300\" height=\"300\" fill=\"none\" stroke=\"#999\"/>"
+          "<line x1=\"0\" y1=\"300\" x2=\"300\" y2=\"0\" stroke=\"#ccc\" stroke-dasharray=\"4\"/>"
+          "<text x=\"150\" y=\"325\" text-anchor=\"middle\" font-size=\"12\">p(malignant), bins of 0.1</text>"
+          "<text x=\"-18\" y=\"150\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 -18 150)\">fraction malignant</text>", f);
+    {
+        double sp[SIALO_ECE_BINS] = {0}, sy[SIALO_ECE_BINS] = {0};
+        int cnt[SIALO_ECE_BINS] = {0};
+        for (int i = 0; i < n; i++) {
+            int k = (int)floor(pd[i] * SIALO_ECE_BINS);
+            k = k < 0 ? 0 : k > SIALO_ECE_BINS - 1 ? SIALO_ECE_BINS - 1 : k;
+            sp[k] += pd[i]; sy[k] += y[i]; cnt[k]++;
+        }
+        const double bw = 300.0 / SIALO_ECE_BINS;
+        for (int k = 0; k < SIALO_ECE_BINS; k++) {
+            if (!cnt[k]) continue;
+            double acc = sy[k] / cnt[k], conf = sp[k] / cnt[k];
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#c0392b\" fill-opacity=\"0.25\" stroke=\"#c0392b\">"
+                       "<title>p in [%.1f, %.1f%s: %d frames, fraction malignant %.3f, mean p %.3f</title></rect>",
+                    k * bw + 1, 300.0 - 300.0 * acc, bw - 2, 300.0 * acc, (double)k / SIALO_ECE_BINS, (double)(k + 1) / SIALO_ECE_BINS,
+                    k == SIALO_ECE_BINS - 1 ? "]" : ")", cnt[k], acc, conf);
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#2c3e50\"><title>%d frames: mean p %.3f, fraction malignant %.3f</title></circle>",
+                    300.0 * conf, 300.0 - 300.0 * acc, 2.5 + 4.0 * sqrt((double)cnt[k] / (n ? n : 1)), cnt[k], conf, acc);
+        }
+    }
+    fputs("</svg>", f);
+    if (n) fprintf(f, "<p class=\"note\">Bars: fraction malignant per bin of p; dots: at the bin's mean p (area ~ frames). On the "
+                      "diagonal, p means what it says. ECE %.4f, Brier score %.4f.</p>", ece, brier);
+    free(pd);
     /* misclassified frames */
     int nmis = 0;
     for (int i = 0; i < n; i++) nmis += (items[i].p >= threshold) != items[i].label;
@@ -146,7 +189,8 @@ int sialo_report_html(FILE *f, const char *title, const char *model_desc, const 
         if ((items[i].p >= threshold) == items[i].label) continue;
         fputs("<figure>", f);
         if (items[i].thumb_png64) fprintf(f, "<img alt=\"\" src=\"data:image/png;base64,%s\">", items[i].thumb_png64);
-        fprintf(f, "<figcaption>%s, p = %.3f<br>", items[i].label ? "malignant called benign" : "benign called malignant", items[i].p);
+        fprintf(f, "<figcaption>%s, p = %.3f%s<br>", items[i].label ? "malignant called benign" : "benign called malignant", items[i].p,
+                items[i].thumb_is_cam ? " (Grad-CAM of p(malignant))" : "");
         esc(f, items[i].file);
         fputs("</figcaption></figure>", f);
     }

@@ -48,7 +48,9 @@ typedef struct {
     int n_classes;            /* 1 = binary (sigmoid), >1 = softmax */
     const char *const *class_names; /* binary: [0]=negative, [1]=positive ("malignant") */
     int n_class_names;
-    float threshold;          /* decision threshold on p(positive) for binary models */
+    float threshold;          /* decision threshold on p(positive) for binary models (calibrated scale) */
+    float calib_a, calib_b;   /* calibration of p(positive): sigmoid(a logit(p_raw) + b); 1, 0 = none */
+    int format_version;       /* of the model file (1 or 2; 0 = built in memory) */
     size_t n_params;          /* parameters as stored in the file (before BN folding) */
     int n_layers;             /* nodes in the stored graph */
     uint32_t checksum;        /* CRC-32 of the payload, as stored */
@@ -60,7 +62,7 @@ void sialo_model_info(const sialo_model *m, sialo_info *out);
 char *sialo_model_info_json(const sialo_model *m);
 
 /* Run the network on one preprocessed input (H*W*C floats, NHWC, already normalised).
- * out receives n_classes values (probabilities). Returns 0 or -1. */
+ * out receives n_classes values: the network's own (raw, uncalibrated) probabilities. Returns 0 or -1. */
 int sialo_forward(sialo_model *m, const float *input, float *out);
 
 /* Output of a layer (by the layer names of the stored graph, e.g. "post_relu") after the last
@@ -129,8 +131,12 @@ int sialo_image_frames(const void *data, size_t size);
 int sialo_image_decode_frame(const void *data, size_t size, int frame, int us_region, sialo_image *out);
 
 /* ---------------------------------------------------------------- classification */
+/* The model's calibration applied to a raw p(positive) (binary models; identity otherwise): what
+ * every result reports. The one place the engine calibrates. */
+float sialo_calibrated_p(const sialo_model *m, float p_raw);
+
 typedef struct {
-    float p_positive;  /* p(malignant) for binary models; top-1 probability otherwise */
+    float p_positive;  /* p(malignant) for binary models, calibrated by the model's calibration; top-1 probability otherwise */
     int label;         /* binary: 1 if p_positive >= threshold; multi-class: argmax */
     float threshold;
     double ms;         /* decode + preprocess + forward, milliseconds */

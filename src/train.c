@@ -23,6 +23,7 @@
  * are seeded per sample and step; per-thread gradients are summed in a fixed order).
  */
 #include "train.h"
+#include "calibration.h"
 #include "dataset.h"
 #include "metrics.h"
 #include "runtime.h"
@@ -136,6 +137,8 @@ static sialo_graph *prepare_graph(const sialo_train_opts *o, uint64_t seed) {
     if (x < 0 || sialo_graph_set_classes(g, 2, names) < 0) { sialo_graph_free(g); return NULL; }
     g->n_classes = 1;
     g->threshold = 0.5f;
+    g->calib_a = 1.0f; /* a new head: no calibration (a backbone's does not apply) */
+    g->calib_b = 0.0f;
     /* Glorot-uniform head */
     sialo_node *d = &g->nodes[g->n_nodes - 2];
     sialo_tensor *w = &g->tensors[d->t[0]];
@@ -534,6 +537,31 @@ static float youden_threshold(const float *p, const int *y, int n) {
     return best_t;
 }
 
+/* a file's name without its folder; a folder's last component (trailing slashes ignored) */
+static void base_of(const char *path, char *out, size_t size) {
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    size_t start = len;
+    while (start > 0 && path[start - 1] != '/') start--;
+    snprintf(out, size, "%.*s", (int)(len - start), path + start);
+}
+
+/* CRC-32 (IEEE, as zlib) of a whole file; 0 and *ok = 0 if unreadable */
+static uint32_t file_crc32(const char *path, int *ok) {
+    *ok = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return 0; }
+    long sz = ftell(f);
+    if (sz < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return 0; }
+    uint8_t *b = malloc(sz ? (size_t)sz : 1);
+    uint32_t c = 0;
+    if (b && fread(b, 1, (size_t)sz, f) == (size_t)sz) { c = sialo_crc32(b, (size_t)sz); *ok = 1; }
+    free(b);
+    fclose(f);
+    return c;
+}
+
 static void load_progress(int done, int total) {
     if (done % 50 == 0 || done == total) fprintf(stderr, "\rdecoding and caching images %d/%d%s", done, total, done == total ? "\n" : "");
 }
@@ -571,6 +599,9 @@ int sialo_train(const sialo_train_opts *o) {
             sialo_model_free(tmp);
         } else side = 224;
     }
+    const char *calib = o->calibration ? o->calibration : "platt";
+    if (strcmp(calib, "platt") && strcmp(calib, "temperature") && strcmp(calib, "none"))
+        return sialo_fail("unknown calibration '%s' (platt, temperature, none)", calib);
     sialo_train_opts oo = *o;
     oo.input = side;
     if (oo.batch < 1) oo.batch = 16;
@@ -694,18 +725,62 @@ int sialo_train(const sialo_train_opts *o) {
             float thr = 0.5f;
             if (oof) thr = youden_threshold(oof, oofy, n);
             m->g->threshold = thr;
-            char prov[2048];
+            char prov[2048], from[600], data[300];
             time_t now = time(NULL);
             char date[32];
             strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+            /* the backbone and the data by name and checksum only: never a path of the training machine */
+            if (o->backbone) {
+                char bn[256];
+                int ok;
+                uint32_t crc = file_crc32(o->backbone, &ok);
+                base_of(o->backbone, bn, sizeof bn);
+                if (ok) snprintf(from, sizeof from, "backbone %s (CRC-32 of the file %08x)", bn, crc);
+                else snprintf(from, sizeof from, "backbone %s", bn);
+            } else snprintf(from, sizeof from, "random weights");
+            base_of(o->data_dir, data, sizeof data);
             snprintf(prov, sizeof prov,
-                     "trained %s by sialoscan train: method %s, %d stages, from %s, data %s (%d images, label conflicts %s), "
+                     "trained %s by sialoscan train: method %s, %d stages, from %s, data folder %s (%d images, label conflicts %s), "
                      "input %d, batch %d, seed %llu, threshold %.4f (%s)",
-                     date, o->method ? o->method : (o->backbone ? "gradual" : "scratch"), nst, o->backbone ? o->backbone : "random weights",
-                     o->data_dir, n, o->include_conflicts ? "included" : "excluded", side, oo.batch, (unsigned long long)o->seed, thr,
+                     date, o->method ? o->method : (o->backbone ? "gradual" : "scratch"), nst, from,
+                     data, n, o->include_conflicts ? "included" : "excluded", side, oo.batch, (unsigned long long)o->seed, thr,
                      oof ? "Youden's J on the pooled out-of-fold predictions" : "default 0.5");
             sialo_graph_set_text(&m->g->provenance, prov);
-            if (sialo_graph_write_file(m->g, o->storage_bits ? o->storage_bits : 16, o->out) < 0) rc = -1;
+            m->g->calib_a = 1.0f;
+            m->g->calib_b = 0.0f;
+            /* calibration of the final model on the pooled out-of-fold predictions (raw p): the
+               threshold moves with it, so the operating point stays */
+            if (oof && strcmp(calib, "none")) {
+                double *pd = malloc((size_t)n * sizeof *pd), a, b;
+                int mth = !strcmp(calib, "temperature") ? SIALO_CALIB_TEMPERATURE : SIALO_CALIB_PLATT;
+                for (int i = 0; pd && i < n; i++) pd[i] = oof[i];
+                if (!pd || sialo_calib_fit(pd, oofy, n, (sialo_calib_method)mth, &a, &b) < 0) {
+                    fprintf(stderr, "sialoscan: warning: the final model is left uncalibrated: %s\n", sialo_error());
+                } else {
+                    char how[600];
+                    if (mth == SIALO_CALIB_PLATT)
+                        snprintf(how, sizeof how, "Platt scaling, p = sigmoid(a logit(p_raw) + b), a = %.4f, b = %.4f, fitted by maximum "
+                                 "likelihood on the %d pooled out-of-fold predictions by sialoscan train", (float)a, (float)b, n);
+                    else
+                        snprintf(how, sizeof how, "temperature scaling, p = sigmoid(logit(p_raw) / T), T = %.4f (a = %.4f, b = 0), fitted by "
+                                 "maximum likelihood on the %d pooled out-of-fold predictions by sialoscan train", 1.0 / (float)a, (float)a, n);
+                    if (sialo_calib_set(m->g, a, b, how) < 0) rc = -1;
+                    else {
+                        double *pc = malloc((size_t)n * sizeof *pc);
+                        for (int i = 0; pc && i < n; i++) pc[i] = sialo_calib_apply(m->g->calib_a, m->g->calib_b, pd[i]);
+                        if (pc)
+                            printf("{\"calibration\":\"%s\",\"n\":%d,\"a\":%.9g,\"b\":%.9g,\"threshold_raw\":%.9g,\"threshold\":%.9g,"
+                                   "\"brier_before\":%.6f,\"brier_after\":%.6f,\"ece_before\":%.6f,\"ece_after\":%.6f}\n",
+                                   calib, n, m->g->calib_a, m->g->calib_b, thr, m->g->threshold, sialo_brier(pd, oofy, n),
+                                   sialo_brier(pc, oofy, n), sialo_ece(pd, oofy, n), sialo_ece(pc, oofy, n));
+                        fflush(stdout);
+                        free(pc);
+                    }
+                }
+                free(pd);
+            }
+            if (rc < 0) {}
+            else if (sialo_graph_write_file(m->g, o->storage_bits ? o->storage_bits : 16, o->out) < 0) rc = -1;
             else fprintf(stderr, "wrote %s\n", o->out);
             sialo_model_free(m);
         }

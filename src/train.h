@@ -32,6 +32,8 @@ typedef struct {
     float weight_decay, dropout, val_fraction;
     int storage_bits;        /* of the final model */
     int include_conflicts;   /* train on label_conflict=yes frames too */
+    const char *calibration; /* of the final model, fitted on the out-of-fold predictions (needs cv):
+                                "platt" (default), "temperature" or "none" */
 } sialo_train_opts;
 
 /* Parse a schedule file: lines "name unfreeze lr max_epochs patience", '#' comments. */

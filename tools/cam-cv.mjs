@@ -1,5 +1,6 @@
 // Grad-CAM localisation on the cross-validated development set: every frame is explained by the
-// fold model that never saw it (its CV test fold), against the radiologists' lesion masks.
+// fold model that never saw it (its CV test fold), against the radiologists' lesion masks, on the
+// Grad-CAM map of each frame's true class (and, cam_pointing_malignant, malignant frames only).
 //   node tools/cam-cv.mjs [RUNS_DIR] [METHOD] [DATA_DIR] [LAYER]   (defaults: runs gradual ../shared/data/busi, the layer
 //   feeding the global pool)
 // Needs RUNS_DIR/METHOD.csv (out-of-fold predictions: path,label,fold,p) and the fold models in
@@ -13,7 +14,7 @@ const [runs = 'runs', method = 'gradual', data = '../shared/data/busi', layer] =
 const bin = existsSync(join(runs, 'sialoscan')) ? join(runs, 'sialoscan') : 'build/sialoscan';
 const rows = readFileSync(join(runs, `${method}.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 const folds = [...new Set(rows.map((r) => Number(r[2])))].sort((a, b) => a - b);
-let n = 0, hits = 0, energy = 0;
+let n = 0, hits = 0, energy = 0, nMal = 0, hitsMal = 0;
 const perFold = [];
 for (const k of folds) {
   let model = join(runs, `ckpt-${method}`, `fold${k}.model.sialo`);
@@ -31,11 +32,15 @@ for (const k of folds) {
     const r = spawnSync(bin, ['eval', '--model', model, ...(layer ? ['--cam-layer', layer] : []), dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`eval failed on fold ${k}: ${r.stderr}`);
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
-    perFold.push({ fold: k, model: basename(model), cam_n: j.cam_n, cam_pointing: j.cam_pointing, cam_energy_in_mask: j.cam_energy_in_mask, auc: j.auc });
-    n += j.cam_n; hits += j.cam_pointing * j.cam_n; energy += j.cam_energy_in_mask * j.cam_n;
+    // eval scores each frame on its true class's map; cam_pointing_malignant: malignant frames only
+    perFold.push({ fold: k, model: basename(model), cam_n: j.cam_n, cam_pointing: j.cam_pointing, cam_n_malignant: j.cam_n_malignant,
+      cam_pointing_malignant: j.cam_pointing_malignant, cam_energy_in_mask: j.cam_energy_in_mask, auc: j.auc });
+    n += j.cam_n; hits += (j.cam_pointing ?? 0) * j.cam_n; energy += (j.cam_energy_in_mask ?? 0) * j.cam_n;
+    nMal += j.cam_n_malignant; hitsMal += (j.cam_pointing_malignant ?? 0) * j.cam_n_malignant;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 for (const f of perFold) console.log(JSON.stringify(f));
-console.log(JSON.stringify({ method, layer: layer ?? 'default', cam_n: n, cam_pointing: +(hits / n).toFixed(4), cam_energy_in_mask: +(energy / n).toFixed(4) }));
+console.log(JSON.stringify({ method, layer: layer ?? 'default', map: 'true class', cam_n: n, cam_pointing: +(hits / n).toFixed(4),
+  cam_n_malignant: nMal, cam_pointing_malignant: nMal ? +(hitsMal / nMal).toFixed(4) : null, cam_energy_in_mask: +(energy / n).toFixed(4) }));

@@ -19,15 +19,20 @@ export interface ModelInfo {
   outputs: number;
   classes: string[];
   positive_class?: string;
-  /** decision threshold on p(positive) */
+  /** decision threshold on p(positive), in the calibrated scale when the model has a calibration */
   threshold: number;
   parameters: number;
   layers: number;
   storage: 'fp32' | 'fp16';
   /** CRC-32 of the model payload, 8 hex digits */
   checksum: string;
-  /** free text: data, date, method */
+  /** free text: data, date, method (and how the calibration was fitted) */
   provenance: string;
+  /** Platt scaling applied to every p the engine reports: p = sigmoid(a·logit(p_raw) + b);
+   * a = 1, b = 0 (identity: true) for an uncalibrated model, e.g. a version 1 file */
+  calibration: { a: number; b: number; identity: boolean };
+  /** version of the .sialo file (1 or 2) */
+  format_version: number;
   /** the build that runs (present when the build reports it) */
   engine?: { build: string; threads: number; simd: boolean };
 }
@@ -80,7 +85,8 @@ export interface CamResult {
 }
 
 export interface ClassifyResult {
-  /** p(malignant) for binary models; the top-1 probability otherwise */
+  /** p(malignant) for binary models, calibrated by the model's calibration (info().calibration);
+   * the top-1 probability otherwise */
   pMalignant: number;
   /** decided by the engine with the model's threshold */
   label: string;

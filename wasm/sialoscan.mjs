@@ -2,9 +2,11 @@
 //
 //   import { createSialoscan } from './sialoscan.mjs';
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
-//   s.info()                    -> { arch, input, classes, threshold, parameters, provenance, ...,
+//   s.info()                    -> { arch, input, classes, threshold, parameters, provenance,
+//                                    calibration: { a, b, identity }, ...,
 //                                    engine: { build: 'single' | 'pthreads', threads, simd, relaxedSimd, kernel } }
-//   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }
+//   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }   (pMalignant: calibrated by
+//                                    the engine, sigmoid(a·logit(p_raw) + b); forward() stays raw)
 //                                (PNG, JPEG, BMP, GIF or DICOM bytes; a DICOM file also gives { frame })
 //   await s.classify(dicomBytes, { frame: k, usRegion: true })
 //                                -> frame k of a multi-frame DICOM file (default 0); usRegion crops it to

@@ -1,6 +1,13 @@
-// model-panel.js — what model is answering: architecture, checksum, threshold, provenance (which
+// model-panel.js — what model is answering: architecture, checksum, threshold, calibration, provenance (which
 // says what it was trained on), and "load another model" (a clinic's retrained .sialo file,
 // validated by the engine; its reason shown if refused).
+
+/** One line on the engine's calibration of p (how it was fitted is in the provenance). */
+export function calibrationLine(c) {
+  if (!c || c.identity) return 'none: p is the network\'s own probability';
+  const sign = c.b < 0 ? '−' : '+';
+  return `p = σ(${c.a.toFixed(3)}·logit(p_raw) ${sign} ${Math.abs(c.b).toFixed(3)})` + (c.b === 0 ? ` (temperature T = ${(1 / c.a).toFixed(3)})` : ' (Platt scaling)');
+}
 
 /** Fill the <dl> with the engine's info(). */
 export function showModel(dl, info, source) {
@@ -10,6 +17,7 @@ export function showModel(dl, info, source) {
     ['Parameters', `${info.parameters.toLocaleString('en')} (${info.storage})`],
     ['Classes', info.classes.join(' / ')],
     ['Decision threshold', `p(${info.positive_class || info.classes[1]}) ≥ ${info.threshold.toFixed(3)}`],
+    ['Calibration', calibrationLine(info.calibration)],
     ['Checksum (CRC-32)', info.checksum],
     ['Provenance and training data', info.provenance || '—'],
   ];

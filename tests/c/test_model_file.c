@@ -10,6 +10,10 @@
  *    absurd counts and dims, tensor data out of range / overlapping / misaligned, forward or
  *    self references, unknown ops, tensor indices out of range, wrong conv kernel shape,
  *    n_classes / class-name mismatches, NaN / infinite weights, bad thresholds, duplicate names.
+ * 2b. Versions and calibration: version 2 files carry (a, b) and the engine reports
+ *    sigmoid(a logit(p_raw) + b) (checked against this file's own formula), the threshold stays in
+ *    that scale; version 1 files (made here by removing the field, and the shipped model) read as
+ *    uncalibrated; out-of-range calibrations are refused.
  * 3b. Valid files whose graphs the optimiser gets wrong (dead branches, shared tensors, pad
  *    folding): shown as XFAIL (known engine bugs, not counted) until the engine is fixed; also
  *    MobileNetV2 at 64x64 (falls back to 96x96 while gb_conv cannot build it).
@@ -101,7 +105,7 @@ static void expect_graph_fail(const sialo_graph *g, const char *word, const char
 #define MAXT 512
 #define MAXN 512
 typedef struct {
-    size_t arch, in_shape, norm, n_classes, n_class_names, threshold, n_tensors, n_nodes, data_start;
+    size_t arch, in_shape, norm, n_classes, n_class_names, threshold, calib, n_tensors, n_nodes, data_start;
     int nt, nn;
     size_t t_ndim[MAXT], t_off[MAXT];
     size_t n_op[MAXN], n_nin[MAXN], n_p[MAXN], n_nt[MAXN];
@@ -123,6 +127,8 @@ static void locate(const uint8_t *b, size_t n, layout *L) {
     uint32_t ncn = get32(b + pos); pos += 4;
     for (uint32_t i = 0; i < ncn; i++) pos = skip_str(b, pos);
     L->threshold = pos; pos += 4;
+    L->calib = 0;
+    if (get32(b + 8) >= 2) { L->calib = pos; pos += 8; } /* version 2: f32 calib_a, calib_b */
     L->n_tensors = pos;
     L->nt = (int)get32(b + pos); pos += 4;
     for (int i = 0; i < L->nt; i++) {
@@ -205,7 +211,7 @@ static void round_trip(sialo_graph *g, const char *label) {
     size_t n32, n16;
     if (serialise(g, 32, &b32, &n32) < 0 || serialise(g, 16, &b16, &n16) < 0) return;
     CHECK(n16 < n32 * 0.6, "%s: fp16 file (%zu bytes) is not about half of fp32 (%zu)", label, n16, n32);
-    CHECK(memcmp(b32, "SIALOSCN", 8) == 0 && get32(b32 + 8) == 1 && get32(b32 + 12) == 32 && get32(b16 + 12) == 16,
+    CHECK(memcmp(b32, "SIALOSCN", 8) == 0 && get32(b32 + 8) == 2 && get32(b32 + 12) == 32 && get32(b16 + 12) == 16,
           "%s: header fields", label);
     CHECK(get32(b32 + 16) == n32 - HEADER && get32(b32 + 20) == 0 && get32(b32 + 28) == 0, "%s: payload size / reserved", label);
     CHECK(get32(b32 + 24) == sialo_crc32(b32 + HEADER, n32 - HEADER), "%s: stored CRC", label);
@@ -291,6 +297,163 @@ static void round_trip(sialo_graph *g, const char *label) {
     free(b16);
 }
 
+/* ------------------------------------------------------------------ 2b. versions and calibration */
+/* a version 1 copy of a version 2 file: without the 8 calibration bytes, the padding before the
+   data section redone, version 1, payload size and CRC updated (as the version 1 writer did) */
+static uint8_t *downgrade_v1(const uint8_t *b, size_t n, size_t *n1) {
+    layout L;
+    locate(b, n, &L);
+    size_t meta_end = L.n_nodes + 4; /* end of the node table: walk it again */
+    {
+        size_t pos = L.n_nodes + 4;
+        for (int i = 0; i < L.nn; i++) {
+            pos += 4;
+            pos = skip_str(b, pos);
+            pos += 4 + 4 * get32(b + pos);
+            pos += 4 * SIALO_NPARAMS;
+            pos += 4 + 4 * get32(b + pos);
+        }
+        meta_end = pos;
+    }
+    size_t meta1 = meta_end - 8, start1 = (meta1 + 15) / 16 * 16, data_len = n - L.data_start;
+    *n1 = start1 + data_len;
+    uint8_t *c = calloc(1, *n1);
+    memcpy(c, b, L.calib);
+    memcpy(c + L.calib, b + L.calib + 8, meta_end - L.calib - 8);
+    memcpy(c + start1, b + L.data_start, data_len);
+    put32(c + 8, 1);
+    put64(c + 16, *n1 - HEADER);
+    resign(c, *n1);
+    return c;
+}
+
+static double platt_ref(double a, double b, double p) { /* the formula of the spec, written again */
+    double q = p < 1e-7 ? 1e-7 : p > 1 - 1e-7 ? 1 - 1e-7 : p;
+    return 1.0 / (1.0 + exp(-(a * log(q / (1 - q)) + b)));
+}
+
+static void calibration_versions(void) {
+    sialo_graph *g = smallcnn(77);
+    if (!g) return;
+    uint8_t *b2, *b1;
+    size_t n2, n1;
+    /* an uncalibrated version 2 file and its version 1 twin: the same model, the same results */
+    if (serialise(g, 32, &b2, &n2) < 0) { sialo_graph_free(g); return; }
+    b1 = downgrade_v1(b2, n2, &n1);
+    CHECK(get32(b2 + 8) == 2 && get32(b1 + 8) == 1 && (n1 == n2 || n1 == n2 - 16), "v2 file is version %u (%zu / %zu bytes)",
+          get32(b2 + 8), n2, n1);
+    sialo_model *m2 = sialo_model_load(b2, n2, &OPT1), *m1 = sialo_model_load(b1, n1, &OPT1);
+    CHECK(m1 != NULL, "version 1 file refused: %s", sialo_error());
+    CHECK(m2 != NULL, "version 2 file refused: %s", sialo_error());
+    float *x = random_input(g, 5);
+    if (m1 && m2) {
+        sialo_info i1, i2;
+        sialo_model_info(m1, &i1);
+        sialo_model_info(m2, &i2);
+        CHECK(i1.format_version == 1 && i2.format_version == 2, "format versions %d / %d", i1.format_version, i2.format_version);
+        CHECK(i1.calib_a == 1.0f && i1.calib_b == 0.0f && i2.calib_a == 1.0f && i2.calib_b == 0.0f, "identity calibrations");
+        char *js = sialo_model_info_json(m1);
+        CHECK(js && strstr(js, "\"calibration\":{\"a\":1,\"b\":0,\"identity\":true}") && strstr(js, "\"format_version\":1"),
+              "v1 info json: %s", js ? js : "(null)");
+        free(js);
+        float y1 = -1, y2 = -2;
+        CHECK(sialo_forward(m1, x, &y1) == 0 && sialo_forward(m2, x, &y2) == 0 && y1 == y2, "v1 %g vs v2 %g", y1, y2);
+        CHECK(sialo_calibrated_p(m1, y1) == y1, "identity calibration changes p %g -> %g", y1, sialo_calibrated_p(m1, y1));
+    }
+    sialo_model_free(m1);
+    sialo_model_free(m2);
+    free(b1);
+    free(b2);
+
+    /* a calibrated version 2 file: (a, b) survive, p is calibrated, the decision uses the stored threshold */
+    const float A = 0.625f, B = -0.75f;
+    g->calib_a = A;
+    g->calib_b = B;
+    g->threshold = 0.3f;
+    if (serialise(g, 16, &b2, &n2) == 0) {
+        layout L;
+        locate(b2, n2, &L);
+        float fa, fb;
+        uint32_t ua = get32(b2 + L.calib), ub = get32(b2 + L.calib + 4);
+        memcpy(&fa, &ua, 4);
+        memcpy(&fb, &ub, 4);
+        CHECK(L.calib && fa == A && fb == B, "calibration bytes after the threshold: %g %g", fa, fb);
+        sialo_model *m = sialo_model_load(b2, n2, &OPT1);
+        CHECK(m != NULL, "calibrated file refused: %s", sialo_error());
+        if (m) {
+            sialo_info in;
+            sialo_model_info(m, &in);
+            CHECK(in.calib_a == A && in.calib_b == B && in.threshold == 0.3f && in.format_version == 2, "calibrated info");
+            for (int s = 1; s <= 4; s++) {
+                float *xs = random_input(g, (uint64_t)s * 31);
+                float raw = -1;
+                CHECK(sialo_forward(m, xs, &raw) == 0, "forward: %s", sialo_error());
+                sialo_result r;
+                sialo_decide(m, &raw, &r);
+                double want = platt_ref(A, B, raw);
+                CHECK(fabs(r.p_positive - want) < 1e-6, "input %d: calibrated p %.9g, expected %.9g (raw %.9g)", s, r.p_positive, want, raw);
+                CHECK(r.label == (r.p_positive >= 0.3f) && r.threshold == 0.3f, "input %d: decision", s);
+                free(xs);
+            }
+        }
+        sialo_model_free(m);
+        /* hostile calibrations (re-signed) */
+        uint8_t *c = dup_bytes(b2, n2);
+        static const struct { uint32_t a, b; const char *what; } bad[] = {
+            {0x00000000u, 0x00000000u, "a = 0"},        {0xBF800000u, 0x00000000u, "a = -1"},
+            {0x7FC00000u, 0x00000000u, "a = NaN"},      {0x7F800000u, 0x00000000u, "a = +inf"},
+            {0x3F800000u, 0x7FC00000u, "b = NaN"},      {0x3F800000u, 0xFF800000u, "b = -inf"},
+            {0x3F800000u, 0x47C35000u, "b = 1e5"},      {0x47C35000u, 0x00000000u, "a = 1e5"},
+        };
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+            memcpy(c, b2, n2);
+            put32(c + L.calib, bad[k].a);
+            put32(c + L.calib + 4, bad[k].b);
+            resign(c, n2);
+            expect_fail(c, n2, "calibration", bad[k].what);
+        }
+        /* this file's bytes read as version 1 are misplaced (everything after the threshold shifts): refused */
+        memcpy(c, b2, n2);
+        put32(c + 8, 1);
+        resign(c, n2);
+        clear_error();
+        sialo_model *mv = sialo_model_load(c, n2, &OPT1);
+        CHECK(mv == NULL && *sialo_error(), "a version 2 file relabelled version 1 loaded");
+        sialo_model_free(mv);
+        free(c);
+        free(b2);
+    }
+    /* a calibration on a softmax model is refused */
+    sialo_graph *k3 = sialo_arch_build("smallcnn", 32, 32, "none", 0);
+    if (k3) {
+        int x3 = gb_simple(k3, OP_GAP, "gap", k3->n_nodes - 1);
+        x3 = gb_dense(k3, "d", x3, 3, 1, ACT_NONE);
+        x3 = gb_simple(k3, OP_SOFTMAX, "sm", x3);
+        k3->n_classes = 3;
+        sialo_graph_randomize(k3, 3);
+        k3->calib_a = 2.0f;
+        if (x3 > 0 && sialo_graph_infer_shapes(k3) == 0) expect_graph_fail(k3, "calibration", "softmax model with a calibration");
+        else CHECK(0, "3-class graph does not build: %s", sialo_error());
+        sialo_graph_free(k3);
+    }
+    free(x);
+    sialo_graph_free(g);
+
+    /* the shipped model is a version 1 file: it loads, uncalibrated */
+    FILE *f = fopen("models/sialoscan-busi.sialo", "rb");
+    if (!f) { printf("skip: models/sialoscan-busi.sialo not found\n"); return; }
+    fclose(f);
+    sialo_model *sm = sialo_model_load_file("models/sialoscan-busi.sialo", &OPT1);
+    CHECK(sm != NULL, "shipped model: %s", sialo_error());
+    if (sm) {
+        sialo_info in;
+        sialo_model_info(sm, &in);
+        CHECK(in.format_version == 1 && in.calib_a == 1.0f && in.calib_b == 0.0f, "shipped model: version %d, a %g, b %g",
+              in.format_version, in.calib_a, in.calib_b);
+    }
+    sialo_model_free(sm);
+}
+
 /* ------------------------------------------------------------------ 2. bad headers */
 static void bad_headers(void) {
     sialo_graph *g = smallcnn(1);
@@ -312,8 +475,8 @@ static void bad_headers(void) {
     c[0] = 'X';
     expect_fail(c, n, "magic", "wrong magic");
     memcpy(c, b, n);
-    put32(c + 8, 2);
-    expect_fail(c, n, "version", "version 2");
+    put32(c + 8, 3);
+    expect_fail(c, n, "version", "version 3");
     put32(c + 8, 0);
     expect_fail(c, n, "version", "version 0");
     memcpy(c, b, n);
@@ -796,6 +959,7 @@ int main(void) {
         round_trip(g, "mobilenetv2");
     }
     bad_headers();
+    calibration_versions();
     targeted();
     semantics();
     fuzz();

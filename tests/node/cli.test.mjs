@@ -73,7 +73,7 @@ describe('sialoscan CLI', () => {
   it('init writes a model file with the SIALOSCN header', () => {
     const b = fs.readFileSync(model);
     assert.equal(b.subarray(0, 8).toString('latin1'), 'SIALOSCN');
-    assert.equal(b.readUInt32LE(8), 1);
+    assert.equal(b.readUInt32LE(8), 2); // format version 2 (calibration); version 1 is still read
     assert.equal(b.readUInt32LE(12), 32);
     assert.equal(Number(b.readBigUInt64LE(16)), b.length - 32);
     // the same seed gives the same file

@@ -1,7 +1,7 @@
 // gradcam-cli.test.mjs — Grad-CAM in the command line: `classify --cam-out DIR [--cam-layer L]`
 // writes DIR/<stem>-cam.png and adds "cam" to the JSON line; `eval` on a folder with lesion masks
-// (DIR/masks/<class>/<stem>-mask[-K].png, several per frame united) reports cam_n, cam_pointing and
-// cam_energy_in_mask; `bench --cam` reports the Grad-CAM overhead. Synthetic images only.
+// (DIR/masks/<class>/<stem>-mask[-K].png, several per frame united) reports cam_n, cam_pointing,
+// cam_n_malignant, cam_pointing_malignant and cam_energy_in_mask (on each frame's true-class map); `bench --cam` reports the Grad-CAM overhead. Synthetic images only.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 
 import { crc32 } from './lib/model-file.mjs';
 import { CLI, requireFile, tmpDir, cli, runCli } from './lib/harness.mjs';
+import { createSialoscan } from '../../wasm/sialoscan.mjs';
 
 /** An 8-bit PNG (channels 1 = grey, 3 = RGB). */
 function png(px, w, h, channels) {
@@ -123,6 +124,49 @@ describe('Grad-CAM in the CLI', () => {
     // (an all-zero map would count as a miss: this model gives non-zero maps for a and b)
     assert.equal(j.cam_pointing, 0.6667);
     assert.equal(j.cam_energy_in_mask, 0.6667);
+    // scored on each frame's true class's map; malignant frames alone: c (empty mask) misses
+    assert.equal(j.cam_map, 'true class');
+    assert.equal(j.cam_n_malignant, 1);
+    assert.equal(j.cam_pointing_malignant, 0);
+  });
+
+  it('eval scores malignant frames on the malignant map and benign frames on the benign (negated-logit) map', async () => {
+    // half masks (left half); per-frame energy in eval's CSV against the malignant map of the WASM API
+    const dir = path.join(st.dir, 'half');
+    for (const d of ['benign', 'malignant', 'masks/benign', 'masks/malignant']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    const left = (x) => x < st.W / 2;
+    const frames = [];
+    for (let k = 0; k < 6; k++) {
+      const cls = k < 3 ? 'benign' : 'malignant', name = `h${k}`;
+      const buf = png(frameRgb(st.W, st.H, 5 + k), st.W, st.H, 3);
+      fs.writeFileSync(path.join(dir, cls, `${name}.png`), buf);
+      fs.writeFileSync(path.join(dir, 'masks', cls, `${name}-mask.png`), png(maskGrey(st.W, st.H, left), st.W, st.H, 1));
+      frames.push({ cls, name, buf });
+    }
+    const csv = path.join(st.dir, 'half.csv');
+    cli(['eval', '--model', st.model, '--csv', csv, dir]);
+    const energy = new Map(fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => {
+      const f = l.split(',');
+      return [path.basename(f[0].replace(/"/g, ''), '.png'), Number(f[5])];
+    }));
+    const s = await createSialoscan({ model: fs.readFileSync(st.model) });
+    try {
+      for (const fr of frames) {
+        const { cam } = await s.classify(fr.buf, { cam: true }); // the malignant map
+        let inside = 0, total = 0;
+        for (let y = 0; y < cam.height; y++) for (let x = 0; x < cam.width; x++) {
+          const v = cam.map[y * cam.width + x];
+          total += v;
+          if (left(x)) inside += v;
+        }
+        const malEnergy = total > 0 ? inside / total : 0;
+        const got = energy.get(fr.name);
+        if (fr.cls === 'malignant') assert.ok(Math.abs(got - malEnergy) < 2e-3, `${fr.name}: eval ${got}, malignant map ${malEnergy}`);
+        else assert.ok(Math.abs(got - malEnergy) > 1e-2, `${fr.name}: eval ${got} is the malignant map's ${malEnergy}, not the benign map's`);
+      }
+    } finally {
+      s.dispose();
+    }
   });
 
   it('eval without masks computes no CAM unless --cam is given', () => {

@@ -1,6 +1,6 @@
 // model-file.mjs — an independent JavaScript reader of sialoscan model files (*.sialo).
 //
-// Written from the format specification at the top of src/model_file.c (version 1), not from
+// Written from the format specification at the top of src/model_file.c (versions 1 and 2), not from
 // the C reader, so that the tests cross-check the two. Returns
 //   { meta, tensors: Map(name -> { dims, data: Float32Array }), nodes }
 // and throws an Error with a readable message for anything malformed.
@@ -51,7 +51,7 @@ export function readModelFile(input, opts = {}) {
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
   if (magic !== MAGIC) throw new Error(`sialo: wrong magic ${JSON.stringify(magic)}`);
   const version = dv.getUint32(8, true);
-  if (version !== 1) throw new Error(`sialo: unsupported version ${version}`);
+  if (version !== 1 && version !== 2) throw new Error(`sialo: unsupported version ${version}`);
   const bits = dv.getUint32(12, true);
   if (bits !== 32 && bits !== 16) throw new Error(`sialo: storage bits ${bits}`);
   const payloadSize = Number(dv.getBigUint64(16, true));
@@ -96,6 +96,8 @@ export function readModelFile(input, opts = {}) {
   meta.classNames = [];
   for (let i = 0; i < ncn; i++) meta.classNames.push(str('class name'));
   meta.threshold = f32('threshold');
+  // version 2: Platt scaling of p(positive), sigmoid(a·logit(p) + b); version 1: none
+  meta.calibration = version >= 2 ? { a: f32('calib_a'), b: f32('calib_b') } : { a: 1, b: 0 };
 
   const nt = u32('n_tensors');
   if (nt * 20 > end - pos) throw new Error(`sialo: ${nt} tensors announced`);
