@@ -160,7 +160,7 @@ function engineLabel(i) {
 
 async function main() {
   const build = globalThis.SIALOSCAN_BUILD || { mt: false };
-  const shipped = loadShippedModel(); // the engine starts meanwhile
+  const shipped = loadShippedModel(build.model); // the engine starts meanwhile
   shipped.catch(() => {});            // (reported below)
   setupIntake(ui.zone, ui.input, addFiles);
   ui.exportCsv.addEventListener('click', () => {
@@ -172,10 +172,10 @@ async function main() {
   try {
     engine = await startEngine(() => shipped.then((m) => m.bytes()), build);
   } catch (e) {
-    const noModel = await shipped.then(() => false, () => true);
+    const noModel = await shipped.then(() => null, (why) => why);
     for (const { card } of queue.splice(0)) card.fail('the engine could not start (see the top of the page)');
     ui.status.textContent = noModel
-      ? 'The model file of this page (sialoscan-model.js) is missing: rebuild it with `make web`.'
+      ? `The model of this page cannot be read (${noModel.message}): rebuild it with \`make web\`.`
       : `The engine cannot start in this browser (it needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${e.message}`;
     ui.status.classList.add('failed');
     return;
