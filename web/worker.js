@@ -130,6 +130,26 @@ async function handle(msg) {
   }
 }
 
+// the first classify + Grad-CAM of a fresh engine is several times slower than the next ones (the
+// browser compiles the WebAssembly functions as it meets them and optimises the hot ones): once
+// the engine is ready, classify a blank PNG frame the way the page does, before the first real one
+// arrives (queued: a frame given at once waits for it, then runs on the warmed-up code). The
+// result is thrown away; without OffscreenCanvas there is no warm-up.
+function warmUp() {
+  queue = queue.then(async () => {
+    try {
+      const canvas = new OffscreenCanvas(320, 240), g = canvas.getContext('2d');
+      g.fillStyle = g.createLinearGradient(0, 0, 320, 240);
+      g.fillStyle.addColorStop(0, '#000');
+      g.fillStyle.addColorStop(1, '#fff');
+      g.fillRect(0, 0, 320, 240);
+      const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      await engine.classify(png, { cam: true, camAlpha: 1, image: true });
+      mark('warmed up');
+    } catch { /* only a warm-up */ }
+  });
+}
+
 // one request at a time, in order: the engine is not re-entrant
 let queue = Promise.resolve();
 self.onmessage = (ev) => {
@@ -138,7 +158,7 @@ self.onmessage = (ev) => {
   queue = queue.then(async () => {
     try {
       const out = await handle(msg);
-      if (msg.type === 'init') { self.postMessage(out); return; }
+      if (msg.type === 'init') { self.postMessage(out); warmUp(); return; }
       const transfer = [];
       if (out.view) transfer.push(out.view.frame, out.view.overlay);
       if (out.rgba) transfer.push(out.rgba.buffer);
