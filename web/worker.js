@@ -3,13 +3,13 @@
 // importScripts (the multi-threaded build when the page is cross-origin isolated); opened from
 // disk the page builds it from a Blob that already holds the single-threaded engine.
 //
-// Messages in  { type: 'init', mt: boolean }              start the engine at once
-//              { type: 'shipped', bytes: ArrayBuffer }        the page's model, when it is ready
-//              { type: 'model', id, bytes: ArrayBuffer }              load another model (validated)
+// Messages in  { type: 'init', mt: boolean }                          start the engine at once
+//              { type: 'shipped', bytes: ArrayBuffer }                    the page's model, when it is ready
+//              { type: 'model', id, bytes: ArrayBuffer }                  load another model (validated)
 //              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
-// Messages out { type: 'ready', info, heapBytes } | { type: 'fatal', message }
+// Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message }
 //              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
 // moves bytes and makes display-sized bitmaps of the engine's pictures.
