@@ -8,11 +8,17 @@
 //   per frame   20 more frames given at once: wall time per frame (page to card, incl. Grad-CAM
 //               and drawing) and the engine's own ms (decode + preprocess + forward + Grad-CAM)
 //
-//   node bench/page.mjs [--rounds 3] [--frames 20]
-// Last stdout line: { disk: {...}, served: {...} } medians over rounds.
+// and where the cold start goes: when the page's files arrived (resource timing: responseEnd) and
+// the page's and the engine worker's sialoscan:* performance marks (ms since navigation start).
+//
+//   node bench/page.mjs [--rounds 3] [--frames 20] [--variant NAME=DIR ...]
+// --variant: also run another build of the page (e.g. a copy of web/dist made before a change),
+// interleaved with this one ("current" = web/dist) in every round.
+// Last stdout line: { disk: {...}, served: {...} } medians over rounds (with variants:
+// { "current disk": ..., "NAME disk": ..., ... }).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serveStatic } from '../tools/serve.mjs';
 import { testImage } from '../tests/node/lib/png.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, DIST } from '../tests/node/lib/page-fixtures.mjs';
@@ -20,6 +26,8 @@ import { CHROMIUM, CHROMIUM_ARGS, DIST } from '../tests/node/lib/page-fixtures.m
 const argv = process.argv.slice(2);
 const opt = (k, d) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
 const ROUNDS = opt('--rounds', 3), FRAMES = opt('--frames', 20);
+const variants = [['current', DIST], ...argv.flatMap((a, i) => (a === '--variant' ? [argv[i + 1].split('=')] : []))]
+  .map(([name, dir]) => [name, resolve(dir)]);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 const tmp = mkdtempSync(join(tmpdir(), 'sialo-bench-page-'));
@@ -29,11 +37,31 @@ for (let i = 0; i <= FRAMES; i++) {
   writeFileSync(p, testImage(500 + i, 560, 420));
   frames.push(p);
 }
-const server = await serveStatic(DIST, { isolation: true });
+const servers = [];
+const modes = {};
+for (const [name, dir] of variants) {
+  const server = await serveStatic(dir, { isolation: true });
+  servers.push(server);
+  const prefix = variants.length > 1 ? `${name} ` : '';
+  modes[`${prefix}disk`] = `file://${dir}/index.html`;
+  modes[`${prefix}served`] = server.url;
+}
 const { chromium } = await import('playwright-core');
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-const modes = { disk: `file://${DIST}/index.html`, served: server.url };
-const results = { disk: [], served: [] };
+const results = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
+
+// in the page: the page's files (when each arrived) and the sialoscan:* marks, ms since navigation
+function timeline() {
+  const t = {};
+  for (const r of performance.getEntriesByType('resource')) {
+    const file = r.name.split('/').pop();
+    if (/^sialoscan-/.test(file)) t[`${file} arrived`] = Math.round(r.responseEnd);
+  }
+  for (const m of performance.getEntriesByType('mark')) {
+    if (m.name.startsWith('sialoscan:')) t[m.name.slice(10)] = Math.round(m.startTime);
+  }
+  return t;
+}
 
 async function once(url) {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
@@ -43,17 +71,19 @@ async function once(url) {
   await page.setInputFiles('#dropzone input[type=file]', frames[0]);
   await page.waitForSelector('[data-testid=result][aria-busy=false]', { timeout: 60000 });
   const first = await page.evaluate(() => ({
+    firstEngineMs: Number(document.querySelector('#results-table tbody tr td:nth-child(5)')?.textContent),
     ready: Number(document.querySelector('#engine-status').dataset.coldStartMs),
     firstResult: performance.now(), // since navigation start
     threads: Number(document.querySelector('#engine-status').dataset.threads),
   }));
+  const steps = await page.evaluate(timeline);
   const t0 = Date.now();
   await page.setInputFiles('#dropzone input[type=file]', frames.slice(1));
   await page.waitForFunction((k) => document.querySelectorAll('[data-testid=result][aria-busy=false]').length === k, frames.length, { timeout: 300000 });
   const wall = (Date.now() - t0) / (frames.length - 1);
   const engineMs = await page.$$eval('#results-table tbody tr td:nth-child(5)', (tds) => tds.slice(1).map((t) => Number(t.textContent)));
   await context.close();
-  return { ...first, perFrameWall: wall, perFrameEngine: median(engineMs) };
+  return { ...first, steps, perFrameWall: wall, perFrameEngine: median(engineMs) };
 }
 
 try {
@@ -62,7 +92,8 @@ try {
       const x = await once(url);
       results[mode].push(x);
       console.log(`round ${r + 1} ${mode.padEnd(6)} threads ${x.threads}  ready ${x.ready} ms  first result ${x.firstResult.toFixed(0)} ms  ` +
-        `per frame ${x.perFrameWall.toFixed(1)} ms (engine ${x.perFrameEngine} ms)`);
+        `(engine ${x.firstEngineMs} ms)  per frame ${x.perFrameWall.toFixed(1)} ms (engine ${x.perFrameEngine} ms)`);
+      console.log(`  ${Object.entries(x.steps).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
     }
   }
   const out = {};
@@ -73,11 +104,14 @@ try {
       first_result_ms: Math.round(median(xs.map((x) => x.firstResult))),
       per_frame_ms: Number(median(xs.map((x) => x.perFrameWall)).toFixed(1)),
       per_frame_engine_ms: median(xs.map((x) => x.perFrameEngine)),
+      first_engine_ms: median(xs.map((x) => x.firstEngineMs)),
+      steps: Object.fromEntries(Object.keys(xs[0].steps).map((k) => [k, median(xs.map((x) => x.steps[k] ?? NaN))])
+        .sort((a, b) => a[1] - b[1])),
     };
   }
   console.log(JSON.stringify(out));
 } finally {
   await browser.close();
-  await server.close();
+  for (const server of servers) await server.close();
   rmSync(tmp, { recursive: true, force: true });
 }

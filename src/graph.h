@@ -158,6 +158,7 @@ static inline void *sialo_null(void) { return (void *)0; }
 uint32_t sialo_crc32(const void *data, size_t n);
 uint16_t sialo_f32_to_f16(float f);
 float sialo_f16_to_f32(uint16_t h);
+int sialo_f16_to_f32_n(const uint8_t *src, float *dst, size_t n); /* -1: an inf or NaN among them */
 char *sialo_strdup(const char *s);
 void *sialo_xcalloc(size_t n, size_t size); /* calloc that sets an error on failure */
 static inline float sialo_bits_to_f32(int32_t b) { union { int32_t i; float f; } u; u.i = b; return u.f; }

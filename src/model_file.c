@@ -296,14 +296,14 @@ sialo_graph *sialo_graph_read(const void *data, size_t size) {
         t->data = malloc(t->count * sizeof(float));
         if (!t->data) { sialo_fail("out of memory reading tensor '%s'", t->name); goto fail; }
         const uint8_t *src = r.p + data_start + offs[i];
+        int finite = 1;
         if (bits == 32) {
             memcpy(t->data, src, t->count * 4); /* little-endian hosts only (x86, wasm) */
+            for (size_t k = 0; k < t->count; k++) finite &= t->data[k] - t->data[k] == 0.0f;
         } else {
-            for (size_t k = 0; k < t->count; k++)
-                t->data[k] = sialo_f16_to_f32((uint16_t)(src[2 * k] | src[2 * k + 1] << 8));
+            finite = sialo_f16_to_f32_n(src, t->data, t->count) == 0;
         }
-        for (size_t k = 0; k < t->count; k++)
-            if (!(t->data[k] - t->data[k] == 0.0f)) { sialo_fail("model file is corrupt: tensor '%s' holds NaN or infinity", t->name); goto fail; }
+        if (!finite) { sialo_fail("model file is corrupt: tensor '%s' holds NaN or infinity", t->name); goto fail; }
     }
     free(offs);
     offs = NULL;

@@ -34,20 +34,28 @@ char *sialo_strdup(const char *s) {
     return d;
 }
 
+/* CRC-32 (IEEE), slicing by 4: four table lookups per 32-bit word (the model file's checksum is
+ * over megabytes, computed at every load) */
 uint32_t sialo_crc32(const void *data, size_t n) {
-    static uint32_t table[256];
+    static uint32_t table[4][256];
     static int ready;
     if (!ready) {
         for (uint32_t i = 0; i < 256; i++) {
             uint32_t c = i;
             for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
+            table[0][i] = c;
         }
+        for (uint32_t i = 0; i < 256; i++)
+            for (int t = 1; t < 4; t++) table[t][i] = table[0][table[t - 1][i] & 0xFF] ^ (table[t - 1][i] >> 8);
         ready = 1;
     }
     const uint8_t *p = data;
     uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    for (; n >= 4; n -= 4, p += 4) {
+        c ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        c = table[3][c & 0xFF] ^ table[2][(c >> 8) & 0xFF] ^ table[1][(c >> 16) & 0xFF] ^ table[0][c >> 24];
+    }
+    for (; n; n--) c = table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 
@@ -90,6 +98,23 @@ float sialo_f16_to_f32(uint16_t h) {
     float f;
     memcpy(&f, &x, 4);
     return f;
+}
+
+/* n little-endian fp16 values -> float; -1 if one is infinite or NaN. The bits of a finite half,
+ * shifted into a float's place, scaled by 2^112 (exact: subnormal halves become normal floats) */
+int sialo_f16_to_f32_n(const uint8_t *src, float *dst, size_t n) {
+    uint32_t special = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t h = (uint32_t)src[2 * k] | (uint32_t)src[2 * k + 1] << 8, x = (h & 0x7FFFu) << 13;
+        special |= (h & 0x7C00u) == 0x7C00u;
+        float f;
+        memcpy(&f, &x, 4);
+        f *= 0x1p112f;
+        memcpy(&x, &f, 4);
+        x |= (h & 0x8000u) << 16;
+        memcpy(&dst[k], &x, 4);
+    }
+    return special ? -1 : 0;
 }
 
 double sialo_now_ms(void) {

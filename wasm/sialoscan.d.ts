@@ -2,8 +2,8 @@
 // wasm/sialoscan-single.mjs, and the global createSialoscan of dist/sialoscan-standalone.js).
 
 export interface SialoscanOptions {
-  /** the bytes of a .sialo model file */
-  model: Uint8Array | ArrayBuffer;
+  /** the bytes of a .sialo model file, or a promise of them (the engine starts while they arrive) */
+  model: Uint8Array | ArrayBuffer | PromiseLike<Uint8Array | ArrayBuffer>;
   /** keep every layer's output for activation() (tests, debugging); costs memory */
   keepActivations?: boolean;
   /** the compiled module, if you load it yourself (Node: avoids reading dist/*.wasm) */

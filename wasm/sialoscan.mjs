@@ -29,7 +29,8 @@
 //   s.activation('post_relu')    -> { shape: [N,H,W,C], data: Float32Array } (needs keepActivations)
 //   s.profile(Float32Array, { runs }) -> { layers: [{ name, kind, ms, macs, gflops }], kinds: [...], total_ms, gflops }
 //   s.dispose()                  (a threaded engine also ends its threads: call it, or Node keeps running)
-// createSialoscan({ model, threads }): threads > 1 (Node) runs the pthreads build
+// createSialoscan({ model, threads }): model may be a promise of the bytes — the engine starts
+// meanwhile (a page's cold start: the wasm compiles while the model still arrives); threads > 1 (Node) runs the pthreads build
 // (dist/sialoscan-mt.js); a browser gets threads from the classic script dist/sialoscan-mt.js
 // loaded with importScripts() in a worker of a cross-origin-isolated page.
 // Every failure is an Error with a readable message (a rejected promise for the async calls).
@@ -55,6 +56,9 @@ function useRelaxedSimd(simd = 'auto') {
   }
   return ok;
 }
+// the steps of a start on the performance timeline (sialoscan:engine started, sialoscan:model loaded),
+// for pages and benchmarks that show where a cold start goes
+const mark = (name) => { if (typeof performance !== 'undefined' && performance.mark) performance.mark(`sialoscan:${name}`); };
 
 // ---- start the engine: which build, where its files are.
 // (tools/make-standalone.mjs replaces this part, down to "---- end", for the classic scripts.)
@@ -88,16 +92,27 @@ async function startCore({ factory, wasmBinary, threads, simd }) {
 
 export async function createSialoscan(options = {}) {
   const { model, keepActivations = false, factory, wasmBinary, threads = DEFAULT_THREADS } = options;
-  if (!(model instanceof Uint8Array) && !(model instanceof ArrayBuffer)) {
-    throw new TypeError('createSialoscan: options.model must be the bytes of a .sialo model (Uint8Array or ArrayBuffer)');
-  }
+  const isBytes = (b) => b instanceof Uint8Array || b instanceof ArrayBuffer;
+  const badModel = () => new TypeError('createSialoscan: options.model must be the bytes of a .sialo model (Uint8Array or ArrayBuffer, or a promise of them)');
+  if (!isBytes(model) && typeof model?.then !== 'function') throw badModel();
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new RangeError(`createSialoscan: options.threads must be a whole number from 1 to 64 (got ${threads})`);
   }
   if (options.simd !== undefined && !['auto', 'relaxed', 'simd128'].includes(options.simd)) {
     throw new RangeError(`createSialoscan: options.simd must be 'auto', 'relaxed' or 'simd128' (got ${options.simd})`);
   }
-  const M = await startCore({ ...options, threads });
+  // the engine starts (wasm compiled and instantiated, threads started) while the model arrives
+  const core = startCore({ ...options, threads });
+  let modelIn;
+  try {
+    modelIn = await model;
+    if (!isBytes(modelIn)) throw badModel();
+  } catch (e) {
+    core.then((M) => M.PThread?.terminateAllThreads(), () => {});
+    throw e;
+  }
+  const M = await core;
+  mark('engine started');
   // views of the module's memory; a pthreads build's memory is shared and may have grown
   // (a new buffer) since the last look, so they are taken afresh when that happened
   let u8 = M.HEAPU8, f32 = M.HEAPF32;
@@ -133,7 +148,7 @@ export async function createSialoscan(options = {}) {
     camImage: M.cwrap('sialo_wasm_cam_image', 'number', ['number']),
     camFree: M.cwrap('sialo_wasm_cam_free', null, ['number']),
   };
-  const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
+  const bytes = modelIn instanceof Uint8Array ? modelIn : new Uint8Array(modelIn);
 
   // copy bytes into the module's heap for the duration of fn(ptr)
   const withBytes = (src, fn) => {
@@ -153,6 +168,7 @@ export async function createSialoscan(options = {}) {
     if (M.PThread) M.PThread.terminateAllThreads();
     throw new Error(`sialoscan: ${reason}`);
   }
+  mark('model loaded');
   let disposed = false;
   const live = () => {
     if (disposed) throw new Error('sialoscan: this instance has been disposed');

@@ -1,6 +1,7 @@
 // app.js — the clinician's page: wires the drop zone, the engine worker, the result cards, the
 // results table and the model panel. Every number and decision shown comes from the engine.
 import { startEngine } from './engine-client.js';
+import { loadShippedModel } from './shipped-model.js';
 import { setupIntake } from './intake.js';
 import { createCard } from './result-card.js';
 import { resultsCsv, setupResultsTable } from './results-table.js';
@@ -34,13 +35,7 @@ let running = false;
 let total = 0, finished = 0, failed = 0;
 const table = setupResultsTable(ui.table);
 
-function base64Bytes(b64) {
-  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(b64); // native: much faster
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
+performance.mark('sialoscan:app start');
 
 function setProgress() {
   ui.progress.max = Math.max(1, total);
@@ -97,6 +92,7 @@ function dispatch({ file, card }) {
 // a result on its card and in the table
 function show(file, card, checksum, out) {
   const name = file.webkitRelativePath || file.name;
+  if (!performance.getEntriesByName('sialoscan:first result').length) performance.mark('sialoscan:first result');
   if (out.ok) {
     const r = out.r;
     card.done(r, checksum);
@@ -129,6 +125,7 @@ async function runQueue() {
 }
 
 function addFiles(files) {
+  if (!performance.getEntriesByName('sialoscan:first file').length) performance.mark('sialoscan:first file');
   for (const file of files) {
     const name = file.webkitRelativePath || file.name;
     const card = createCard(name, {
@@ -163,7 +160,8 @@ function engineLabel(i) {
 
 async function main() {
   const build = globalThis.SIALOSCAN_BUILD || { mt: false };
-  const shipped = globalThis.SIALOSCAN_MODEL;
+  const shipped = loadShippedModel(build.model); // the engine starts meanwhile
+  shipped.catch(() => {});            // (reported below)
   setupIntake(ui.zone, ui.input, addFiles);
   ui.exportCsv.addEventListener('click', () => {
     const when = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
@@ -171,22 +169,20 @@ async function main() {
   });
   ui.clear.addEventListener('click', clearAll);
   setProgress();
-  if (!shipped) {
-    ui.status.textContent = 'The model file of this page (sialoscan-model.js) is missing: rebuild it with `make web`.';
-    ui.status.classList.add('failed');
-    return;
-  }
   try {
-    engine = await startEngine(base64Bytes(shipped.base64), build);
+    engine = await startEngine(() => shipped.then((m) => m.bytes()), build);
   } catch (e) {
+    const noModel = await shipped.then(() => null, (why) => why);
     for (const { card } of queue.splice(0)) card.fail('the engine could not start (see the top of the page)');
-    ui.status.textContent = `The engine cannot start in this browser (it needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${e.message}`;
+    ui.status.textContent = noModel
+      ? `The model of this page cannot be read (${noModel.message}): rebuild it with \`make web\`.`
+      : `The engine cannot start in this browser (it needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${e.message}`;
     ui.status.classList.add('failed');
     return;
   }
   info = engine.info;
-  const coldMs = performance.now();
-  showModel(ui.modelInfo, info, `${shipped.name} (shipped with this page)`);
+  const coldMs = performance.mark('sialoscan:ready').startTime;
+  showModel(ui.modelInfo, info, `${(await shipped).name} (shipped with this page)`);
   ui.status.textContent = `Ready · ${engineLabel(info)} · started in ${Math.round(coldMs)} ms`;
   ui.status.dataset.ready = 'true';
   ui.status.dataset.coldStartMs = String(Math.round(coldMs));

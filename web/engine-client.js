@@ -1,17 +1,8 @@
 // engine-client.js — the page's handle on the engine worker: starts it (a URL worker when served,
 // a Blob worker holding the embedded engine when opened from disk) and turns its messages into
-// promises. The page never touches the engine directly.
-
-// dynamically add a classic script of this page's own folder (allowed by the page's CSP: 'self')
-function loadScript(src) {
-  return new Promise((ok, fail) => {
-    const s = document.createElement('script');
-    s.src = src;
-    s.onload = ok;
-    s.onerror = () => fail(new Error(`the page's file ${src} is missing`));
-    document.head.appendChild(s);
-  });
-}
+// promises. The page never touches the engine directly. The worker starts its engine at once; the
+// model's bytes follow when they are ready.
+import { loadScript } from './load-script.js';
 
 // opened from disk the Blob worker's source is needed for sure: start loading it at once
 const workerSource = location.protocol === 'file:' ? loadScript('sialoscan-worker-source.js') : null;
@@ -19,31 +10,38 @@ const workerSource = location.protocol === 'file:' ? loadScript('sialoscan-worke
 async function blobWorker() {
   if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource || loadScript('sialoscan-worker-source.js'));
   const url = URL.createObjectURL(new Blob([globalThis.SIALOSCAN_WORKER_SOURCE], { type: 'text/javascript' }));
-  return new Worker(url);
+  const worker = new Worker(url);
+  performance.mark('sialoscan:worker created');
+  return worker;
 }
 
-// start a worker and send it the model; resolves to { worker, info, heapBytes }
+// start a worker, then send it the model's bytes; resolves to { worker, info, heapBytes }
 function boot(worker, modelBytes, mt) {
   return new Promise((ok, fail) => {
     worker.onmessage = (ev) => {
-      if (ev.data.type === 'ready') ok({ worker, info: ev.data.info, heapBytes: ev.data.heapBytes });
-      else if (ev.data.type === 'fatal') fail(new Error(ev.data.message));
+      if (ev.data.type === 'ready') {
+        for (const m of ev.data.marks || []) performance.mark(m.name, { startTime: m.t - performance.timeOrigin });
+        ok({ worker, info: ev.data.info, heapBytes: ev.data.heapBytes });
+      } else if (ev.data.type === 'fatal') fail(new Error(ev.data.message));
     };
     worker.onerror = (ev) => {
       ev.preventDefault();
       fail(new Error(ev.message || 'the engine worker could not start'));
     };
-    worker.postMessage({ type: 'init', model: modelBytes.slice().buffer, mt });
+    worker.postMessage({ type: 'init', mt });
+    modelBytes().then((bytes) => worker.postMessage({ type: 'shipped', bytes: bytes.buffer }, [bytes.buffer]), fail);
   });
 }
 
-/** Start the engine. build: { mt } (whether the multi-threaded engine was built into this folder). */
+/** Start the engine. modelBytes(): a promise of the model (fresh bytes each call: they are
+ * transferred); build: { mt } (whether the multi-threaded engine was built into this folder). */
 export async function startEngine(modelBytes, build) {
   let started = null;
   if (location.protocol === 'http:' || location.protocol === 'https:') {
     let worker = null;
     try {
       worker = new Worker('sialoscan-worker.js');
+      performance.mark('sialoscan:worker created');
       started = await boot(worker, modelBytes, build.mt);
     } catch (e) {
       worker?.terminate(); // e.g. a host that refuses workers by URL: fall back to the embedded engine

@@ -3,19 +3,49 @@
 // importScripts (the multi-threaded build when the page is cross-origin isolated); opened from
 // disk the page builds it from a Blob that already holds the single-threaded engine.
 //
-// Messages in  { type: 'init', model: ArrayBuffer, mt: boolean }
-//              { type: 'model', id, bytes: ArrayBuffer }              load another model (validated)
+// Messages in  { type: 'init', mt: boolean }                          start the engine at once
+//              { type: 'shipped', bytes: ArrayBuffer }                    the page's model, when it is ready
+//              { type: 'model', id, bytes: ArrayBuffer }                  load another model (validated)
 //              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
-// Messages out { type: 'ready', info, heapBytes } | { type: 'fatal', message }
+// Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message }
 //              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
 // moves bytes and makes display-sized bitmaps of the engine's pictures.
 'use strict';
 
+// the engine's start, step by step: sialoscan:* performance marks (the JS API adds its own), sent
+// with 'ready' (epoch ms) for the page's timeline — bench/page.mjs reads them
+const mark = (name) => performance.mark(`sialoscan:${name}`);
+const marks = () => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('sialoscan:'))
+  .map((m) => ({ name: m.name, t: performance.timeOrigin + m.startTime }));
+mark('worker start');
+
+// the Emscripten loader's one WebAssembly.instantiate(Streaming) call, made as compile then
+// instantiate (the same work) so that both steps are marked; the originals are back after it
+function markWasmStart() {
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const timed = async (compiling, imports) => {
+    const module = await compiling;
+    mark('wasm compiled');
+    const instance = await instantiate(module, imports);
+    mark('wasm instantiated');
+    Object.assign(WebAssembly, { instantiate, instantiateStreaming });
+    return { module, instance };
+  };
+  WebAssembly.instantiate = (src, imports) => {
+    if (src instanceof WebAssembly.Module) return instantiate(src, imports);
+    mark('wasm bytes');
+    return timed(WebAssembly.compile(src), imports);
+  };
+  WebAssembly.instantiateStreaming = (response, imports) => timed(WebAssembly.compileStreaming(response), imports);
+}
+
 let engine = null;
 let modelBytes = null; // the model in use, to restart the engine if it ever fails hard
+let shipped;           // resolves the shipped model's promise
+const shippedBytes = new Promise((ok) => { shipped = ok; });
 
 function loadEngine(mt) {
   if (typeof self.createSialoscan === 'function') return; // embedded (page opened from disk)
@@ -44,9 +74,14 @@ async function handle(msg) {
   switch (msg.type) {
     case 'init': {
       loadEngine(msg.mt);
-      modelBytes = new Uint8Array(msg.model);
-      engine = await self.createSialoscan({ model: modelBytes });
-      return { type: 'ready', info: engine.info(), heapBytes: engine.heapBytes() };
+      mark('engine script');
+      markWasmStart();
+      const model = shippedBytes.then((bytes) => {
+        mark('model bytes');
+        return (modelBytes = new Uint8Array(bytes));
+      });
+      engine = await self.createSialoscan({ model }); // the engine starts while the model arrives
+      return { type: 'ready', info: engine.info(), heapBytes: engine.heapBytes(), marks: marks() };
     }
     case 'model': {
       const bytes = new Uint8Array(msg.bytes);
@@ -95,14 +130,35 @@ async function handle(msg) {
   }
 }
 
+// the first classify + Grad-CAM of a fresh engine is several times slower than the next ones (the
+// browser compiles the WebAssembly functions as it meets them and optimises the hot ones): once
+// the engine is ready, classify a blank PNG frame the way the page does, before the first real one
+// arrives (queued: a frame given at once waits for it, then runs on the warmed-up code). The
+// result is thrown away; without OffscreenCanvas there is no warm-up.
+function warmUp() {
+  queue = queue.then(async () => {
+    try {
+      const canvas = new OffscreenCanvas(320, 240), g = canvas.getContext('2d');
+      g.fillStyle = g.createLinearGradient(0, 0, 320, 240);
+      g.fillStyle.addColorStop(0, '#000');
+      g.fillStyle.addColorStop(1, '#fff');
+      g.fillRect(0, 0, 320, 240);
+      const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      await engine.classify(png, { cam: true, camAlpha: 1, image: true });
+      mark('warmed up');
+    } catch { /* only a warm-up */ }
+  });
+}
+
 // one request at a time, in order: the engine is not re-entrant
 let queue = Promise.resolve();
 self.onmessage = (ev) => {
   const msg = ev.data;
+  if (msg.type === 'shipped') { shipped(msg.bytes); return; } // awaited by 'init', not queued behind it
   queue = queue.then(async () => {
     try {
       const out = await handle(msg);
-      if (msg.type === 'init') { self.postMessage(out); return; }
+      if (msg.type === 'init') { self.postMessage(out); warmUp(); return; }
       const transfer = [];
       if (out.view) transfer.push(out.view.frame, out.view.overlay);
       if (out.rgba) transfer.push(out.rgba.buffer);

@@ -84,6 +84,10 @@ describe('WASM API', () => {
         const s2 = await create({ model: ab });
         assert.equal(s2.info().checksum, native.checksum);
         s2.dispose();
+        // and a promise of the bytes (the engine starts while they arrive)
+        const s3 = await create({ model: new Promise((ok) => setTimeout(() => ok(new Uint8Array(bytes)), 20)) });
+        assert.equal(s3.info().checksum, native.checksum);
+        s3.dispose();
       });
 
       it('classify() gives the same p_malignant as the native CLI', async () => {
@@ -178,8 +182,10 @@ describe('WASM API', () => {
             return true;
           }, what);
         }
-        for (const bad of [undefined, null, 'model.sialo', [1, 2, 3], new Float32Array(8)])
+        for (const bad of [undefined, null, 'model.sialo', [1, 2, 3], new Float32Array(8), Promise.resolve('model.sialo')])
           await assert.rejects(create({ model: bad }), TypeError);
+        await assert.rejects(create({ model: Promise.reject(new Error('no model file')) }), /no model file/);
+        await assert.rejects(create({ model: Promise.resolve(garbage) }), /wrong magic/);
         await assert.rejects(create(), TypeError);
       });
 
