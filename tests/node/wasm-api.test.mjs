@@ -72,8 +72,8 @@ describe('WASM API', () => {
         const native = JSON.parse(cli(['info', smallModel]));
         const { engine, ...modelInfo } = s.info();
         assert.deepEqual(modelInfo, native);
-        // + what runs: this single-threaded SIMD128 build
-        assert.deepEqual(engine, { build: 'single', threads: 1, simd: true });
+        // + what runs: this single-threaded SIMD128 build (plain Node 20: no relaxed SIMD)
+        assert.deepEqual(engine, { build: 'single', threads: 1, simd: true, relaxedSimd: false, kernel: 'f32_gemm_4x8_simd128' });
         // info() returns a copy
         const i = s.info();
         i.arch = 'changed';

@@ -49,10 +49,11 @@ describe('WASM pthreads build', () => {
 
   it('says what it is: info().engine', async () => {
     const one = await createSialoscan({ model });
-    assert.deepEqual(one.info().engine, { build: 'single', threads: 1, simd: true });
+    const k = { relaxedSimd: false, kernel: 'f32_gemm_4x8_simd128' }; // plain Node 20: no relaxed SIMD
+    assert.deepEqual(one.info().engine, { build: 'single', threads: 1, simd: true, ...k });
     one.dispose();
     const two = await createSialoscan({ model, threads: 2 });
-    assert.deepEqual(two.info().engine, { build: 'pthreads', threads: 2, simd: true });
+    assert.deepEqual(two.info().engine, { build: 'pthreads', threads: 2, simd: true, ...k });
     two.dispose();
     const three = await createSialoscan({ model, threads: 3 }); // more threads than cores is allowed
     assert.equal(three.info().engine.threads, 3);
