@@ -1,7 +1,7 @@
 // run.mjs — single-image latency of MobileNetV2 1.0 and ResNet50V2 (224x224, binary head) on
 // every engine, with the same weights, in the same run on this machine (`make bench`).
 //
-//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,tfjs-wasm,tfjs-wasm-folded,ort-wasm]
+//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm]
 //                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json]
 //                      [--max-wait S] [--keep-tmp]
 //
@@ -9,6 +9,8 @@
 //   native own / xnnpack, 1 and 2 threads   build/sialoscan bench (its own timer, 3 warm-up runs)
 //   sialoscan WASM in Node, 1 / 2 threads   wasm/sialoscan.mjs, s.forward(x) (SIMD128; 2 threads: the
 //                                           pthreads build wasm/dist/sialoscan-mt.js)
+//   the same, relaxed SIMD                  the *.relaxed.wasm twins (Node --experimental-wasm-relaxed-simd);
+//                                           what the page runs in Chromium 156 and Firefox 153
 //   TensorFlow.js, WASM backend             tests/node/lib/keras-archs.mjs + the same weights (tfjs-layers)
 //   TensorFlow.js, WASM, BN folded          bench/tfjs-folded.mjs: as a converted graph model runs it
 //   ONNX Runtime Web, wasm EP, 1 / 2 thr.   bench/onnx-export.mjs of the same model file
@@ -305,16 +307,19 @@ async function main() {
     const jsConfigs = [];
     for (const arch of o.archs) {
       if (want('sialo-wasm')) for (const t of [1, 2]) jsConfigs.push({ engine: 'sialo-wasm', arch, threads: t });
+      if (want('sialo-wasm-relaxed')) for (const t of [1, 2]) jsConfigs.push({ engine: 'sialo-wasm-relaxed', arch, threads: t });
       if (want('tfjs-wasm')) jsConfigs.push({ engine: 'tfjs-wasm', arch, threads: 1 });
       if (want('tfjs-wasm-folded')) jsConfigs.push({ engine: 'tfjs-wasm-folded', arch, threads: 1 });
       if (want('ort-wasm')) for (const t of [1, 2]) jsConfigs.push({ engine: 'ort-wasm', arch, threads: t });
     }
     for (const c of jsConfigs) {
       const cfg = { engine: c.engine, model: models[c.arch].sialo, onnx: models[c.arch].onnx, input: inputPath, threads: c.threads, runs: o.runs, warmup: 3, budgetMs: o.budgetMs,
-                    cam: c.engine === 'sialo-wasm' && c.threads === 1 };
+                    cam: c.engine.startsWith('sialo-wasm') && c.threads === 1 };
       await settle();
       const c0 = cpuStat();
-      const r = await run(process.execPath, [path.join(HERE, 'engine.mjs'), JSON.stringify(cfg)]);
+      // relaxed SIMD is behind a flag in Node 20 (on by default in Chromium 156 and Firefox 153)
+      const flags = c.engine === 'sialo-wasm-relaxed' ? ['--experimental-wasm-relaxed-simd', '--no-warnings'] : [];
+      const r = await run(process.execPath, [...flags, path.join(HERE, 'engine.mjs'), JSON.stringify(cfg)]);
       const busy = busyCores(c0, cpuStat());
       const j = r.code === 0 ? lastJsonLine(r.stdout) : null;
       if (!j) record({ engine: c.engine, arch: c.arch, threads: c.threads, error: `exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` });
@@ -342,7 +347,8 @@ async function main() {
     const rows = [
       ['native own', 'native-own', 1], ['native own', 'native-own', 2],
       ['native XNNPACK', 'native-xnnpack', 1], ['native XNNPACK', 'native-xnnpack', 2],
-      ['sialoscan WASM (Node)', 'sialo-wasm', 1], ['sialoscan WASM pthreads (Node)', 'sialo-wasm', 2],
+      ['sialoscan WASM, SIMD128 (Node)', 'sialo-wasm', 1], ['sialoscan WASM pthreads, SIMD128 (Node)', 'sialo-wasm', 2],
+      ['sialoscan WASM, relaxed SIMD (Node)', 'sialo-wasm-relaxed', 1], ['sialoscan WASM pthreads, relaxed SIMD (Node)', 'sialo-wasm-relaxed', 2],
       ['TF.js 4.22 WASM (Node)', 'tfjs-wasm', 1], ['TF.js 4.22 WASM, BN folded (Node)', 'tfjs-wasm-folded', 1],
       ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 1], ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 2],
     ];
@@ -410,16 +416,21 @@ function summary(results, archs) {
   };
   const out = {};
   for (const arch of archs) {
-    const wasm1 = results.find((q) => q.engine === 'sialo-wasm' && q.arch === arch && q.threads === 1 && !q.error);
+    // ours_wasm_*: the build the page picks in Chromium 156 / Firefox 153 (relaxed SIMD) when it was
+    // measured, else the SIMD128 build; both are also given by name
+    const best = ms('sialo-wasm-relaxed', arch, 1) !== null ? 'sialo-wasm-relaxed' : 'sialo-wasm';
+    const wasm1 = results.find((q) => q.engine === best && q.arch === arch && q.threads === 1 && !q.error);
     const peers1 = { tfjs_wasm: ms('tfjs-wasm', arch, 1), tfjs_wasm_folded: ms('tfjs-wasm-folded', arch, 1), ort_web: ms('ort-wasm', arch, 1) };
     const peers2 = { ort_web: ms('ort-wasm', arch, 2) };
     if (arch === 'mobilenetv2') { peers1.tflite_web = null; peers2.tflite_web = null; }
     out[arch] = {
-      ours_wasm_1t: ms('sialo-wasm', arch, 1), ours_wasm_2t: ms('sialo-wasm', arch, 2),
+      ours_wasm_1t: ms(best, arch, 1), ours_wasm_2t: ms(best, arch, 2),
+      ours_wasm_simd128_1t: ms('sialo-wasm', arch, 1), ours_wasm_simd128_2t: ms('sialo-wasm', arch, 2),
+      ours_wasm_relaxed_1t: ms('sialo-wasm-relaxed', arch, 1), ours_wasm_relaxed_2t: ms('sialo-wasm-relaxed', arch, 2),
       peers_1t: peers1, peers_2t: peers2,
       ours_native_1t: ms('native-own', arch, 1), ours_native_2t: ms('native-own', arch, 2),
       xnnpack_native_1t: ms('native-xnnpack', arch, 1), xnnpack_native_2t: ms('native-xnnpack', arch, 2),
-      ours_wasm_cam_1t: ms('sialo-wasm', arch, 1, 'cam_median_ms'),
+      ours_wasm_cam_1t: ms(best, arch, 1, 'cam_median_ms'),
       // Node: module instantiation + model load + first forward (the page's cold start is measured in Chromium)
       cold_start_ms: wasm1 ? Math.round((wasm1.load_ms + wasm1.first_ms) * 10) / 10 : null,
     };
