@@ -93,8 +93,13 @@ function calib(rows, zOf = (r) => r.z) {
   for (const b of bins) if (b.n) ece += (b.n / rows.length) * Math.abs(b.y / b.n - b.p / b.n);
   return { brier: brier / rows.length, ece };
 }
-function plattFit(rows) { // Newton on the mean log loss of sigmoid(a z + b)
-  let a = 1, b = 0;
+function plattFit(rows) { // Newton on the mean log loss of sigmoid(a z + b), step halved until the loss falls
+  const loss = (a, b) => {
+    let l = 0;
+    for (const r of rows) { const u = a * r.z + b; l += r.y ? Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u)); }
+    return l / rows.length;
+  };
+  let a = 1, b = 0, cur = loss(a, b);
   for (let it = 0; it < 100; it++) {
     let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
     for (const r of rows) {
@@ -104,8 +109,13 @@ function plattFit(rows) { // Newton on the mean log loss of sigmoid(a z + b)
     const det = haa * hbb - hab * hab;
     if (!(Math.abs(det) > 1e-12)) break;
     const da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-    a -= da; b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+    let step = 1, next;
+    while (step > 1e-6 && !((next = loss(a - step * da, b - step * db)) <= cur)) step /= 2;
+    if (step <= 1e-6) break;
+    a -= step * da; b -= step * db;
+    const done = cur - next < 1e-12;
+    cur = next;
+    if (done) break;
   }
   return { a, b };
 }

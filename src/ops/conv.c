@@ -86,6 +86,19 @@ static void im2col(const conv_params *p, const float *x, shape4 xs, shape4 ys, i
         float *dst = cols + (size_t)r * p->kh * p->kw * cg_in;
         for (int ky = 0; ky < p->kh; ky++) {
             int iy = oy * p->sh - p->pt + ky;
+            if (cg_in < 8) { /* a stem (3 channels): a call to memcpy per 12 bytes would cost more than the copy */
+                for (int kx = 0; kx < p->kw; kx++, dst += cg_in) {
+                    int ix = ox * p->sw - p->pl + kx;
+                    if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) {
+                        for (int i = 0; i < cg_in; i++) dst[i] = 0.0f;
+                    } else {
+                        const float *src = x + (((size_t)n * xs.h + iy) * xs.w + ix) * xs.c + (size_t)g * cg_in;
+                        if (cg_in == 3) { dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; } /* RGB: no loop to turn into memcpy */
+                        else for (int i = 0; i < cg_in; i++) dst[i] = src[i];
+                    }
+                }
+                continue;
+            }
             for (int kx = 0; kx < p->kw; kx++, dst += cg_in) {
                 int ix = ox * p->sw - p->pl + kx;
                 if (iy < 0 || iy >= xs.h || ix < 0 || ix >= xs.w) memset(dst, 0, (size_t)cg_in * sizeof(float));

@@ -93,22 +93,24 @@ test('pthreads build in a worker of a cross-origin-isolated page (2 threads, Gra
     assert.equal(got.error, undefined, got.error);
     assert.equal(got.pageIsolated, true, 'the page is crossOriginIsolated');
     assert.equal(got.isolated, true, 'the worker is crossOriginIsolated');
-    assert.deepEqual(got.engine, { build: 'pthreads', threads: 2, simd: true });
+    // Chromium 156 has relaxed SIMD: the relaxed twin of the pthreads build runs
+    assert.deepEqual(got.engine, { build: 'pthreads', threads: 2, simd: true, relaxedSimd: true, kernel: 'f32_gemm_4x8_relaxedsimd' });
     assert.ok(Math.abs(got.p - want) < 1e-4, `browser ${got.p} vs native ${want}`);
     assert.equal(got.cam.width, 160);
     assert.equal(got.cam.height, 120);
     assert.equal(got.cam.rgba, 160 * 120 * 4);
 
-    // the same map as the single-threaded build computes in Node
+    // the same map as the single-threaded SIMD128 build computes in Node (fused multiply-adds round
+    // once: equal within 1e-4 of the map's range, not bit for bit; measured 1.2e-5)
     const s = await createSialoscan({ model: new Uint8Array(readFileSync(MODEL)) });
     const ref = (await s.classify(png, { cam: true })).cam.map;
     s.dispose();
     let maxAbs = 0;
     for (let i = 0; i < ref.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got.cam.map[i] - ref[i]));
-    assert.ok(maxAbs <= 1e-6, `Grad-CAM browser (2 threads) vs Node (1 thread): max |d| = ${maxAbs}`);
+    assert.ok(maxAbs <= 1e-4, `Grad-CAM browser (2 threads, relaxed SIMD) vs Node (1 thread, SIMD128): max |d| = ${maxAbs}`);
 
     // the files came from next to the script, not next to the worker
-    for (const f of ['/wasm/dist/sialoscan-mt.js', '/wasm/dist/sialoscan-mt.wasm', '/wasm/dist/sialoscan-mt.worker.js']) {
+    for (const f of ['/wasm/dist/sialoscan-mt.js', '/wasm/dist/sialoscan-mt.relaxed.wasm', '/wasm/dist/sialoscan-mt.worker.js']) {
       assert.ok(server.requests.includes(f), `${f} was requested (requests: ${server.requests.join(' ')})`);
     }
     assert.deepEqual(errors, []);
