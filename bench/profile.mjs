@@ -4,8 +4,9 @@
 // the share of this core's 128-bit peak (16 flop/cycle: two 4-wide FMAs, or two 4-wide multiplies
 // and two 4-wide adds, per cycle) at the clock measured by `sialoscan bench --profile`.
 //
-//   node bench/profile.mjs [--arch mobilenetv2,resnet50v2] [--threads 1] [--runs 20] [--layers]
-//   (make bench-profile; --layers also prints every layer)
+//   node [--experimental-wasm-relaxed-simd] bench/profile.mjs [--arch mobilenetv2,resnet50v2] [--threads 1]
+//        [--runs 20] [--layers]      (--layers also prints every layer; with the Node flag the WASM
+//        column is the relaxed-SIMD build, as the page runs it in Chromium and Firefox)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,9 +43,10 @@ try {
     const x = new Float32Array(224 * 224 * 3).map((_, i) => ((i * 2654435761) % 1000) / 500 - 1);
     s.profile(x, { runs: 3 }); // warm-up
     const wasm = s.profile(x, { runs });
+    const kernel = s.info().engine.kernel;
     s.dispose();
     const peak128 = 16 * clock; // GFLOP/s
-    console.log(`\n${arch}, ${threads} thread(s), ${runs} forwards; clock ${clock.toFixed(2)} GHz -> 128-bit peak ${peak128.toFixed(1)} GFLOP/s per core`);
+    console.log(`\n${arch}, ${threads} thread(s), ${runs} forwards, WASM kernel ${kernel}; clock ${clock.toFixed(2)} GHz -> 128-bit peak ${peak128.toFixed(1)} GFLOP/s per core`);
     console.log(`| kind | layers | GMAC | native own ms | GFLOP/s | XNNPACK ms | GFLOP/s | WASM ms | GFLOP/s | WASM % of 128-bit peak | WASM share of time |`);
     console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
     const kinds = [...new Set([...wasm.kinds, ...native.own.kinds].map((k) => k.kind))];
@@ -64,12 +66,12 @@ try {
         console.log(`| ${L.name} | ${L.kind} | ${L.out.join('x')} | ${L.ms.toFixed(3)} | ${L.gflops.toFixed(1)} | ${o ? o.ms.toFixed(3) : '–'} | ${o ? o.gflops.toFixed(1) : '–'} |`);
       }
     }
-    out[arch] = { clock_ghz: clock, peak128_gflops: peak128, native_own: native.own, native_xnnpack: native.xnnpack, wasm };
+    out[arch] = { wasm_kernel: kernel, clock_ghz: clock, peak128_gflops: peak128, native_own: native.own, native_xnnpack: native.xnnpack, wasm };
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 console.log(JSON.stringify(Object.fromEntries(Object.entries(out).map(([a, v]) => [a, {
-  clock_ghz: v.clock_ghz, wasm_gflops: v.wasm.gflops, wasm_pct_128bit_peak: v.peak128_gflops ? +(100 * v.wasm.gflops / v.peak128_gflops).toFixed(1) : null,
+  wasm_kernel: v.wasm_kernel, clock_ghz: v.clock_ghz, wasm_gflops: v.wasm.gflops, wasm_pct_128bit_peak: v.peak128_gflops ? +(100 * v.wasm.gflops / v.peak128_gflops).toFixed(1) : null,
   wasm_kinds: Object.fromEntries(v.wasm.kinds.map((k) => [k.kind, { ms: k.ms, gflops: k.gflops }])),
 }]))));

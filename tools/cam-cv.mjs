@@ -4,21 +4,26 @@
 //   node tools/cam-cv.mjs [RUNS_DIR] [METHOD] [DATA_DIR] [LAYER]   (defaults: runs gradual ../shared/data/busi, the layer
 //   feeding the global pool)
 // Needs RUNS_DIR/METHOD.csv (out-of-fold predictions: path,label,fold,p) and the fold models in
-// RUNS_DIR/ckpt-METHOD/fold<k>.model.sialo (or fold<k>.sialo, the last checkpoint, if absent).
+// RUNS_DIR/ckpt-METHOD/fold<k>.model.sialo (or fold<k>.sialo, the last checkpoint, if absent), as
+// tools/train-busi.sh writes them, or tools/recipes-busi.sh's layout: RUNS_DIR/METHOD/oof.csv and
+// RUNS_DIR/METHOD/ckpt/ (e.g. node tools/cam-cv.mjs runs/recipes gradual-224-s1).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
 const [runs = 'runs', method = 'gradual', data = '../shared/data/busi', layer] = process.argv.slice(2);
-const bin = existsSync(join(runs, 'sialoscan')) ? join(runs, 'sialoscan') : 'build/sialoscan';
-const rows = readFileSync(join(runs, `${method}.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const bin = process.env.SIALOSCAN_CLI || (existsSync(join(runs, 'sialoscan')) ? join(runs, 'sialoscan') : 'build/sialoscan');
+const recipeLayout = existsSync(join(runs, method, 'oof.csv'));
+const csvPath = recipeLayout ? join(runs, method, 'oof.csv') : join(runs, `${method}.csv`);
+const ckptDir = recipeLayout ? join(runs, method, 'ckpt') : join(runs, `ckpt-${method}`);
+const rows = readFileSync(csvPath, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 const folds = [...new Set(rows.map((r) => Number(r[2])))].sort((a, b) => a - b);
 let n = 0, hits = 0, energy = 0, nMal = 0, hitsMal = 0;
 const perFold = [];
 for (const k of folds) {
-  let model = join(runs, `ckpt-${method}`, `fold${k}.model.sialo`);
-  if (!existsSync(model)) model = join(runs, `ckpt-${method}`, `fold${k}.sialo`);
+  let model = join(ckptDir, `fold${k}.model.sialo`);
+  if (!existsSync(model)) model = join(ckptDir, `fold${k}.sialo`);
   const dir = mkdtempSync(join(tmpdir(), 'sialo-camcv-'));
   try {
     for (const [path] of rows.filter((r) => Number(r[2]) === k)) {
