@@ -10,6 +10,9 @@ export interface SialoscanOptions {
   wasmBinary?: Uint8Array | ArrayBuffer;
   /** threads > 1: the pthreads build (Node; in a browser load dist/sialoscan-mt.js in a worker) */
   threads?: number;
+  /** 'auto' (default): the relaxed-SIMD build where the JavaScript engine validates relaxed SIMD,
+   *  else SIMD128; 'simd128': always the SIMD128 build; 'relaxed': the relaxed build or an Error */
+  simd?: 'auto' | 'relaxed' | 'simd128';
 }
 
 export interface ModelInfo {
@@ -34,7 +37,9 @@ export interface ModelInfo {
   /** version of the .sialo file (1 or 2) */
   format_version: number;
   /** the build that runs (present when the build reports it) */
-  engine?: { build: string; threads: number; simd: boolean };
+  /** what runs: 'single' | 'pthreads', its threads, SIMD128, relaxed SIMD, the GEMM micro-kernel
+   *  ('f32_gemm_4x8_relaxedsimd' or 'f32_gemm_4x8_simd128') */
+  engine?: { build: string; threads: number; simd: boolean; relaxedSimd: boolean; kernel: string };
 }
 
 export interface ClassifyOptions {

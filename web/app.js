@@ -155,7 +155,7 @@ function engineLabel(i) {
   const e = i.engine || { build: 'single', threads: 1, simd: true };
   const t = e.threads > 1 ? `${e.threads} threads` : '1 thread';
   const why = e.threads > 1 ? 'cross-origin isolated' : globalThis.crossOriginIsolated ? 'single-threaded build' : 'page not cross-origin isolated';
-  return `WebAssembly${e.simd ? ' SIMD' : ''}, ${t} (${why})`;
+  return `WebAssembly${e.relaxedSimd ? ' relaxed SIMD' : e.simd ? ' SIMD' : ''}, ${t} (${why})`;
 }
 
 async function main() {
@@ -187,6 +187,7 @@ async function main() {
   ui.status.dataset.ready = 'true';
   ui.status.dataset.coldStartMs = String(Math.round(coldMs));
   ui.status.dataset.threads = String(info.engine ? info.engine.threads : 1);
+  ui.status.dataset.kernel = info.engine?.kernel ?? ''; // e.g. f32_gemm_4x8_relaxedsimd
   ui.status.dataset.heapBytes = String(engine.heapBytes);
   ui.zone.classList.remove('disabled');
   runQueue();

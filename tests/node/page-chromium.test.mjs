@@ -82,6 +82,7 @@ async function classifyTestSet(url, origin) {
 test('page opened from disk (file://): same answers as the CLI, error cards, no network', { skip }, async () => {
   const { context, status, cold } = await classifyTestSet(`file://${DIST}/index.html`, `file://${DIST}/`);
   assert.match(status, /1 thread/);
+  assert.match(status, /relaxed SIMD/, 'the standalone engine takes its relaxed-SIMD wasm in Chromium');
   console.log(`# chromium file:// cold start ${cold} ms`);
   await context.close();
 });
@@ -99,6 +100,9 @@ test('page served by `make serve` (COOP/COEP: cross-origin isolated)', { skip },
   const mtBuilt = existsSync(join(DIST, 'sialoscan-mt.js'));
   if (mtBuilt) assert.ok(threads > 1, `isolated page with the threaded engine built runs ${threads} thread(s): ${status}`);
   else assert.equal(threads, 1);
+  // Chromium 156 validates relaxed SIMD: the page runs the relaxed twin, and says so
+  assert.equal(await page.getAttribute('#engine-status', 'data-kernel'), 'f32_gemm_4x8_relaxedsimd', status);
+  assert.match(status, /relaxed SIMD/);
   await context.close();
 });
 
