@@ -76,7 +76,10 @@ function main() {
   const parts = Array.from({ length: MODEL_PARTS }, (_, i) => `sialoscan-model-${i + 1}.js`);
   copyFileSync(join(WEB, 'index.html'), join(OUT, 'index.html'));
   copyFileSync(join(WEB, 'style.css'), join(OUT, 'style.css'));
-  const build = { mt, model: { name: basename(MODEL), parts: parts.length } };
+  // served, the engine worker fetches the model file itself (no base64 to parse); the scripts stay
+  // for pages opened from disk and as the fallback
+  const build = { mt, model: { name: basename(MODEL), parts: parts.length, file: basename(MODEL) } };
+  writeFileSync(join(OUT, basename(MODEL)), model);
   writeFileSync(join(OUT, 'sialoscan-app.js'), banner +
     `globalThis.SIALOSCAN_BUILD = ${JSON.stringify(build)};\n` + bundle(join(WEB, 'app.js')));
   // cut at whole base64 quads (3 bytes each) so that each part decodes on its own

@@ -160,8 +160,15 @@ function engineLabel(i) {
 
 async function main() {
   const build = globalThis.SIALOSCAN_BUILD || { mt: false };
-  const shipped = loadShippedModel(build.model); // the engine starts meanwhile
-  shipped.catch(() => {});            // (reported below)
+  // the shipped model: opened from disk, only its scripts can bring it (loaded at once, beside the
+  // engine's start); served, the engine worker fetches the file itself and the scripts load only
+  // if that fails
+  let shippedLoad = null;
+  const shipped = () => {
+    if (!shippedLoad) { shippedLoad = loadShippedModel(build.model); shippedLoad.catch(() => {}); } // (reported below)
+    return shippedLoad;
+  };
+  if (location.protocol !== 'http:' && location.protocol !== 'https:') shipped();
   setupIntake(ui.zone, ui.input, addFiles);
   ui.exportCsv.addEventListener('click', () => {
     const when = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
@@ -170,9 +177,10 @@ async function main() {
   ui.clear.addEventListener('click', clearAll);
   setProgress();
   try {
-    engine = await startEngine(() => shipped.then((m) => m.bytes()), build);
+    engine = await startEngine(() => shipped().then((m) => m.bytes()), build);
   } catch (e) {
-    const noModel = await shipped.then(() => null, (why) => why);
+    const noModel = build.model ? await (shippedLoad || Promise.resolve()).then(() => null, (why) => why)
+      : new Error('this page was built without a model');
     for (const { card } of queue.splice(0)) card.fail('the engine could not start (see the top of the page)');
     ui.status.textContent = noModel
       ? `The model of this page cannot be read (${noModel.message}): rebuild it with \`make web\`.`
@@ -182,7 +190,7 @@ async function main() {
   }
   info = engine.info;
   const coldMs = performance.mark('sialoscan:ready').startTime;
-  showModel(ui.modelInfo, info, `${(await shipped).name} (shipped with this page)`);
+  showModel(ui.modelInfo, info, `${build.model.name} (shipped with this page)`);
   ui.status.textContent = `Ready · ${engineLabel(info)} · started in ${Math.round(coldMs)} ms`;
   ui.status.dataset.ready = 'true';
   ui.status.dataset.coldStartMs = String(Math.round(coldMs));

@@ -15,11 +15,14 @@ async function blobWorker() {
   return worker;
 }
 
-// start a worker, then send it the model's bytes; resolves to { worker, info, heapBytes }
-function boot(worker, modelBytes, mt) {
+// start a worker, then send it the model's bytes — or, given modelFile (a URL worker), let it fetch
+// the file itself and send the bytes only if it asks ('need-model'); resolves to { worker, info, heapBytes }
+function boot(worker, modelBytes, mt, modelFile) {
   return new Promise((ok, fail) => {
+    const sendModel = () => modelBytes().then((bytes) => worker.postMessage({ type: 'shipped', bytes: bytes.buffer }, [bytes.buffer]), fail);
     worker.onmessage = (ev) => {
-      if (ev.data.type === 'ready') {
+      if (ev.data.type === 'need-model') sendModel();
+      else if (ev.data.type === 'ready') {
         for (const m of ev.data.marks || []) performance.mark(m.name, { startTime: m.t - performance.timeOrigin });
         ok({ worker, info: ev.data.info, heapBytes: ev.data.heapBytes });
       } else if (ev.data.type === 'fatal') fail(new Error(ev.data.message));
@@ -28,8 +31,8 @@ function boot(worker, modelBytes, mt) {
       ev.preventDefault();
       fail(new Error(ev.message || 'the engine worker could not start'));
     };
-    worker.postMessage({ type: 'init', mt });
-    modelBytes().then((bytes) => worker.postMessage({ type: 'shipped', bytes: bytes.buffer }, [bytes.buffer]), fail);
+    worker.postMessage({ type: 'init', mt, modelFile });
+    if (!modelFile) sendModel();
   });
 }
 
@@ -42,7 +45,7 @@ export async function startEngine(modelBytes, build) {
     try {
       worker = new Worker('sialoscan-worker.js');
       performance.mark('sialoscan:worker created');
-      started = await boot(worker, modelBytes, build.mt);
+      started = await boot(worker, modelBytes, build.mt, build.model?.file);
     } catch (e) {
       worker?.terminate(); // e.g. a host that refuses workers by URL: fall back to the embedded engine
       started = null;

@@ -3,13 +3,15 @@
 // importScripts (the multi-threaded build when the page is cross-origin isolated); opened from
 // disk the page builds it from a Blob that already holds the single-threaded engine.
 //
-// Messages in  { type: 'init', mt: boolean }                          start the engine at once
+// Messages in  { type: 'init', mt: boolean, modelFile? }              start the engine at once (and, given
+//                modelFile, fetch the shipped model from the worker's folder: no base64 to parse; if that
+//                fails, { type: 'need-model' } goes out and the page sends the bytes)
 //              { type: 'shipped', bytes: ArrayBuffer }                    the page's model, when it is ready
 //              { type: 'model', id, bytes: ArrayBuffer }                  load another model (validated)
 //              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
-// Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message }
+// Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message } | { type: 'need-model' }
 //              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
 // moves bytes and makes display-sized bitmaps of the engine's pictures.
@@ -73,6 +75,10 @@ function bitmap(rgba, w, h, maxSide) {
 async function handle(msg) {
   switch (msg.type) {
     case 'init': {
+      if (msg.modelFile) {
+        fetch(msg.modelFile).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
+          .then((b) => { mark('model fetched'); shipped(b); }, () => self.postMessage({ type: 'need-model' }));
+      }
       loadEngine(msg.mt);
       mark('engine script');
       markWasmStart();

@@ -76,7 +76,7 @@ async function classifyTestSet(url, origin) {
   assert.deepEqual(log.csp, [], 'no Content-Security-Policy violation');
   const status = await page.textContent('#engine-status');
   const cold = Number(await page.getAttribute('#engine-status', 'data-cold-start-ms'));
-  return { context, page, status, cold };
+  return { context, page, status, cold, log };
 }
 
 test('page opened from disk (file://): same answers as the CLI, error cards, no network', { skip }, async () => {
@@ -94,8 +94,11 @@ test('page served over plain http (any static host)', { skip }, async () => {
 });
 
 test('page served by `make serve` (COOP/COEP: cross-origin isolated)', { skip }, async () => {
-  const { context, page, status } = await classifyTestSet(isolated.url, isolated.url);
+  const { context, page, status, log } = await classifyTestSet(isolated.url, isolated.url);
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  // served, the engine worker fetches the model file itself: the 6 MB of base64 scripts stay unread
+  assert.ok(log.requests.some((u) => u.endsWith('/sialoscan-busi.sialo')), `the model file was fetched: ${log.requests.join(' ')}`);
+  assert.ok(!log.requests.some((u) => /sialoscan-model-\d+\.js$/.test(u)), 'no model script was loaded');
   const threads = Number(await page.getAttribute('#engine-status', 'data-threads'));
   const mtBuilt = existsSync(join(DIST, 'sialoscan-mt.js'));
   if (mtBuilt) assert.ok(threads > 1, `isolated page with the threaded engine built runs ${threads} thread(s): ${status}`);
