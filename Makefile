@@ -115,7 +115,8 @@ wasm/dist/package.json:
 # the clinician's page: web/ -> web/dist/ (works opened from disk and served)
 WEB_SRC := $(wildcard web/*.js web/*.html web/*.css)
 web: web/dist/index.html
-web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo wasm/dist/sialoscan-standalone.js wasm/dist/sialoscan-mt.js
+web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo wasm/dist/sialoscan-standalone.js wasm/dist/sialoscan-mt.js \
+  wasm/dist/sialoscan-mt.relaxed.wasm
 	node tools/make-web.mjs
 serve: web
 	node tools/serve.mjs web/dist --port $${PORT:-8080}
