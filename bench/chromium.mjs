@@ -2,6 +2,7 @@
 // isolated page (tools/serve.mjs, COOP/COEP) in headless Chromium, interleaved rounds of
 //   1t   sialoscan-standalone.js (the single-threaded build, what a plain or file:// page gets)
 //   2t   sialoscan-mt.js with 2 threads (the pthreads build, what an isolated page gets)
+//   ort-1t / ort-2t   the peer, ONNX Runtime Web 1.30 (wasm EP, its own threads) on the same page
 // Each round starts a fresh worker per configuration (cold start = importScripts + module + model
 // fetch + load + first result) and then times s.forward(x) on the same 224x224 input.
 //
@@ -56,6 +57,28 @@ onmessage = async ({ data: { modelUrl, threads, simd, runs, x } }) => {
 };
 `);
 
+// the peer: ONNX Runtime Web 1.30 (wasm EP) on the page's main thread of the same isolated page,
+// with its own thread pool, on an ONNX export of the same model (bench/onnx-export.mjs)
+async function ortInPage({ onnxUrl, threads, runs, x }) {
+  try {
+    const t0 = performance.now();
+    const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
+    const bytes = new Uint8Array(await (await fetch(onnxUrl)).arrayBuffer());
+    const sess = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const [inName] = sess.inputNames, [outName] = sess.outputNames;
+    const input = new ort.Tensor('float32', new Float32Array(x), [1, 224, 224, 3]);
+    let out = (await sess.run({ [inName]: input }))[outName].data;
+    const cold = performance.now() - t0;
+    for (let i = 0; i < 2; i++) out = (await sess.run({ [inName]: input }))[outName].data;
+    const times = [];
+    for (let i = 0; i < runs; i++) { const t = performance.now(); out = (await sess.run({ [inName]: input }))[outName].data; times.push(performance.now() - t); }
+    await sess.release();
+    return { cold, times, engine: { build: `ORT Web ${ort.env.versions?.web ?? ''} wasm`, kernel: 'its own (MLAS)', threads }, p: out[0] };
+  } catch (e) { return { error: String(e && e.message || e) }; }
+}
+
 async function inPage({ worker, modelUrl, threads, simd, runs, x }) {
   const w = new Worker(worker);
   const r = await new Promise((ok) => {
@@ -91,6 +114,10 @@ try {
       if (r.status !== 0) throw new Error(`sialoscan init: ${r.stderr}`);
     }
     const modelUrl = `${arch}.sialo`;
+    const { sialoToOnnx } = await import('./onnx-export.mjs');
+    const { readModelFile } = await import('../tests/node/lib/model-file.mjs');
+    fs.writeFileSync(path.join(pageDir, `${arch}.onnx`), sialoToOnnx(readModelFile(fs.readFileSync(modelFile))).bytes);
+    const onnxUrl = `${arch}.onnx`;
     const x = Array.from({ length: 224 * 224 * 3 }, (_, i) => Math.sin(i * 0.013) * 0.8);
     // 'auto' is what the page gets (relaxed SIMD in Chromium 156), 'simd128' the fallback build
     const configs = [
@@ -98,11 +125,19 @@ try {
       { key: '2t', worker: 'worker.js?script=sialoscan-mt.js', threads: 2, simd: 'auto' },
       { key: '1t-simd128', worker: 'worker.js?script=sialoscan-standalone.js', threads: 1, simd: 'simd128' },
       { key: '2t-simd128', worker: 'worker.js?script=sialoscan-mt.js', threads: 2, simd: 'simd128' },
+      { key: 'ort-1t', ort: true, threads: 1 },
+      { key: 'ort-2t', ort: true, threads: 2 },
     ];
     const acc = Object.fromEntries(configs.map((c) => [c.key, { times: [], cold: [], p: null, engine: null }]));
     for (let round = 0; round < o.rounds; round++) {
       for (const c of round % 2 ? [...configs].reverse() : configs) { // interleaved, alternating order
-        const r = await page.evaluate(inPage, { worker: c.worker, modelUrl, threads: c.threads, simd: c.simd, runs: o.runs, x });
+        let r;
+        if (c.ort) { // a fresh page each time: ORT fixes its thread count when its module first starts
+          const p2 = await browser.newPage();
+          await p2.goto(`${server.url}build/bench-chromium/index.html`);
+          r = await p2.evaluate(ortInPage, { onnxUrl, threads: c.threads, runs: o.runs, x });
+          await p2.close();
+        } else r = await page.evaluate(inPage, { worker: c.worker, modelUrl, threads: c.threads, simd: c.simd, runs: o.runs, x });
         if (r.error) throw new Error(`${arch} ${c.key}: ${r.error}`);
         acc[c.key].times.push(...r.times);
         acc[c.key].cold.push(r.cold);
@@ -110,14 +145,14 @@ try {
         acc[c.key].p = r.p;
       }
     }
-    for (const c of configs) // fused multiply-adds round differently: the builds agree within 1e-5
-      if (Math.abs(acc[c.key].p - acc['1t-simd128'].p) > 1e-5) throw new Error(`${arch}: ${c.key} p ${acc[c.key].p} vs 1t-simd128 ${acc['1t-simd128'].p}`);
+    for (const c of configs) // fused multiply-adds round differently: the builds agree within 1e-5; ORT within 1e-4
+      if (Math.abs(acc[c.key].p - acc['1t-simd128'].p) > (c.ort ? 1e-4 : 1e-5)) throw new Error(`${arch}: ${c.key} p ${acc[c.key].p} vs 1t-simd128 ${acc['1t-simd128'].p}`);
     summary[arch] = {};
     for (const c of configs) {
       const a = acc[c.key];
       console.log(`${arch} ${c.key} (${a.engine.build}, ${a.engine.kernel}, ${a.engine.threads} thread(s)): median ${r1(median(a.times))}, min ${r1(Math.min(...a.times))}` +
         ` over ${a.times.length} runs in ${o.rounds} rounds; cold start ${r1(median(a.cold))}`);
-      summary[arch][`ours_wasm_${c.key}`] = r1(median(a.times));
+      summary[arch][c.ort ? `peer_ort_web_${c.key.slice(4)}` : `ours_wasm_${c.key}`] = r1(median(a.times));
       summary[arch][`cold_start_${c.key}_ms`] = r1(median(a.cold));
     }
   }
