@@ -24,6 +24,25 @@ void f32_dwconv(const float *x, int h, int w, int c, const float *wt, const floa
             int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = w - ix0 < kw ? w - ix0 : kw;
             float *yp = yr + (size_t)ox * c;
             int ch = 0;
+            if (kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
+                /* a 3x3 window fully inside the frame (most pixels): the 9 taps unrolled, their
+                   addresses computed once per pixel */
+                const float *r0 = xb + ((size_t)iy0 * w + ix0) * c, *r1 = r0 + (size_t)w * c, *r2 = r1 + (size_t)w * c;
+                const size_t c2 = 2 * (size_t)c;
+                for (; ch + 2 * V <= c; ch += 2 * V) {
+                    const float *wk = wt + ch;
+                    vf a0 = bias ? vload(bias + ch) : vsplat(0.0f), a1 = bias ? vload(bias + ch + V) : vsplat(0.0f);
+#define TAP(row, dx, k)                                                                  \
+    a0 = vfma(a0, vload(row + ch + (dx)), vload(wk + (size_t)(k) * c));                   \
+    a1 = vfma(a1, vload(row + ch + (dx) + V), vload(wk + (size_t)(k) * c + V));
+                    TAP(r0, 0, 0) TAP(r0, c, 1) TAP(r0, c2, 2)
+                    TAP(r1, 0, 3) TAP(r1, c, 4) TAP(r1, c2, 5)
+                    TAP(r2, 0, 6) TAP(r2, c, 7) TAP(r2, c2, 8)
+#undef TAP
+                    vstore(yp + ch, vact(a0, act));
+                    vstore(yp + ch + V, vact(a1, act));
+                }
+            }
             for (; ch + 2 * V <= c; ch += 2 * V) {
                 vf a0 = bias ? vload(bias + ch) : vsplat(0.0f), a1 = bias ? vload(bias + ch + V) : vsplat(0.0f);
                 for (int ky = ky0; ky < ky1; ky++) {

@@ -232,6 +232,7 @@ int main(void) {
         {1, 9, 9, 19, 19, 3, 3, 1, 1, 1, 1, 1, 1, 19, 2, 1},   /* depthwise */
         {3, 12, 11, 37, 37, 3, 3, 2, 2, 0, 1, 1, 1, 37, 1, 0}, /* depthwise stride 2, odd */
         {1, 8, 8, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 64, 0, 1},   /* depthwise, full vectors */
+        {2, 7, 10, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 40, 2, 1},  /* depthwise: full vectors, then a remainder (every ISA) */
         {1, 6, 7, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 1},      /* grouped */
         {1, 9, 9, 16, 40, 1, 1, 2, 2, 0, 0, 0, 0, 1, 0, 1},    /* 1x1 stride 2 (im2col) */
         {1, 4, 4, 3, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 0, 1},      /* window bigger than the map */
