@@ -156,3 +156,12 @@ int sialo_calib_set(sialo_graph *g, double a, double b, const char *how) {
     free(s);
     return rc;
 }
+
+void sialo_calib_describe(char *buf, size_t size, sialo_calib_method method, double a, double b, const char *source) {
+    if (method == SIALO_CALIB_PLATT)
+        snprintf(buf, size, "Platt scaling, p = sigmoid(a logit(p_raw) + b), a = %.4f, b = %.4f, fitted by maximum likelihood on %s",
+                 (float)a, (float)b, source);
+    else
+        snprintf(buf, size, "temperature scaling, p = sigmoid(logit(p_raw) / T), T = %.4f (a = %.4f, b = 0), fitted by maximum likelihood "
+                 "on %s", 1.0 / (float)a, (float)a, source);
+}

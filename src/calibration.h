@@ -6,6 +6,8 @@
 #ifndef SIALO_CALIBRATION_H
 #define SIALO_CALIBRATION_H
 
+#include <stddef.h>
+
 /* raw probabilities are clamped to [EPS, 1 - EPS] before the logit (so 0 and 1 stay finite) */
 #define SIALO_CALIB_EPS 1e-7
 #define SIALO_CALIB_MIN_ROWS 20
@@ -28,6 +30,10 @@ double sialo_brier(const double *p, const int *y, int n);
 double sialo_ece(const double *p, const int *y, int n);
 /* mean negative log-likelihood (p clamped as above) */
 double sialo_log_loss(const double *p, const int *y, int n);
+
+/* The provenance sentence of a fit: "<method>, <formula>, <parameters>, fitted by maximum
+ * likelihood on <source>" (source e.g. "the 502 pooled out-of-fold predictions by sialoscan train"). */
+void sialo_calib_describe(char *buf, size_t size, sialo_calib_method method, double a, double b, const char *source);
 
 struct sialo_graph;
 /* Give a binary graph the calibration (a, b): its threshold is carried into the new calibrated

@@ -739,11 +739,6 @@ out:
     return 0;
 }
 
-static const char *base_name(const char *path) {
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 static int cmd_calibrate(cli_opts *o) {
     if (!o->model || !o->predictions || !o->out || o->nargs) {
         fprintf(stderr, "usage: sialoscan calibrate --model IN.sialo --predictions OOF.csv --out OUT.sialo [--method platt|temperature]\n");
@@ -770,16 +765,13 @@ static int cmd_calibrate(cli_opts *o) {
         goto out;
     }
     float old_a = g->calib_a, old_b = g->calib_b, old_t = g->threshold;
-    const char *mname = method == SIALO_CALIB_PLATT ? "Platt scaling" : "temperature scaling";
-    char how[1024], date[32];
+    char how[1024], source[600], date[32];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-    if (method == SIALO_CALIB_PLATT)
-        snprintf(how, sizeof how, "%s, p = sigmoid(a logit(p_raw) + b), a = %.4f, b = %.4f, fitted %s by maximum likelihood on %d "
-                 "out-of-fold predictions (%s) by sialoscan calibrate", mname, (float)a, (float)b, date, n, base_name(o->predictions));
-    else
-        snprintf(how, sizeof how, "%s, p = sigmoid(logit(p_raw) / T), T = %.4f (a = %.4f, b = 0), fitted %s by maximum likelihood on %d "
-                 "out-of-fold predictions (%s) by sialoscan calibrate", mname, 1.0 / (float)a, (float)a, date, n, base_name(o->predictions));
+    char pred[256];
+    sialo_path_base(o->predictions, pred, sizeof pred);
+    snprintf(source, sizeof source, "%d out-of-fold predictions (%s) by sialoscan calibrate, %s", n, pred, date);
+    sialo_calib_describe(how, sizeof how, method, a, b, source);
     if (sialo_calib_set(g, a, b, how) < 0 || sialo_graph_write_file(g, g->storage_bits, o->out) < 0) { die("%s", sialo_error()); goto out; }
     pc = malloc((size_t)n * sizeof *pc);
     if (!pc) { die("%s", "out of memory"); goto out; }

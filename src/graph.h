@@ -160,6 +160,8 @@ uint16_t sialo_f32_to_f16(float f);
 float sialo_f16_to_f32(uint16_t h);
 int sialo_f16_to_f32_n(const uint8_t *src, float *dst, size_t n); /* -1: an inf or NaN among them */
 char *sialo_strdup(const char *s);
+/* a file's name without its folder; a folder's last component (trailing slashes ignored) */
+void sialo_path_base(const char *path, char *out, size_t size);
 void *sialo_xcalloc(size_t n, size_t size); /* calloc that sets an error on failure */
 static inline float sialo_bits_to_f32(int32_t b) { union { int32_t i; float f; } u; u.i = b; return u.f; }
 static inline int32_t sialo_f32_to_bits(float f) { union { int32_t i; float f; } u; u.f = f; return u.i; }

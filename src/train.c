@@ -537,15 +537,6 @@ static float youden_threshold(const float *p, const int *y, int n) {
     return best_t;
 }
 
-/* a file's name without its folder; a folder's last component (trailing slashes ignored) */
-static void base_of(const char *path, char *out, size_t size) {
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/') len--;
-    size_t start = len;
-    while (start > 0 && path[start - 1] != '/') start--;
-    snprintf(out, size, "%.*s", (int)(len - start), path + start);
-}
-
 /* CRC-32 (IEEE, as zlib) of a whole file; 0 and *ok = 0 if unreadable */
 static uint32_t file_crc32(const char *path, int *ok) {
     *ok = 0;
@@ -734,11 +725,11 @@ int sialo_train(const sialo_train_opts *o) {
                 char bn[256];
                 int ok;
                 uint32_t crc = file_crc32(o->backbone, &ok);
-                base_of(o->backbone, bn, sizeof bn);
+                sialo_path_base(o->backbone, bn, sizeof bn);
                 if (ok) snprintf(from, sizeof from, "backbone %s (CRC-32 of the file %08x)", bn, crc);
                 else snprintf(from, sizeof from, "backbone %s", bn);
             } else snprintf(from, sizeof from, "random weights");
-            base_of(o->data_dir, data, sizeof data);
+            sialo_path_base(o->data_dir, data, sizeof data);
             snprintf(prov, sizeof prov,
                      "trained %s by sialoscan train: method %s, %d stages, from %s, data folder %s (%d images, label conflicts %s), "
                      "input %d, batch %d, seed %llu, threshold %.4f (%s)",
@@ -757,13 +748,9 @@ int sialo_train(const sialo_train_opts *o) {
                 if (!pd || sialo_calib_fit(pd, oofy, n, (sialo_calib_method)mth, &a, &b) < 0) {
                     fprintf(stderr, "sialoscan: warning: the final model is left uncalibrated: %s\n", sialo_error());
                 } else {
-                    char how[600];
-                    if (mth == SIALO_CALIB_PLATT)
-                        snprintf(how, sizeof how, "Platt scaling, p = sigmoid(a logit(p_raw) + b), a = %.4f, b = %.4f, fitted by maximum "
-                                 "likelihood on the %d pooled out-of-fold predictions by sialoscan train", (float)a, (float)b, n);
-                    else
-                        snprintf(how, sizeof how, "temperature scaling, p = sigmoid(logit(p_raw) / T), T = %.4f (a = %.4f, b = 0), fitted by "
-                                 "maximum likelihood on the %d pooled out-of-fold predictions by sialoscan train", 1.0 / (float)a, (float)a, n);
+                    char how[600], source[128];
+                    snprintf(source, sizeof source, "the %d pooled out-of-fold predictions by sialoscan train", n);
+                    sialo_calib_describe(how, sizeof how, (sialo_calib_method)mth, a, b, source);
                     if (sialo_calib_set(m->g, a, b, how) < 0) rc = -1;
                     else {
                         double *pc = malloc((size_t)n * sizeof *pc);
@@ -779,9 +766,10 @@ int sialo_train(const sialo_train_opts *o) {
                 }
                 free(pd);
             }
-            if (rc < 0) {}
-            else if (sialo_graph_write_file(m->g, o->storage_bits ? o->storage_bits : 16, o->out) < 0) rc = -1;
-            else fprintf(stderr, "wrote %s\n", o->out);
+            if (rc == 0) {
+                if (sialo_graph_write_file(m->g, o->storage_bits ? o->storage_bits : 16, o->out) < 0) rc = -1;
+                else fprintf(stderr, "wrote %s\n", o->out);
+            }
             sialo_model_free(m);
         }
         free(itr); free(iva);
