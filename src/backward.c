@@ -33,6 +33,8 @@ typedef struct {
     const int *need;
     float **grad;       /* part 0 */
     float ***part_grad; /* parts 1.. */
+    int extra_node;     /* >= 0: extra_dy (batch x its output size) is added to that layer's gradient */
+    const float *extra_dy;
 } bw_ctx;
 
 static void bw_part(void *arg, int part, int nparts) {
@@ -46,6 +48,10 @@ static void bw_part(void *arg, int part, int nparts) {
     /* zero this part's slices of every gradient buffer below the start */
     for (int i = 0; i < c->start; i++)
         if (c->need[i] && m->dy[i]) memset(m->dy[i] + (size_t)b0 * out_size(g, i), 0, (size_t)nb * out_size(g, i) * sizeof(float));
+    if (c->extra_dy && c->extra_node < c->start && m->dy[c->extra_node]) {
+        size_t sz = out_size(g, c->extra_node);
+        add_to(m->dy[c->extra_node] + (size_t)b0 * sz, c->extra_dy + (size_t)b0 * sz, (size_t)nb * sz);
+    }
     for (int i = c->start; i >= 1; i--) {
         if (!c->need[i]) continue;
         const sialo_node *n = &g->nodes[i];
@@ -120,6 +126,11 @@ static void bw_part(void *arg, int part, int nparts) {
 }
 
 int sialo_backward(sialo_model *m, int start, const float *dy_start, const int *need, float **grad) {
+    return sialo_backward_extra(m, start, dy_start, need, grad, -1, NULL);
+}
+
+int sialo_backward_extra(sialo_model *m, int start, const float *dy_start, const int *need, float **grad, int extra_node,
+                         const float *extra_dy) {
     const sialo_graph *g = m->g;
     int nn = g->n_nodes;
     if (start < 1 || start >= nn) return sialo_fail("backward: bad start layer");
@@ -142,7 +153,7 @@ int sialo_backward(sialo_model *m, int start, const float *dy_start, const int *
         if (i >= 1 && i <= start && need[i]) { m->dy[i] = m->grad_arena + off; off += ((size_t)m->batch * out_size(g, i) + 15) / 16 * 16; }
     }
     memcpy(m->dy[start], dy_start, (size_t)m->batch * out_size(g, start) * sizeof(float));
-    bw_ctx c = {m, start, need, grad, NULL};
+    bw_ctx c = {m, start, need, grad, NULL, extra_node, extra_dy};
     int rc = 0;
     /* images are split between threads; one image (Grad-CAM) runs on the calling thread */
     if (sialo_pool_size(m->pool) > 1 && m->batch > 1) {

@@ -16,6 +16,7 @@
  * Common options: --backend own|ref|xnnpack, --threads N. Errors go to stderr, exit status 1.
  */
 #include "calibration.h"
+#include "dataset.h"
 #include "graph.h"
 #include "metrics.h"
 #include "report.h"
@@ -420,23 +421,12 @@ static void json_num(const char *key, double v) {
 }
 
 /* ---- Grad-CAM localisation in eval: DIR/masks/<class>/<stem>-mask[-K].png, several per frame united */
-static int is_mask_of(const char *name, const char *stem) {
-    size_t k = strlen(stem);
-    if (strncmp(name, stem, k) || strncmp(name + k, "-mask", 5)) return 0;
-    const char *r = name + k + 5;
-    if (*r == '-' || *r == '_') {
-        if (!isdigit((unsigned char)r[1])) return 0;
-        for (r++; isdigit((unsigned char)*r); r++) {}
-    }
-    return !strcasecmp(r, ".png");
-}
-
 /* union of the frame's masks at w x h (nearest neighbour if a mask's size differs); NULL if none */
 static uint8_t *load_masks(char **masks, int nmasks, const char *stem, int w, int h) {
     uint8_t *u = NULL;
     for (int k = 0; k < nmasks; k++) {
         const char *base = strrchr(masks[k], '/');
-        if (!is_mask_of(base ? base + 1 : masks[k], stem)) continue;
+        if (!sialo_is_mask_of(base ? base + 1 : masks[k], stem)) continue;
         size_t n;
         uint8_t *bytes = read_all(masks[k], &n);
         sialo_image mk;
@@ -1054,6 +1044,7 @@ static int cmd_train(int argc, char **argv) {
     t.dropout = 0.5f;
     t.val_fraction = 0.15f;
     t.storage_bits = 16;
+    t.attention_weight = 1.0f;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1076,6 +1067,8 @@ static int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--weight-decay")) TAKE(t.weight_decay = (float)atof(v));
         else if (!strcmp(a, "--dropout")) TAKE(t.dropout = (float)atof(v));
         else if (!strcmp(a, "--val-fraction")) TAKE(t.val_fraction = (float)atof(v));
+        else if (!strcmp(a, "--attention-weight")) TAKE(t.attention_weight = (float)atof(v));
+        else if (!strcmp(a, "--masks")) t.masks = 1;
         else if (!strcmp(a, "--resume")) t.resume = 1;
         else if (!strcmp(a, "--include-conflicts")) t.include_conflicts = 1;
         else if (!strcmp(a, "--fp32")) t.storage_bits = 32;
@@ -1090,12 +1083,14 @@ static int cmd_train(int argc, char **argv) {
                 "         [--checkpoint DIR [--resume]] [--predictions CSV] [--input N] [--batch 16] [--threads N]\n"
                 "         [--seed 1] [--fold-seed S (default: --seed)] [--weight-decay 1e-4] [--dropout 0.5] [--val-fraction 0.15] [--include-conflicts] [--fp32]\n"
                 "         [--calibration platt|temperature|none]   (with --cv and --out: fitted on the out-of-fold predictions; default platt)\n"
+                "         [--masks [--attention-weight 1]]   guided attention: Grad-CAM energy outside DIR/masks/<class>/<stem>-mask*.png is penalised\n"
                 "DIR holds benign/ and malignant/ (and optionally MANIFEST.tsv with near-duplicate groups).\n"
                 "Needs --out, or --cv K >= 2 for cross-validation only.\n");
         return 2;
     }
     if (t.batch < 1 || t.batch > 512) return die("%s", "--batch must be 1..512");
     if (t.dropout < 0 || t.dropout >= 1) return die("%s", "--dropout must be in [0, 1)");
+    if (!(t.attention_weight >= 0 && t.attention_weight <= 100)) return die("%s", "--attention-weight must be in [0, 100]");
     if (sialo_train(&t) < 0) return die("%s", sialo_error());
     return 0;
 }

@@ -14,10 +14,12 @@
 #include "sialoscan.h"
 #include "threadpool.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -143,6 +145,21 @@ typedef struct {
     int done;
 } load_ctx;
 
+/* the whole file, or NULL */
+static uint8_t *read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    long sz = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)sz)) &&
+        fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f) fclose(f);
+    *n = buf ? (size_t)sz : 0;
+    return buf;
+}
+
 static uint8_t *resize_u8(const sialo_image *img, int side) {
     float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
     float *tmp = malloc((size_t)side * side * 3 * sizeof(float));
@@ -163,19 +180,14 @@ static void load_part(void *arg, int part, int nparts) {
         sialo_sample *s = &d->s[i];
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", c->dir, s->path);
-        FILE *f = fopen(path, "rb");
-        uint8_t *buf = NULL;
-        long sz = 0;
-        if (f && fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)sz)) &&
-            fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
-            sialo_image img;
-            if (sialo_image_decode(buf, (size_t)sz, &img) == 0) {
-                s->train = resize_u8(&img, d->train_side);
-                s->val = resize_u8(&img, d->in_side);
-                sialo_image_free(&img);
-            }
+        size_t sz = 0;
+        uint8_t *buf = read_file(path, &sz);
+        sialo_image img;
+        if (buf && sialo_image_decode(buf, sz, &img) == 0) {
+            s->train = resize_u8(&img, d->train_side);
+            s->val = resize_u8(&img, d->in_side);
+            sialo_image_free(&img);
         }
-        if (f) fclose(f);
         free(buf);
         if (part == 0 && c->progress) c->progress(i + 1, d->n);
     }
@@ -213,9 +225,106 @@ int sialo_dataset_load(sialo_dataset *d, const char *dir, int in_side, int threa
 }
 
 void sialo_dataset_free(sialo_dataset *d) {
-    for (int i = 0; i < d->n; i++) { free(d->s[i].path); free(d->s[i].train); free(d->s[i].val); }
+    for (int i = 0; i < d->n; i++) { free(d->s[i].path); free(d->s[i].train); free(d->s[i].val); free(d->s[i].mask); }
     free(d->s);
     memset(d, 0, sizeof *d);
+}
+
+/* ------------------------------------------------------------------ lesion masks */
+int sialo_is_mask_of(const char *name, const char *stem) {
+    size_t k = strlen(stem);
+    if (strncmp(name, stem, k) || strncmp(name + k, "-mask", 5)) return 0;
+    const char *r = name + k + 5;
+    if (*r == '-' || *r == '_') {
+        if (!isdigit((unsigned char)r[1])) return 0;
+        for (r++; isdigit((unsigned char)*r); r++) {}
+    }
+    return !strcasecmp(r, ".png");
+}
+
+typedef struct {
+    sialo_dataset *d;
+    const char *dir;
+    char **names[2]; /* file names in masks/benign, masks/malignant */
+    int count[2];
+} mask_ctx;
+
+static void mask_part(void *arg, int part, int nparts) {
+    mask_ctx *c = arg;
+    sialo_dataset *d = c->d;
+    int S = d->train_side;
+    for (int i = part; i < d->n; i += nparts) {
+        sialo_sample *s = &d->s[i];
+        const char *base = strrchr(s->path, '/');
+        base = base ? base + 1 : s->path;
+        char stem[1024];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot) *dot = 0;
+        int cls = s->label != 0;
+        for (int k = 0; k < c->count[cls]; k++) {
+            if (!sialo_is_mask_of(c->names[cls][k], stem)) continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/masks/%s/%s", c->dir, cls ? "malignant" : "benign", c->names[cls][k]);
+            size_t n = 0;
+            uint8_t *bytes = read_file(path, &n);
+            sialo_image mk;
+            if (!bytes || sialo_image_decode(bytes, n, &mk) < 0) { free(bytes); continue; }
+            free(bytes);
+            if (!s->mask) s->mask = calloc((size_t)S * S, 1);
+            if (s->mask)
+                for (int y = 0; y < S; y++) {
+                    const uint8_t *row = mk.rgb + (size_t)((long long)(2 * y + 1) * mk.h / (2 * S)) * mk.w * 3;
+                    for (int x = 0; x < S; x++) {
+                        const uint8_t *px = row + (size_t)((long long)(2 * x + 1) * mk.w / (2 * S)) * 3;
+                        if (px[0] > 127 || px[1] > 127 || px[2] > 127) s->mask[(size_t)y * S + x] = 1;
+                    }
+                }
+            sialo_image_free(&mk);
+        }
+    }
+}
+
+int sialo_dataset_load_masks(sialo_dataset *d, const char *dir, int threads) {
+    mask_ctx c = {d, dir, {NULL, NULL}, {0, 0}};
+    static const char *const cls[2] = {"benign", "malignant"};
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/masks/%s", dir, cls[k]);
+        DIR *dd = opendir(path);
+        if (!dd) continue;
+        struct dirent *e;
+        int cap = 0;
+        while ((e = readdir(dd))) {
+            if (e->d_name[0] == '.') continue;
+            if (c.count[k] == cap) {
+                cap = cap ? cap * 2 : 256;
+                char **nn = realloc(c.names[k], (size_t)cap * sizeof *nn);
+                if (!nn) { rc = sialo_fail("out of memory"); break; }
+                c.names[k] = nn;
+            }
+            if (!(c.names[k][c.count[k]] = sialo_strdup(e->d_name))) { rc = -1; break; }
+            c.count[k]++;
+        }
+        closedir(dd);
+    }
+    if (rc == 0) {
+        sialo_pool *pool = sialo_pool_new(threads);
+        if (!pool) rc = sialo_fail("cannot start threads");
+        else {
+            sialo_pool_run(pool, mask_part, &c);
+            sialo_pool_free(pool);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        for (int j = 0; j < c.count[k]; j++) free(c.names[k][j]);
+        free(c.names[k]);
+    }
+    if (rc < 0) return -1;
+    int with = 0;
+    for (int i = 0; i < d->n; i++) with += d->s[i].mask != NULL;
+    return with;
 }
 
 /* ------------------------------------------------------------------ folds */
@@ -261,27 +370,46 @@ static double gauss(uint64_t *s) {
     return (a / 65536.0 - 2.0) * 1.7320508075688772; /* var of the sum = 4/12 -> scale to 1 */
 }
 
+/* the geometric part of an augmentation: the first draws of the sample's generator */
+typedef struct { double cw, ch, cx, cy, co, si; int flip; } aug_geometry;
+
+static aug_geometry draw_geometry(uint64_t *r, int S) {
+    aug_geometry g;
+    double area = 0.75 + 0.25 * u01(r), logr = log(0.85) + (log(1.18) - log(0.85)) * u01(r), ar = exp(logr);
+    g.cw = S * sqrt(area * ar);
+    g.ch = S * sqrt(area / ar);
+    if (g.cw > S) g.cw = S;
+    if (g.ch > S) g.ch = S;
+    g.cx = g.cw / 2 + (S - g.cw) * u01(r);
+    g.cy = g.ch / 2 + (S - g.ch) * u01(r);
+    double th = (u01(r) * 20.0 - 10.0) * 3.141592653589793 / 180.0;
+    g.co = cos(th);
+    g.si = sin(th);
+    g.flip = u01(r) < 0.5;
+    return g;
+}
+
+/* where the output point (tx, ty) in [0,1]^2 samples the cached frame (clamped to it) */
+static void geometry_source(const aug_geometry *g, int S, double tx, double ty, double *sx, double *sy) {
+    double u = (tx - 0.5) * g->cw, v = (ty - 0.5) * g->ch;
+    if (g->flip) u = -u;
+    double x = g->cx + g->co * u - g->si * v - 0.5, y = g->cy + g->si * u + g->co * v - 0.5;
+    *sx = x < 0 ? 0 : x > S - 1 ? S - 1 : x;
+    *sy = y < 0 ? 0 : y > S - 1 ? S - 1 : y;
+}
+
+static uint64_t sample_rng(uint64_t seed, int i) { return mix(seed ^ mix((uint64_t)i * 0x100000001B3ull)); }
+
 void sialo_augment(const sialo_dataset *d, int i, uint64_t seed, const sialo_norm *nrm, float *dst) {
     const sialo_sample *s = &d->s[i];
-    uint64_t r = mix(seed ^ mix((uint64_t)i * 0x100000001B3ull));
+    uint64_t r = sample_rng(seed, i);
     int S = d->train_side, N = d->in_side;
-    double area = 0.75 + 0.25 * u01(&r), logr = log(0.85) + (log(1.18) - log(0.85)) * u01(&r), ar = exp(logr);
-    double cw = S * sqrt(area * ar), ch = S * sqrt(area / ar);
-    if (cw > S) cw = S;
-    if (ch > S) ch = S;
-    double cx = cw / 2 + (S - cw) * u01(&r), cy = ch / 2 + (S - ch) * u01(&r);
-    double th = (u01(&r) * 20.0 - 10.0) * 3.141592653589793 / 180.0, co = cos(th), si = sin(th);
-    int flip = u01(&r) < 0.5;
+    aug_geometry geo = draw_geometry(&r, S);
     double bright = (u01(&r) * 0.2 - 0.1) * 255.0, contrast = 0.9 + 0.2 * u01(&r);
     for (int oy = 0; oy < N; oy++)
         for (int ox = 0; ox < N; ox++) {
-            double u = ((ox + 0.5) / N - 0.5) * cw, v = ((oy + 0.5) / N - 0.5) * ch;
-            if (flip) u = -u;
-            double sx = cx + co * u - si * v - 0.5, sy = cy + si * u + co * v - 0.5;
-            if (sx < 0) sx = 0;
-            if (sy < 0) sy = 0;
-            if (sx > S - 1) sx = S - 1;
-            if (sy > S - 1) sy = S - 1;
+            double sx, sy;
+            geometry_source(&geo, S, (ox + 0.5) / N, (oy + 0.5) / N, &sx, &sy);
             int x0 = (int)sx, y0 = (int)sy, x1 = x0 + 1 < S ? x0 + 1 : x0, y1 = y0 + 1 < S ? y0 + 1 : y0;
             double fx = sx - x0, fy = sy - y0;
             float *o = dst + ((size_t)oy * N + ox) * 3;
@@ -293,6 +421,25 @@ void sialo_augment(const sialo_dataset *d, int i, uint64_t seed, const sialo_nor
                 if (p > 255) p = 255;
                 o[c] = (float)p * nrm->scale[c] + nrm->bias[c];
             }
+        }
+}
+
+/* 4 x 4 points per cell, nearest pixel of the cached mask */
+void sialo_augment_mask(const sialo_dataset *d, int i, uint64_t seed, int fh, int fw, float *cells) {
+    const sialo_sample *s = &d->s[i];
+    uint64_t r = sample_rng(seed, i);
+    int S = d->train_side;
+    aug_geometry geo = draw_geometry(&r, S);
+    for (int cy = 0; cy < fh; cy++)
+        for (int cx = 0; cx < fw; cx++) {
+            int in = 0;
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 4; k++) {
+                    double sx, sy;
+                    geometry_source(&geo, S, (cx + (k + 0.5) / 4) / fw, (cy + (j + 0.5) / 4) / fh, &sx, &sy);
+                    in += s->mask[(size_t)(int)(sy + 0.5) * S + (int)(sx + 0.5)] != 0;
+                }
+            cells[cy * fw + cx] = in / 16.0f;
         }
 }
 

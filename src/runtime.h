@@ -69,6 +69,10 @@ double sialo_clock_ghz(void);
  * into grad[t] for every tensor t with grad[t] != NULL (batch summed, deterministic for a given
  * thread count). Uses the activations of the last forward (training or keep_activations). */
 int sialo_backward(sialo_model *m, int start, const float *dy_start, const int *need, float **grad);
+/* the same, with extra_dy (batch x the output size of extra_node, a layer before start) added to
+   that layer's gradient: a loss term on an inner feature map (guided attention) */
+int sialo_backward_extra(sialo_model *m, int start, const float *dy_start, const int *need, float **grad, int extra_node,
+                         const float *extra_dy);
 /* d/d(output of node) after sialo_backward, or NULL */
 const float *sialo_node_grad(const sialo_model *m, int node);
 /* need[] for: every layer from which a path leads to a trainable tensor or the target layer */

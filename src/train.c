@@ -19,6 +19,13 @@
  *   full     head and backbone together from the start (fine-tuning without gradual unfreezing)
  *   frozen   head only (the backbone as a fixed feature extractor)
  *   scratch  every layer from random weights (default architecture: smallcnn)
+ * Guided attention (--masks, optional; the default recipe needs no masks): for a frame with a lesion
+ * mask, the Grad-CAM map of its true class on the feature map A that feeds the pooling is
+ * h = ReLU(+-z), z[y,x] = sum_c w_c A[y,x,c] (w: the dense head; for this head Grad-CAM is exactly
+ * this map). The loss adds attention_weight x the share of the map's energy outside the lesion,
+ * sum (1 - m) h^2 / sum h^2 (m: the lesion share of each cell, from the mask under the same
+ * augmentation), averaged over the batch; its gradient enters the backward pass at A and at w.
+ * Early stopping still looks at the validation AUC only.
  * Determinism: the same seed and thread count give the same model (augmentation and dropout
  * are seeded per sample and step; per-thread gradients are summed in a fixed order).
  */
@@ -186,6 +193,10 @@ typedef struct {
     int augment;
     float *x;
     size_t in_floats;
+    /* guided attention: lesion share per feature-map cell, per image (NULL = off) */
+    float *cells;
+    int *has_mask;
+    int fh, fw;
 } batch_ctx;
 
 static void make_batch_part(void *arg, int part, int nparts) {
@@ -194,6 +205,10 @@ static void make_batch_part(void *arg, int part, int nparts) {
         float *dst = c->x + (size_t)b * c->in_floats;
         if (c->augment) sialo_augment(c->d, c->idx[b], c->seed, &c->nrm, dst);
         else sialo_val_input(c->d, c->idx[b], &c->nrm, dst);
+        if (c->cells) {
+            c->has_mask[b] = c->augment && c->d->s[c->idx[b]].mask != NULL;
+            if (c->has_mask[b]) sialo_augment_mask(c->d, c->idx[b], c->seed, c->fh, c->fw, c->cells + (size_t)b * c->fh * c->fw);
+        }
     }
 }
 
@@ -320,6 +335,46 @@ static int restore_aux(const char *prefix, sialo_model *m, opt_state *os) {
     return ok ? 0 : sialo_fail("checkpoint '%s' is truncated", path);
 }
 
+double sialo_attention_outside(const float *A, int P, int C, const float *w, const float *m, float sign, float scale,
+                               float *dA, float *dw) {
+    double E = 0, O = 0;
+    float hbuf[1024], *h = P <= 1024 ? hbuf : malloc((size_t)P * sizeof *h);
+    if (!h) return 0;
+    for (int p = 0; p < P; p++) {
+        double t = 0;
+        for (int k = 0; k < C; k++) t += (double)w[k] * A[(size_t)p * C + k];
+        h[p] = sign * t > 0 ? (float)(sign * t) : 0.0f;
+        E += (double)h[p] * h[p];
+        O += (1.0 - m[p]) * h[p] * h[p];
+    }
+    E += 1e-2; /* a map with (almost) no energy gets (almost) no push */
+    double share = O / E;
+    for (int p = 0; p < P; p++) {
+        float g = (float)(scale * 2.0 * h[p] * ((1.0 - m[p]) - share) / E) * sign; /* d/dz[p] */
+        float *da = dA ? dA + (size_t)p * C : NULL;
+        const float *a = A + (size_t)p * C;
+        for (int k = 0; k < C; k++) {
+            if (da) da[k] = g * w[k];
+            if (dw) dw[k] += g * a[k];
+        }
+    }
+    if (h != hbuf) free(h);
+    return share;
+}
+
+/* guided attention for the batch: fills extra (B x fh x fw x C) and adds to gw (C); returns the
+   sum over the masked images of their outside share */
+static double attention_batch(const batch_ctx *c, const float *A, const float *w, int C, int B, float weight, float *extra, float *gw) {
+    int P = c->fh * c->fw;
+    double sum = 0;
+    memset(extra, 0, (size_t)B * P * C * sizeof *extra);
+    for (int b = 0; b < B; b++)
+        if (c->has_mask[b])
+            sum += sialo_attention_outside(A + (size_t)b * P * C, P, C, w, c->cells + (size_t)b * P, c->d->s[c->idx[b]].label ? 1.0f : -1.0f,
+                                           weight / B, extra + (size_t)b * P * C, gw);
+    return sum;
+}
+
 /* trains on train_idx with early stopping on val_idx; returns the model (best weights) */
 static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d, const int *tr, int ntr, const int *va, int nva,
                               const sialo_stage *st, int nst, const char *label, const char *ckpt) {
@@ -342,6 +397,7 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
     os.grad = calloc((size_t)nt, sizeof(float *)); os.best = calloc((size_t)nt, sizeof(float *));
     os.trainable = calloc((size_t)nt, sizeof(int));
     batch_ctx bc = {0};
+    float *extra = NULL; /* guided attention: d(loss)/d(feature map) */
     bc.o = o;
     bc.d = d;
     memcpy(bc.nrm.scale, m->g->norm_scale, sizeof bc.nrm.scale);
@@ -360,6 +416,18 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
     for (int i = 0; i < ntr; i++) npos += d->s[tr[i]].label;
     double wpos = npos ? (double)ntr / (2.0 * npos) : 1.0, wneg = ntr - npos ? (double)ntr / (2.0 * (ntr - npos)) : 1.0;
     int logit = sialo_graph_find_node(m->g, "predictions");
+    int feat = -1, C = 0;
+    if (o->masks) {
+        int gap = sialo_graph_find_node(m->g, "avg_pool");
+        feat = gap >= 0 ? m->g->nodes[gap].in[0] : -1;
+        if (feat < 1) { sialo_fail("guided attention: the model has no pooled feature map"); goto fail; }
+        const sialo_node *fn = &m->g->nodes[feat];
+        bc.fh = fn->oh; bc.fw = fn->ow; C = fn->oc;
+        bc.cells = malloc((size_t)B * bc.fh * bc.fw * sizeof(float));
+        bc.has_mask = calloc((size_t)B, sizeof(int));
+        extra = malloc((size_t)B * bc.fh * bc.fw * C * sizeof(float));
+        if (!bc.cells || !bc.has_mask || !extra) { sialo_fail("out of memory"); goto fail; }
+    }
     run_state rs = {0, 0, 0, -1.0, 1e30, 0};
     int resumed = 0;
     if (ckpt && o->resume && load_state(ckpt, &rs)) resumed = 1;
@@ -405,8 +473,8 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
                 int j = (int)((r >> 33) % (uint64_t)(i + 1)), tmp = order[i];
                 order[i] = order[j]; order[j] = tmp;
             }
-            double loss_sum = 0;
-            int nb = ntr / B;
+            double loss_sum = 0, outside_sum = 0;
+            int nb = ntr / B, n_masked = 0;
             if (nb == 0) nb = 1;
             for (int b = 0; b < nb; b++) {
                 for (int k = 0; k < B; k++) bidx[k] = order[(b * B + k) % ntr];
@@ -423,7 +491,16 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
                     dl[k] = (float)(w * (pb[k] - y) / B);
                 }
                 for (int t = 0; t < nt; t++) if (os.grad[t]) memset(os.grad[t], 0, m->g->tensors[t].count * sizeof(float));
-                if (sialo_backward(m, logit, dl, need, os.grad) < 0) { free(need); goto fail; }
+                int have_extra = 0;
+                if (extra) {
+                    int wt = m->g->nodes[logit].t[0];
+                    double sh = attention_batch(&bc, m->ex[feat].out, m->g->tensors[wt].data, C, B, o->attention_weight, extra, os.grad[wt]);
+                    for (int k = 0; k < B; k++) n_masked += bc.has_mask[k];
+                    outside_sum += sh;
+                    loss_sum += o->attention_weight * sh;
+                    have_extra = need[feat];
+                }
+                if (sialo_backward_extra(m, logit, dl, need, os.grad, have_extra ? feat : -1, have_extra ? extra : NULL) < 0) { free(need); goto fail; }
                 /* AdamW */
                 adam_t++;
                 double b1 = 0.9, b2 = 0.999, c1 = 1 - pow(b1, (double)adam_t), c2 = 1 - pow(b2, (double)adam_t);
@@ -465,10 +542,12 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
             /* the stage ends at max_epochs at the latest (early stopping may end it sooner) */
             int left = st[s].max_epochs - ep - 1, eta = (int)(left * dt + 0.5);
             if (rs.bad >= st[s].patience) eta = 0;
-            fprintf(stderr, "%s stage %d/%d %-6s (%s, lr %.0e) epoch %2d/%d  loss %.4f  val_auc %.4f  val_loss %.4f  %5.1f img/s  "
+            char att[48] = "";
+            if (extra) snprintf(att, sizeof att, "  outside %.3f", n_masked ? outside_sum / n_masked : 0.0);
+            fprintf(stderr, "%s stage %d/%d %-6s (%s, lr %.0e) epoch %2d/%d  loss %.4f  val_auc %.4f  val_loss %.4f%s  %5.1f img/s  "
                             "stage ETA <= %dm%02ds %s\n",
                     label, s + 1, nst, st[s].name, st[s].unfreeze, st[s].lr, ep + 1, st[s].max_epochs, loss_sum / (nb * B), vauc, vloss,
-                    nb * B / dt, eta / 60, eta % 60, better ? "*" : "");
+                    att, nb * B / dt, eta / 60, eta % 60, better ? "*" : "");
             fflush(stderr);
             if (ckpt) {
                 int next_ep = ep + 1, next_stage = s;
@@ -487,10 +566,12 @@ static sialo_model *train_run(const sialo_train_opts *o, const sialo_dataset *d,
     fprintf(stderr, "%s trained in %.1f s (%ld images, %.1f img/s)\n", label, now_s() - t_start, images, images / (now_s() - t_start + 1e-9));
     opt_free(&os, nt);
     free(bc.x); free(pv); free(pb); free(dl); free(yv); free(order); free(bidx);
+    free(bc.cells); free(bc.has_mask); free(extra);
     return m;
 fail:
     opt_free(&os, nt);
     free(bc.x); free(pv); free(pb); free(dl); free(yv); free(order); free(bidx);
+    free(bc.cells); free(bc.has_mask); free(extra);
     sialo_model_free(m);
     return NULL;
 }
@@ -606,6 +687,16 @@ int sialo_train(const sialo_train_opts *o) {
         all[n++] = i;
     }
     fprintf(stderr, "data: %d images (%d excluded as label conflicts, %d unreadable), %d near-duplicate groups\n", n, excluded, d.unreadable, d.n_groups);
+    if (o->masks) {
+        int with = sialo_dataset_load_masks(&d, o->data_dir, o->threads);
+        if (with < 0) { free(all); sialo_dataset_free(&d); return -1; }
+        if (with == 0) {
+            free(all);
+            sialo_dataset_free(&d);
+            return sialo_fail("--masks: no lesion masks found in '%s'/masks/<class>/ (expected <frame>-mask.png beside each frame's class)", o->data_dir);
+        }
+        fprintf(stderr, "guided attention: %d of %d frames have lesion masks (weight %g)\n", with, d.n, o->attention_weight);
+    }
     int rc = 0;
     float *oof = NULL;
     int *oofy = NULL;
@@ -732,9 +823,10 @@ int sialo_train(const sialo_train_opts *o) {
             sialo_path_base(o->data_dir, data, sizeof data);
             snprintf(prov, sizeof prov,
                      "trained %s by sialoscan train: method %s, %d stages, from %s, data folder %s (%d images, label conflicts %s), "
-                     "input %d, batch %d, seed %llu, threshold %.4f (%s)",
+                     "input %d, batch %d, seed %llu, %sthreshold %.4f (%s)",
                      date, o->method ? o->method : (o->backbone ? "gradual" : "scratch"), nst, from,
-                     data, n, o->include_conflicts ? "included" : "excluded", side, oo.batch, (unsigned long long)o->seed, thr,
+                     data, n, o->include_conflicts ? "included" : "excluded", side, oo.batch, (unsigned long long)o->seed,
+                     o->masks ? "guided attention on lesion masks, " : "", thr,
                      oof ? "Youden's J on the pooled out-of-fold predictions" : "default 0.5");
             sialo_graph_set_text(&m->g->provenance, prov);
             m->g->calib_a = 1.0f;

@@ -32,6 +32,9 @@ typedef struct {
     float weight_decay, dropout, val_fraction;
     int storage_bits;        /* of the final model */
     int include_conflicts;   /* train on label_conflict=yes frames too */
+    int masks;               /* guided attention: penalise Grad-CAM energy outside the lesion masks
+                                (DIR/masks/<class>/<stem>-mask*.png) of the frames that have them */
+    float attention_weight;  /* weight of that term (default 1) */
     const char *calibration; /* of the final model, fitted on the out-of-fold predictions (needs cv):
                                 "platt" (default), "temperature" or "none" */
 } sialo_train_opts;
@@ -40,6 +43,12 @@ typedef struct {
 int sialo_schedule_parse(const char *text, sialo_stage *st, int max);
 /* The default schedule of a method for an architecture (documented in train.c). */
 int sialo_schedule_default(const char *method, const char *arch, sialo_stage *st, int max);
+
+/* Guided attention, one image: the share of the true-class map h = ReLU(sign * sum_c w_c A[p,c])
+   (P cells x C channels) whose energy sum h^2 lies outside the lesion (m[p] = lesion share of cell p).
+   With dA / dw not NULL: dA = scale * d(share)/dA (P x C, written), dw += scale * d(share)/dw. */
+double sialo_attention_outside(const float *A, int P, int C, const float *w, const float *m, float sign, float scale,
+                               float *dA, float *dw);
 
 /* Runs cross-validation (when opts.cv > 1) and/or trains the final model. Prints progress to
    stderr and results as JSON lines to stdout. Returns 0 or -1 (sialo_error()). */

@@ -10,7 +10,7 @@ out=${OUT:-runs/recipes}
 data=${DATA:-../shared/data/busi}
 mkdir -p "$out"
 bin="$out/sialoscan"
-[ -x "$bin" ] && cmp -s build/sialoscan "$bin" || cp build/sialoscan "$bin"   # a copy: rebuilding does not disturb a run
+[ -x "$bin" ] && cmp -s build/sialoscan "$bin" || { cp build/sialoscan "$bin.new" && mv "$bin.new" "$bin"; }   # a copy: rebuilding does not disturb a run
 bb="$out/mobilenetv2-imagenet.sialo"
 [ -f "$bb" ] || "$bin" convert --from tflite ../shared/pretrained/tf2_mobilenet_v2_1.0_224_ptq.tflite "$bb"
 declare -A R=(
@@ -18,8 +18,9 @@ declare -A R=(
   [gradual-224-s2]="--method gradual --seed 2"
   [gradual-288-s1]="--method gradual --seed 1 --input 288"
   [gradual-224-s3]="--method gradual --seed 3"
+  [gradual-224-s1-masks]="--method gradual --seed 1 --masks"
 )
-order=(gradual-224-s1 gradual-224-s2 gradual-288-s1 gradual-224-s3)
+order=(gradual-224-s1 gradual-224-s2 gradual-288-s1 gradual-224-s3 gradual-224-s1-masks)
 [ $# -gt 0 ] && order=("$@")
 for name in "${order[@]}"; do
   [ -n "${R[$name]:-}" ] || { echo "unknown recipe '$name' (known: ${!R[*]})" >&2; exit 2; }

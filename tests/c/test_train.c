@@ -144,7 +144,106 @@ static void test_folds(void) {
     free(d.s);
 }
 
+/* guided attention: the analytic gradient of the outside share vs central finite differences */
+static double share_at(const float *A, int P, int C, const float *w, const float *m, float sign) {
+    return sialo_attention_outside(A, P, C, w, m, sign, 1.0f, NULL, NULL);
+}
+
+static void test_attention_gradient(void) {
+    enum { P = 9, C = 5 };
+    for (int trial = 0; trial < 4; trial++) {
+        float A[P * C], w[C], m[P], dA[P * C], dw[C] = {0};
+        float sign = trial & 1 ? -1.0f : 1.0f;
+        int ok;
+        do { /* keep every cell's z away from the ReLU's kink */
+            for (int k = 0; k < P * C; k++) A[k] = (float)(urand() * 2.0);
+            for (int k = 0; k < C; k++) w[k] = (float)(urand() * 2.0 - 1.0);
+            ok = 1;
+            int lit = 0;
+            for (int p = 0; p < P; p++) {
+                double z = 0;
+                for (int k = 0; k < C; k++) z += (double)w[k] * A[p * C + k];
+                if (fabs(z) < 0.05) ok = 0;
+                lit += sign * z > 0;
+            }
+            if (lit < 3 || lit == P) ok = 0; /* a map with some cells lit, some not */
+        } while (!ok);
+        for (int p = 0; p < P; p++) m[p] = p % 3 == 0 ? 1.0f : p % 3 == 1 ? 0.0f : (float)urand();
+        double s0 = sialo_attention_outside(A, P, C, w, m, sign, 1.0f, dA, dw);
+        CHECK(s0 >= 0 && s0 <= 1, "the outside share is a share (%g)", s0);
+        double worst = 0, scale = 0;
+        const float h = 1e-3f;
+        for (int k = 0; k < P * C; k++) {
+            float keep = A[k];
+            A[k] = keep + h; double up = share_at(A, P, C, w, m, sign);
+            A[k] = keep - h; double dn = share_at(A, P, C, w, m, sign);
+            A[k] = keep;
+            double fd = (up - dn) / (2 * h);
+            worst = fmax(worst, fabs(fd - dA[k]));
+            scale = fmax(scale, fabs(fd));
+        }
+        for (int k = 0; k < C; k++) {
+            float keep = w[k];
+            w[k] = keep + h; double up = share_at(A, P, C, w, m, sign);
+            w[k] = keep - h; double dn = share_at(A, P, C, w, m, sign);
+            w[k] = keep;
+            double fd = (up - dn) / (2 * h);
+            worst = fmax(worst, fabs(fd - dw[k]));
+            scale = fmax(scale, fabs(fd));
+        }
+        CHECK(scale > 1e-3 && worst <= 2e-3 * scale + 1e-5, "trial %d: attention gradient vs finite differences: max |diff| %g (scale %g)",
+              trial, worst, scale);
+    }
+    /* all energy inside the lesion: share 0; a mask of nothing: share ~1 */
+    float A[4] = {1, 1, 1, 1}, w[1] = {1}, in[4] = {1, 1, 1, 1}, out[4] = {0, 0, 0, 0};
+    CHECK(share_at(A, 4, 1, w, in, 1.0f) < 1e-9, "energy inside the lesion: share 0");
+    CHECK(share_at(A, 4, 1, w, out, 1.0f) > 0.99, "energy outside the lesion: share ~1");
+    CHECK(share_at(A, 4, 1, w, out, -1.0f) == 0, "the other class's map is empty: share 0");
+}
+
+/* the augmented mask follows the augmented frame: a bright, asymmetric lesion is its own mask */
+static void test_mask_follows_augmentation(void) {
+    sialo_dataset d = {0};
+    sialo_sample smp = {0};
+    d.s = &smp;
+    d.n = 1;
+    d.in_side = 56;
+    d.train_side = 64;
+    int S = 64;
+    smp.train = malloc((size_t)S * S * 3);
+    smp.mask = calloc((size_t)S * S, 1);
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            int in = (x >= 8 && x < 30 && y >= 10 && y < 50) || (x >= 30 && x < 52 && y >= 36 && y < 50); /* an L */
+            smp.mask[y * S + x] = (uint8_t)in;
+            for (int c = 0; c < 3; c++) smp.train[(y * S + x) * 3 + c] = in ? 230 : 30;
+        }
+    sialo_norm nrm = {{1, 1, 1}, {0, 0, 0}};
+    float *x = malloc((size_t)56 * 56 * 3 * sizeof *x), cells[49];
+    int good = 1, seen_in = 0, seen_out = 0;
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+        sialo_augment(&d, 0, seed, &nrm, x);
+        sialo_augment_mask(&d, 0, seed, 7, 7, cells);
+        for (int cy = 0; cy < 7; cy++)
+            for (int cx = 0; cx < 7; cx++) {
+                double mean = 0;
+                for (int y = cy * 8; y < cy * 8 + 8; y++)
+                    for (int xx = cx * 8; xx < cx * 8 + 8; xx++) mean += x[(y * 56 + xx) * 3];
+                mean /= 64;
+                float c = cells[cy * 7 + cx];
+                if (c >= 0.99f) { seen_in++; if (mean < 170) good = 0; }
+                if (c <= 0.01f) { seen_out++; if (mean > 90) good = 0; }
+            }
+    }
+    CHECK(good && seen_in > 50 && seen_out > 200, "lesion cells are bright and the others dark (%d inside, %d outside)", seen_in, seen_out);
+    free(x);
+    free(smp.train);
+    free(smp.mask);
+}
+
 int main(void) {
+    test_attention_gradient();
+    test_mask_follows_augmentation();
     test_schedules();
     test_folds();
     test_end_to_end();

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testImage } from './lib/png.mjs';
+import { testImage, makePng } from './lib/png.mjs';
 
 const run = (args) => spawnSync('build/sialoscan', ['train', ...args], { encoding: 'utf8' });
 
@@ -62,6 +62,39 @@ test('train --cv with checkpoints, then --resume skips the finished folds', () =
     assert.equal(b.status, 0, b.stderr);
     assert.doesNotMatch(b.stderr, /epoch/, 'finished folds are not trained again');
     assert.equal(b.stdout, a.stdout, 'the same figures');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train --masks: guided attention on the frames that have lesion masks; refused without any', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sialo-train-'));
+  try {
+    for (const [cls, base] of [['benign', 0], ['malignant', 100]]) {
+      mkdirSync(join(dir, 'data', cls), { recursive: true });
+      for (let i = 0; i < 6; i++) writeFileSync(join(dir, 'data', cls, `${cls}-${i}.png`), testImage(base + i, 48, 40));
+    }
+    writeFileSync(join(dir, 's.txt'), 'all all 1e-3 1 1\n');
+    const args = ['--data', join(dir, 'data'), '--arch', 'smallcnn', '--input', '32', '--schedule', join(dir, 's.txt'), '--batch', '4',
+      '--out', join(dir, 'm.sialo'), '--masks'];
+    let r = run(args);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--masks: no lesion masks found/);
+    // masks for the malignant frames only (one of them in two parts), a stray file that is no mask
+    mkdirSync(join(dir, 'data', 'masks', 'malignant'), { recursive: true });
+    const mask = (x0, x1) => makePng(48, 40, (x, y) => (x >= x0 && x < x1 && y >= 10 && y < 30 ? [255, 255, 255] : [0, 0, 0]));
+    for (let i = 0; i < 6; i++) writeFileSync(join(dir, 'data', 'masks', 'malignant', `malignant-${i}-mask.png`), mask(10, 24));
+    writeFileSync(join(dir, 'data', 'masks', 'malignant', 'malignant-0-mask-1.png'), mask(30, 40));
+    writeFileSync(join(dir, 'data', 'masks', 'malignant', 'malignant-0-maskX.png'), mask(0, 48));
+    r = run([...args, '--attention-weight', '0.5']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /guided attention: 6 of 12 frames have lesion masks \(weight 0\.5\)/);
+    assert.match(r.stderr, /epoch  1\/1 .* outside 0\.\d{3} /);
+    const info = spawnSync('build/sialoscan', ['info', join(dir, 'm.sialo')], { encoding: 'utf8' });
+    assert.match(info.stdout, /guided attention on lesion masks/);
+    r = run([...args, '--attention-weight', '-1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--attention-weight must be in \[0, 100\]/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
