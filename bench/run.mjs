@@ -1,7 +1,7 @@
 // run.mjs — single-image latency of MobileNetV2 1.0 and ResNet50V2 (224x224, binary head) on
 // every engine, with the same weights, in the same run on this machine (`make bench`).
 //
-//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm]
+//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm,tflite-web]
 //                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json]
 //                      [--max-wait S] [--keep-tmp]
 //
@@ -14,8 +14,15 @@
 //   TensorFlow.js, WASM backend             tests/node/lib/keras-archs.mjs + the same weights (tfjs-layers)
 //   TensorFlow.js, WASM, BN folded          bench/tfjs-folded.mjs: as a converted graph model runs it
 //   ONNX Runtime Web, wasm EP, 1 / 2 thr.   bench/onnx-export.mjs of the same model file
+//   TFLite-web f32, 1 / 2 threads           MobileNetV2 only, browser-only: a headless-Chromium sub-run,
+//   (@tensorflow/tfjs-tflite, XNNPACK)      `node bench/chromium.mjs --arch mobilenetv2 --only tflite`,
+//                                           on a float .tflite of the ImageNet MobileNetV2 (tools/tflite-float.mjs
+//                                           of ../shared's int8 file), raced there by ours on the same float
+//                                           weights (`sialoscan convert` of that file); skipped without ../shared
 // The JS engines run in a fresh Node process each (bench/engine.mjs). Fairness check: every engine
-// classifies the same input, and its p must be within 1e-4 of the sialoscan WASM module's.
+// classifies the same input, and its p must be within 1e-4 of the sialoscan WASM module's (TFLite-web:
+// all 1001 probabilities within 1e-4 of ours in the same browser on the same weights, same top-1,
+// on the timing input and the ImageNet sample photos; bench/chromium.mjs checks and fails otherwise).
 //
 // --pause-training: SIGSTOP every running process whose command line contains "sialoscan train"
 // while measuring (this is a 2-core machine) and SIGCONT exactly those at the end, on an error, on
@@ -221,6 +228,7 @@ function versions() {
     'tfjs-layers': pkg('@tensorflow/tfjs-layers'),
     'tfjs-backend-wasm': pkg('@tensorflow/tfjs-backend-wasm'),
     'onnxruntime-web': pkg('onnxruntime-web'),
+    '@tensorflow/tfjs-tflite': pkg('@tensorflow/tfjs-tflite'),
     libxnnpack: dpkg('libxnnpack0'),
     cc: tryExec(process.env.CC || 'cc', ['--version'])?.split('\n')[0] ?? null,
     emcc: tryExec('emcc', ['--version'])?.split('\n')[0] ?? null,
@@ -325,10 +333,38 @@ async function main() {
       if (!j) record({ engine: c.engine, arch: c.arch, threads: c.threads, error: `exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` });
       else record({ ...j, engine: c.engine, arch: c.arch, busy_cores: busy });
     }
+    // 5. TFLite-web (browser-only): a Chromium sub-run, ours and TFLite-web on the same ImageNet weights
+    let mismatches = 0;
+    if (want('tflite-web') && o.archs.includes('mobilenetv2')) {
+      await settle();
+      const c0 = cpuStat();
+      const runs = String(o.runs || 9);
+      const r = await run(process.execPath, [path.join(HERE, 'chromium.mjs'), '--arch', 'mobilenetv2', '--only', 'tflite', '--rounds', '3', '--runs', runs]);
+      const busy = busyCores(c0, cpuStat());
+      const j = r.code === 0 ? lastJsonLine(r.stdout)?.mobilenetv2 : null;
+      const info = r.stdout.split('\n').filter((l) => l.startsWith('chromium ') || l.startsWith('#')).map((l) => l.replace(/^# /, ''));
+      for (const threads of [1, 2]) {
+        const row = { engine: 'tflite-web', arch: 'mobilenetv2', threads, busy_cores: busy, where: 'headless Chromium (bench/chromium.mjs)', notes: info };
+        if (!j || j[`peer_tflite_web_${threads}t`] === undefined) {
+          row.error = r.code !== 0 ? `bench/chromium.mjs exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`
+            : `not run: ${info.find((l) => l.includes('absent')) ?? 'no TFLite-web figure'}`;
+          if (/disagrees/.test(r.stderr)) { row.p_match = false; mismatches++; }
+        } else {
+          const ck = j.tflite_check;
+          Object.assign(row, {
+            median_ms: j[`peer_tflite_web_${threads}t`], min_ms: j[`peer_tflite_web_${threads}t_min`], runs: 3 * Number(runs), cold_ms: j[`cold_start_tflite-${threads}t_ms`],
+            weights: 'ImageNet MobileNetV2 (../shared int8 file dequantised: tools/tflite-float.mjs), 1001 outputs',
+            ours_same_weights_median_ms: j[`ours_wasm_imagenet_${threads}t`], ours_same_weights_min_ms: j[`ours_wasm_imagenet_${threads}t_min`],
+            p_reference: 'sialoscan WASM (relaxed SIMD, 1 thread) in the same browser, same weights', abs_dp: ck.max_abs_dp[`tflite-${threads}t`],
+            p_match: true, check: ck,
+          });
+        }
+        record(row);
+      }
+    }
     resumeTraining();
 
     // fairness: every engine's p against the sialoscan WASM module's
-    let mismatches = 0;
     for (const arch of o.archs) {
       const ref = results.find((r) => r.engine === 'sialo-wasm' && r.threads === 1 && r.arch === arch && r.p)
         ?? results.find((r) => r.engine === 'native-own' && r.arch === arch && r.p);
@@ -351,6 +387,7 @@ async function main() {
       ['sialoscan WASM, relaxed SIMD (Node)', 'sialo-wasm-relaxed', 1], ['sialoscan WASM pthreads, relaxed SIMD (Node)', 'sialo-wasm-relaxed', 2],
       ['TF.js 4.22 WASM (Node)', 'tfjs-wasm', 1], ['TF.js 4.22 WASM, BN folded (Node)', 'tfjs-wasm-folded', 1],
       ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 1], ['ORT Web 1.30 wasm (Node)', 'ort-wasm', 2],
+      ['TFLite-web f32, XNNPACK (Chromium; ImageNet weights)', 'tflite-web', 1], ['TFLite-web f32, XNNPACK (Chromium; ImageNet weights)', 'tflite-web', 2],
     ];
     const cell = (eng, arch, t) => {
       const r = results.find((q) => q.engine === eng && q.arch === arch && q.threads === t);
@@ -374,6 +411,9 @@ async function main() {
     for (const b of body) console.log(line(b));
     const tf = results.find((q) => q.engine === 'tfjs-wasm' && q.info);
     if (tf) console.log(`TF.js: ${tf.info.binary}, SIMD ${tf.info.simd}, threads ${tf.info.threads} (multithread support in Node: ${tf.info.multithread_support})`);
+    for (const q of results.filter((r) => r.engine === 'tflite-web' && r.median_ms !== undefined))
+      console.log(`TFLite-web ${q.threads}t ${q.median_ms} ms (min ${q.min_ms}) vs ours on the same ImageNet weights in the same Chromium ${q.ours_same_weights_median_ms} ms (min ${q.ours_same_weights_min_ms}); ` +
+        `max |dp| over 1001 probabilities ${q.abs_dp}, top-1 agree ${q.check.top1_agree[`tflite-${q.threads}t`]} (${q.check.inputs.join(', ')}), XNNPACK ${q.check.xnnpack}`);
     const ort2 = results.filter((q) => q.engine === 'ort-wasm' && q.threads === 2 && q.cpu_ratio !== undefined);
     if (ort2.length) console.log(`ORT 2 threads: process CPU / wall while measuring ${ort2.map((q) => `${q.arch} ${q.cpu_ratio}`).join(', ')}`);
     console.log(`|dp| = |p - p(sialoscan WASM)| on the same input (must be < ${P_TOL}); others' load at the start: ${idleBusy} cores${o.pauseTraining ? `; training paused: ${pausedList.length}` : ''}`);
@@ -422,7 +462,12 @@ function summary(results, archs) {
     const wasm1 = results.find((q) => q.engine === best && q.arch === arch && q.threads === 1 && !q.error);
     const peers1 = { tfjs_wasm: ms('tfjs-wasm', arch, 1), tfjs_wasm_folded: ms('tfjs-wasm-folded', arch, 1), ort_web: ms('ort-wasm', arch, 1) };
     const peers2 = { ort_web: ms('ort-wasm', arch, 2) };
-    if (arch === 'mobilenetv2') { peers1.tflite_web = null; peers2.tflite_web = null; }
+    if (arch === 'mobilenetv2') {
+      // browser-only: measured in headless Chromium on the ImageNet MobileNetV2 (1001 outputs), next to
+      // ours on the same weights in the same browser (tflite_web_race); null when not run
+      peers1.tflite_web = ms('tflite-web', arch, 1);
+      peers2.tflite_web = ms('tflite-web', arch, 2);
+    }
     out[arch] = {
       ours_wasm_1t: ms(best, arch, 1), ours_wasm_2t: ms(best, arch, 2),
       ours_wasm_simd128_1t: ms('sialo-wasm', arch, 1), ours_wasm_simd128_2t: ms('sialo-wasm', arch, 2),
@@ -434,6 +479,15 @@ function summary(results, archs) {
       // Node: module instantiation + model load + first forward (the page's cold start is measured in Chromium)
       cold_start_ms: wasm1 ? Math.round((wasm1.load_ms + wasm1.first_ms) * 10) / 10 : null,
     };
+    const tfl = [1, 2].map((t) => results.find((q) => q.engine === 'tflite-web' && q.arch === arch && q.threads === t && !q.error));
+    if (arch === 'mobilenetv2' && tfl[0]) {
+      out[arch].tflite_web_race = {
+        where: 'headless Chromium', weights: 'ImageNet MobileNetV2, float (dequantised int8)',
+        ours_wasm_1t: tfl[0].ours_same_weights_median_ms, ours_wasm_2t: tfl[1]?.ours_same_weights_median_ms ?? null,
+        tflite_web_1t: tfl[0].median_ms, tflite_web_2t: tfl[1]?.median_ms ?? null,
+        max_abs_dp: Math.max(...tfl.filter(Boolean).map((q) => q.abs_dp)), top1_agree: tfl[0].check.top1_agree['tflite-1t'],
+      };
+    }
   }
   return out;
 }
