@@ -19,8 +19,9 @@ declare -A R=(
   [gradual-288-s1]="--method gradual --seed 1 --input 288"
   [gradual-224-s3]="--method gradual --seed 3"
   [gradual-224-s1-masks]="--method gradual --seed 1 --masks"
+  [gradual-224-s2-masks]="--method gradual --seed 2 --masks"
 )
-order=(gradual-224-s1 gradual-224-s2 gradual-288-s1 gradual-224-s3 gradual-224-s1-masks)
+order=(gradual-224-s1 gradual-224-s2 gradual-288-s1 gradual-224-s3 gradual-224-s1-masks gradual-224-s2-masks)
 [ $# -gt 0 ] && order=("$@")
 for name in "${order[@]}"; do
   [ -n "${R[$name]:-}" ] || { echo "unknown recipe '$name' (known: ${!R[*]})" >&2; exit 2; }
