@@ -21,7 +21,8 @@
 // --model (e.g. the shipped models/sialoscan-busi.sialo, for the page's real cold start).
 // --only: configuration groups (ours: our four builds on that model; ort: ONNX Runtime Web; tflite:
 // the ImageNet race, ours and TFLite-web on the same float weights; tfjs: TF.js with BN folded;
-// tfjs-layers: TF.js as tfjs-layers; the TF.js groups need a binary-head model). --tflite-int8: the quantised
+// tfjs-layers: TF.js as tfjs-layers; the TF.js groups need a binary-head model with Keras-named
+// weights, as `sialoscan init` makes: they are skipped with a message for, e.g., the shipped model). --tflite-int8: the quantised
 // file to dequantise (default ../shared/pretrained/tf2_mobilenet_v2_1.0_224_ptq.tflite; the tflite
 // group is skipped with a message when it is absent).
 // TFLite-web runs on the main thread of a fresh isolated page per configuration (its module and
@@ -271,8 +272,9 @@ try {
       tfjsForms = [['folded', 'tfjs'], ['layers', 'tfjs-layers']].filter(([, g]) => o.only.has(g)).map(([f]) => f);
       if (tfjsForms.length) {
         const { readModelFile } = await import('../tests/node/lib/model-file.mjs');
-        const nc = readModelFile(fs.readFileSync(modelFile), { verifyChecksum: false }).meta.nClasses;
-        if (nc !== 1) { console.log(`# ${arch}: the model has ${nc} classes; TF.js is rebuilt with the binary head only: not run`); tfjsForms = []; }
+        const { tfjsCannotRebuild } = await import('./tfjs-peer.mjs');
+        const why = tfjsCannotRebuild(readModelFile(fs.readFileSync(modelFile), { verifyChecksum: false }));
+        if (why) { console.log(`# ${arch}: TF.js not run: it cannot rebuild this model (${why})`); tfjsForms = []; }
       }
       if (o.only.has('ort')) {
         const { sialoToOnnx } = await import('./onnx-export.mjs');

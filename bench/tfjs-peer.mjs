@@ -49,14 +49,29 @@ export async function startTfjsWasm({ core, wasm }, { threads = 1, wasmPaths, th
 }
 
 /**
+ * Why the network of this file (readModelFile's { meta, tensors }) cannot be rebuilt in tfjs, or
+ * null when it can: the binary head, a square input, and the Keras-named weights of `sialoscan init`
+ * or a Keras import (a file converted from .tflite has other names and folded batch norms).
+ */
+export function tfjsCannotRebuild(file) {
+  const { inputH: H, inputW: W, arch, nClasses } = file.meta;
+  if (nClasses !== 1) return `${nClasses} classes (only the binary head is rebuilt)`;
+  if (H !== W) return `a ${H}x${W} input (square only)`;
+  const need = { mobilenetv2: ['Conv1/kernel', 'bn_Conv1/gamma', 'Conv_1_bn/moving_variance'], resnet50v2: ['conv1_conv/kernel', 'post_bn/gamma'] }[arch];
+  if (!need) return `architecture ${arch}`;
+  const missing = [...need, 'predictions/kernel'].filter((n) => !file.tensors.has(n));
+  return missing.length ? `no Keras-named weights (${missing.join(', ')})` : null;
+}
+
+/**
  * The network of a .sialo file (readModelFile's { meta, tensors }) in tfjs, form 'layers' or
  * 'folded' (binary head only). forward(x): x Float32Array NHWC of one image -> its output, as
  * s.forward(x) does for ours (tensor in, network, dataSync out, tensors freed).
  */
 export function tfjsNetwork({ core, tfl }, form, file) {
-  const { inputH: H, inputW: W, inputC: C, arch, nClasses } = file.meta;
-  if (nClasses !== 1) throw new Error('tfjs: only the binary head is rebuilt here');
-  if (H !== W) throw new Error(`tfjs: square inputs only (${H}x${W})`);
+  const { inputH: H, inputW: W, inputC: C, arch } = file.meta;
+  const why = tfjsCannotRebuild(file);
+  if (why) throw new Error(`tfjs: cannot rebuild this model: ${why}`);
   if (form === 'layers') {
     const km = buildKerasModel({ core, tfl }, arch, { inputSize: H, head: 'binary' });
     const unused = setKerasWeights({ core, tfl }, km, file.tensors);
