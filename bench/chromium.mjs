@@ -7,16 +7,22 @@
 //                     0.0.1-alpha.10: TFLite + XNNPACK in WASM, SIMD + threads) on a float .tflite
 //                     of the ImageNet MobileNetV2 (tools/tflite-float.mjs of ../shared's int8 file),
 //                     raced by ours (in-1t / in-2t) on `sialoscan convert` of that same float file
+//   tfjs-folded-1t / tfjs-folded-2t   the peer TensorFlow.js 4.22, wasm backend (XNNPACK inside), the
+//                     same model's weights with batch norms folded and activations fused (the fastest
+//                     TF.js form; bench/tfjs-peer.mjs + bench/tfjs-folded.mjs, shared with bench/engine.mjs)
+//   tfjs-1t / tfjs-2t the same peer as tfjs-layers (the Keras architecture, tests/node/lib/keras-archs.mjs)
 // Each round starts a fresh worker per configuration (cold start = importScripts + module + model
 // fetch + load + first result) and then times s.forward(x) on the same 224x224 input.
 //
 //   node bench/chromium.mjs [--arch mobilenetv2,resnet50v2] [--rounds 3] [--runs 9] [--model FILE]
-//                           [--only ours,ort,tflite] [--tflite-int8 FILE]
+//                           [--only ours,ort,tflite,tfjs,tfjs-layers] [--tflite-int8 FILE]
 //
 // Models: `sialoscan init --arch A --input 224 --seed 1` (random weights, as bench/run.mjs), or
 // --model (e.g. the shipped models/sialoscan-busi.sialo, for the page's real cold start).
 // --only: configuration groups (ours: our four builds on that model; ort: ONNX Runtime Web; tflite:
-// the ImageNet race, ours and TFLite-web on the same float weights). --tflite-int8: the quantised
+// the ImageNet race, ours and TFLite-web on the same float weights; tfjs: TF.js with BN folded;
+// tfjs-layers: TF.js as tfjs-layers; the TF.js groups need a binary-head model with Keras-named
+// weights, as `sialoscan init` makes: they are skipped with a message for, e.g., the shipped model). --tflite-int8: the quantised
 // file to dequantise (default ../shared/pretrained/tf2_mobilenet_v2_1.0_224_ptq.tflite; the tflite
 // group is skipped with a message when it is absent).
 // TFLite-web runs on the main thread of a fresh isolated page per configuration (its module and
@@ -27,9 +33,21 @@
 // the timing input and, when ../shared has them, the ImageNet sample photos (decoded and resized
 // in the page, the same floats to both engines), max |dp| over the 1001 probabilities < 1e-4 and
 // the same top-1 as ours; profiling once confirms that XNNPACK runs the graph.
+// TensorFlow.js runs on the main thread of a fresh isolated page per configuration (its thread
+// count is fixed when its backend starts), from the UMD scripts of node_modules (tfjs-core,
+// tfjs-backend-wasm, + tfjs-layers for that form; its .wasm from tfjs-backend-wasm/dist/ via
+// setWasmPaths): 1 thread = tfjs-backend-wasm-simd.wasm (what a page that is not cross-origin isolated
+// gets, like our 1t build), 2 threads = tfjs-backend-wasm-threaded-simd.wasm with setThreadsCount(2).
+// Timed is what s.forward(x) does for ours: tensor in, the network, dataSync() out, tensors freed.
+// Its check: on the timing input and two more synthetic inputs, |dp| < 1e-4 against ours (1t, in
+// the same browser, same model file) and the same class (p >= 0.5) on every input; the run fails
+// otherwise (without the ours group, ours 1t runs once, untimed, for the reference).
 // Prints per configuration the median over all rounds' runs, the min, the median cold start, and a
 // last JSON line { arch: { ours_wasm_1t, ours_wasm_2t, cold_start_1t_ms, cold_start_2t_ms, ...,
-// peer_tflite_web_1t, peer_tflite_web_2t, ours_wasm_in_1t, ours_wasm_in_2t, tflite_check } }.
+// peer_tflite_web_1t, peer_tflite_web_2t, ours_wasm_in_1t, ours_wasm_in_2t, tflite_check,
+// peer_tfjs_wasm_folded_1t, peer_tfjs_wasm_folded_2t, peer_tfjs_wasm_1t, peer_tfjs_wasm_2t, tfjs_check,
+// best_peer_1t, best_peer_2t } } (best_peer_*: { name, ms } the fastest peer on the same model file,
+// ORT or TF.js; TFLite-web runs other weights and is not among them).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +60,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'build', 'sialoscan');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-const o = { archs: ['mobilenetv2', 'resnet50v2'], rounds: 3, runs: 9, model: null, only: new Set(['ours', 'ort', 'tflite']),
+const o = { archs: ['mobilenetv2', 'resnet50v2'], rounds: 3, runs: 9, model: null, only: new Set(['ours', 'ort', 'tflite', 'tfjs', 'tfjs-layers']),
   tfliteInt8: path.resolve(ROOT, '..', 'shared', 'pretrained', 'tf2_mobilenet_v2_1.0_224_ptq.tflite') };
 const PHOTOS = path.resolve(ROOT, '..', 'shared', 'samples', 'imagenet');
 const argv = process.argv.slice(2);
@@ -52,7 +70,10 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--rounds') o.rounds = Number(v());
   else if (a === '--runs') o.runs = Number(v());
   else if (a === '--model') o.model = path.resolve(v());
-  else if (a === '--only') o.only = new Set(v().split(','));
+  else if (a === '--only') {
+    o.only = new Set(v().split(','));
+    for (const g of o.only) if (!['ours', 'ort', 'tflite', 'tfjs', 'tfjs-layers'].includes(g)) throw new Error(`--only: unknown group ${g}`);
+  }
   else if (a === '--tflite-int8') o.tfliteInt8 = path.resolve(v());
   else throw new Error(`unknown option ${a}`);
 }
@@ -151,6 +172,48 @@ async function tfliteInPage({ tfliteUrl, threads, runs, x, checks, profile }) {
   } catch (e) { return { error: String(e && e.message || e) }; }
 }
 
+// the peer TensorFlow.js (wasm backend) on the main thread of a fresh isolated page, the same model
+// file's weights rebuilt by bench/tfjs-peer.mjs ('folded' or 'layers'); `checks`: inputs whose
+// outputs are returned for the comparison with ours
+async function tfjsInPage({ form, modelUrl, threads, runs, x, checks }) {
+  try {
+    const t0 = performance.now();
+    const load = (src) => new Promise((ok, err) => {
+      const e = document.createElement('script');
+      e.src = src;
+      e.onload = ok;
+      e.onerror = () => err(new Error(`cannot load ${src}`));
+      document.head.append(e);
+    });
+    const scripts = ['@tensorflow/tfjs-core/dist/tf-core.min.js', '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'];
+    if (form === 'layers') scripts.push('@tensorflow/tfjs-layers/dist/tf-layers.min.js');
+    for (const s of scripts) await load(`/node_modules/${s}`);
+    const { startTfjsWasm, tfjsNetwork } = await import('/bench/tfjs-peer.mjs');
+    const { readModelFile } = await import('/tests/node/lib/model-file.mjs');
+    // tfjs caps its thread pool at navigator.hardwareConcurrency / 2 (it assumes two hardware threads
+    // per core), i.e. at 1 thread on this 2-core machine whatever setThreadsCount says; for 2 threads
+    // the page reports 2 x threads logical cores to it (read once, when its module starts)
+    const cores = navigator.hardwareConcurrency;
+    if (threads > cores / 2) Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+    // 1 thread: the single-threaded SIMD binary (as ours 1t); 2: the threaded SIMD one
+    const info = await startTfjsWasm({ core: tf, wasm: tf.wasm }, { threads, threadedBuild: threads > 1, wasmPaths: '/node_modules/@tensorflow/tfjs-backend-wasm/dist/' });
+    const file = readModelFile(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), { verifyChecksum: false });
+    const net = tfjsNetwork({ core: tf, tfl: tf }, form, file);
+    const xf = new Float32Array(x);
+    let out = net.forward(xf);
+    const cold = performance.now() - t0;
+    for (let i = 0; i < 2; i++) out = net.forward(xf);
+    const times = [];
+    for (let i = 0; i < runs; i++) { const t = performance.now(); out = net.forward(xf); times.push(performance.now() - t); }
+    const outs = (checks || []).map((c) => Array.from(net.forward(new Float32Array(c))));
+    const tensorsLeft = tf.memory().numTensors;
+    net.dispose();
+    return { cold, times, outs, p: out[0], tensorsLeft,
+      engine: { build: `TF.js ${info.versions['tfjs-core']} wasm (${info.binary}), ${form === 'folded' ? 'BN folded' : 'tfjs-layers'}`, kernel: 'XNNPACK', threads: info.threads,
+        info: { ...info, hardwareConcurrency: cores, hardwareConcurrency_shown_to_tfjs: navigator.hardwareConcurrency } } };
+  } catch (e) { return { error: String(e && e.message || e) }; }
+}
+
 // the ImageNet sample photos as 224x224 inputs in [-1, 1] (decoded and resized by the browser once;
 // both engines then get the same floats)
 async function photosInPage(urls) {
@@ -196,8 +259,8 @@ try {
   for (const arch of o.archs) {
     const x = Array.from({ length: 224 * 224 * 3 }, (_, i) => Math.sin(i * 0.013) * 0.8);
     const configs = [];
-    let modelUrl = null, onnxUrl = null;
-    if (o.only.has('ours') || o.only.has('ort')) {
+    let modelUrl = null, onnxUrl = null, tfjsForms = [];
+    if (o.only.has('ours') || o.only.has('ort') || o.only.has('tfjs') || o.only.has('tfjs-layers')) {
       // the model is served next to the page; the worker fetches it (counted in its cold start)
       const modelFile = path.join(pageDir, `${arch}.sialo`);
       if (o.model) fs.copyFileSync(o.model, modelFile);
@@ -206,6 +269,13 @@ try {
         if (r.status !== 0) throw new Error(`sialoscan init: ${r.stderr}`);
       }
       modelUrl = `${arch}.sialo`;
+      tfjsForms = [['folded', 'tfjs'], ['layers', 'tfjs-layers']].filter(([, g]) => o.only.has(g)).map(([f]) => f);
+      if (tfjsForms.length) {
+        const { readModelFile } = await import('../tests/node/lib/model-file.mjs');
+        const { tfjsCannotRebuild } = await import('./tfjs-peer.mjs');
+        const why = tfjsCannotRebuild(readModelFile(fs.readFileSync(modelFile), { verifyChecksum: false }));
+        if (why) { console.log(`# ${arch}: TF.js not run: it cannot rebuild this model (${why})`); tfjsForms = []; }
+      }
       if (o.only.has('ort')) {
         const { sialoToOnnx } = await import('./onnx-export.mjs');
         const { readModelFile } = await import('../tests/node/lib/model-file.mjs');
@@ -220,6 +290,13 @@ try {
       { key: '1t-simd128', worker: 'worker.js?script=sialoscan-standalone.js', threads: 1, simd: 'simd128' },
       { key: '2t-simd128', worker: 'worker.js?script=sialoscan-mt.js', threads: 2, simd: 'simd128' });
     if (o.only.has('ort')) configs.push({ key: 'ort-1t', ort: true, threads: 1 }, { key: 'ort-2t', ort: true, threads: 2 });
+    for (const form of tfjsForms)
+      for (const threads of [1, 2]) {
+        const key = `tfjs${form === 'folded' ? '-folded' : ''}-${threads}t`;
+        configs.push({ key, tfjs: true, form, threads, name: `peer_tfjs_wasm${form === 'folded' ? '_folded' : ''}_${threads}t` });
+      }
+    // TF.js is checked against ours on the timing input and two more (outputs of round 0)
+    const tfjsChecks = tfjsForms.length ? [x, ...[0.021, 0.037].map((f, k) => Array.from({ length: 224 * 224 * 3 }, (_, i) => Math.cos(i * f + k) * (0.6 + 0.3 * Math.sin(i * 1e-4))))] : null;
     let checks = null, checkNames = null, tfliteUrl = null;
     if (o.only.has('tflite') && arch === 'mobilenetv2') {
       if (!fs.existsSync(o.tfliteInt8)) console.log(`# ${o.tfliteInt8} is absent: TFLite-web not run (it needs the ImageNet MobileNetV2 of ../shared)`);
@@ -250,12 +327,14 @@ try {
     for (let round = 0; round < o.rounds; round++) {
       for (const c of round % 2 ? [...configs].reverse() : configs) { // interleaved, alternating order
         // the checks (1001 outputs per input) once, in the first round
-        const ck = round === 0 && c.modelUrl ? checks : null;
+        // (and ours 1t's outputs on the TF.js check inputs)
+        const ck = round === 0 ? (c.modelUrl ? checks : c.key === '1t' ? tfjsChecks : null) : null;
         let r;
-        if (c.ort || c.tflite) { // a fresh page each time: ORT and TFLite-web fix their threads when their module starts
+        if (c.ort || c.tflite || c.tfjs) { // a fresh page each time: ORT, TFLite-web and TF.js fix their threads when their module starts
           const p2 = await browser.newPage();
           await p2.goto(`${server.url}build/bench-chromium/index.html`);
           r = c.ort ? await p2.evaluate(ortInPage, { onnxUrl, threads: c.threads, runs: o.runs, x })
+            : c.tfjs ? await p2.evaluate(tfjsInPage, { form: c.form, modelUrl, threads: c.threads, runs: o.runs, x, checks: round === 0 ? tfjsChecks : [] })
             : await p2.evaluate(tfliteInPage, { tfliteUrl, threads: c.threads, runs: o.runs, x, checks: round === 0 ? checks : [], profile: round === 0 });
           await p2.close();
         } else r = await page.evaluate(inPage, { worker: c.worker, modelUrl: c.modelUrl ?? modelUrl, threads: c.threads, simd: c.simd, runs: o.runs, x, checks: ck });
@@ -264,11 +343,11 @@ try {
         acc[c.key].cold.push(r.cold);
         acc[c.key].engine = r.engine;
         acc[c.key].p = r.p;
-        if (round === 0) Object.assign(acc[c.key], { outs: r.outs ?? null, nodes: r.nodes ?? null, predictDiff: r.predictDiff });
+        if (round === 0) Object.assign(acc[c.key], { outs: r.outs ?? null, nodes: r.nodes ?? null, predictDiff: r.predictDiff, tensorsLeft: r.tensorsLeft });
       }
     }
     if (acc['1t-simd128'])
-      for (const c of configs.filter((q) => !q.modelUrl && !q.tflite)) // fused multiply-adds round differently: the builds agree within 1e-5; ORT within 1e-4
+      for (const c of configs.filter((q) => !q.modelUrl && !q.tflite && !q.tfjs)) // fused multiply-adds round differently: the builds agree within 1e-5; ORT within 1e-4
         if (Math.abs(acc[c.key].p - acc['1t-simd128'].p) > (c.ort ? 1e-4 : 1e-5)) throw new Error(`${arch}: ${c.key} p ${acc[c.key].p} vs 1t-simd128 ${acc['1t-simd128'].p}`);
     summary[arch] = {};
     if (acc['in-1t']) {
@@ -293,6 +372,32 @@ try {
         `${Object.entries(check.max_abs_dp).map(([k, v]) => `${k} ${v}`).join(', ')}; top-1 ${check.top1.join(', ')} agree ${Object.values(check.top1_agree).join(', ')}; ` +
         `TFLite-web nodes ${JSON.stringify(check.tflite_nodes)}`);
     }
+    if (tfjsForms.length) {
+      // TF.js against ours on the same model file: every check input, |dp| and the class
+      let ref = acc['1t']?.outs;
+      if (!ref) { // ours not raced: one untimed run of ours 1t for the reference
+        const r = await page.evaluate(inPage, { worker: 'worker.js?script=sialoscan-standalone.js', modelUrl, threads: 1, simd: 'auto', runs: 0, x, checks: tfjsChecks });
+        if (r.error) throw new Error(`${arch} ours (reference for TF.js): ${r.error}`);
+        ref = r.outs;
+      }
+      const check = { inputs: ['synthetic (the timing input)', 'synthetic 2', 'synthetic 3'], reference: 'ours 1t (relaxed SIMD) in the same browser, same model file',
+        p_ours: ref.map((q) => r1e(q[0])), max_abs_dp: {}, same_class: {} };
+      for (const c of configs.filter((q) => q.tfjs)) {
+        const outs = acc[c.key].outs;
+        let m = 0, agree = 0;
+        outs.forEach((q, j) => { m = Math.max(m, ...q.map((v, i) => Math.abs(v - ref[j][i]))); if ((q[0] >= 0.5) === (ref[j][0] >= 0.5)) agree++; });
+        check.max_abs_dp[c.key] = Number(m.toExponential(2));
+        check.same_class[c.key] = `${agree}/${outs.length}`;
+        if (!(m < 1e-4) || agree !== outs.length || outs.length !== ref.length)
+          throw new Error(`${arch}: ${c.key} disagrees with ours (1t): max |dp| ${m} (tolerance 1e-4), same class ${agree}/${outs.length}`);
+        if (acc[c.key].tensorsLeft === undefined) throw new Error(`${arch}: ${c.key} did not report its tensors`);
+      }
+      check.tfjs = Object.fromEntries(configs.filter((q) => q.tfjs).map((q) => [q.key, acc[q.key].engine.info.binary]));
+      summary[arch].tfjs_check = check;
+      if (check.p_ours.some((p) => !(p > 0.01 && p < 0.99))) console.log(`# warning: ${arch} ours p ${check.p_ours.join(', ')}: saturated, the |dp| check says little`);
+      console.log(`${arch} TF.js check on ${check.inputs.length} inputs, p ours ${check.p_ours.join(', ')}: max |dp| vs ours 1t ` +
+        `${Object.entries(check.max_abs_dp).map(([k, v]) => `${k} ${v}`).join(', ')}; same class ${Object.values(check.same_class).join(', ')}`);
+    }
     for (const c of configs) {
       const a = acc[c.key];
       console.log(`${arch} ${c.key} (${a.engine.build}, ${a.engine.kernel}, ${a.engine.threads} thread(s)): median ${r1(median(a.times))}, min ${r1(Math.min(...a.times))}` +
@@ -301,6 +406,11 @@ try {
       summary[arch][name] = r1(median(a.times));
       summary[arch][`${name}_min`] = r1(Math.min(...a.times));
       summary[arch][`cold_start_${c.key}_ms`] = r1(median(a.cold));
+    }
+    // the fastest peer on the same model file (ORT, TF.js), per thread count
+    for (const t of [1, 2]) {
+      const peers = configs.filter((c) => (c.ort || c.tfjs) && c.threads === t).map((c) => ({ name: c.name ?? `peer_ort_web_${t}t`, ms: r1(median(acc[c.key].times)) }));
+      if (peers.length) summary[arch][`best_peer_${t}t`] = peers.reduce((b, q) => (q.ms < b.ms ? q : b));
     }
   }
   await page.close();

@@ -44,59 +44,18 @@ async function makeSialo() {
   };
 }
 
-async function tfjsWasm() {
+// TensorFlow.js WASM, the network rebuilt from the same weights (bench/tfjs-peer.mjs, shared with
+// bench/chromium.mjs): 'layers' = tfjs-layers, 'folded' = batch norms folded, activations fused
+async function makeTfjs(form) {
   const core = await import('@tensorflow/tfjs-core');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname);
-  if (threads > 1) wasm.setThreadsCount(threads);
-  if (!(await core.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialise');
-  await core.ready();
-  const info = {
-    backend: core.getBackend(),
-    simd: await core.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
-    multithread_support: await core.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
-    threads: wasm.getThreadsCount(),
-    versions: { 'tfjs-core': core.version_core, 'tfjs-backend-wasm': wasm.version_wasm },
-  };
-  info.binary = info.simd && info.multithread_support ? 'tfjs-backend-wasm-threaded-simd.wasm'
-    : info.simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
-  if (file.meta.nClasses !== 1) throw new Error('tfjs: only the binary head is rebuilt here');
-  return { core, info };
-}
-
-async function makeTfjs() {
-  const { core, info } = await tfjsWasm();
-  const tfl = await import('@tensorflow/tfjs-layers');
-  const { buildKerasModel, setKerasWeights } = await import('../tests/node/lib/keras-archs.mjs');
-  const km = buildKerasModel({ core, tfl }, arch, { inputSize: H, head: 'binary' });
-  const unused = setKerasWeights({ core, tfl }, km, file.tensors);
-  if (unused.length) throw new Error(`tfjs: weights of the model file not used by the Keras model: ${unused.slice(0, 5)}`);
-  return {
-    run: () => {
-      const xt = core.tensor(x, [1, H, W, C], 'float32');
-      const y = km.predict(xt);
-      const out = y.dataSync().slice();
-      core.dispose([xt, y]);
-      return out;
-    },
-    info,
-  };
-}
-
-// the same weights with batch norms folded and activations fused (bench/tfjs-folded.mjs)
-async function makeTfjsFolded() {
-  const { core, info } = await tfjsWasm();
-  const { foldedNetwork } = await import('./tfjs-folded.mjs');
-  const net = foldedNetwork(core, arch, file.tensors, H);
-  return {
-    run: () => {
-      const y = core.tidy(() => net(core.tensor(x, [1, H, W, C], 'float32')));
-      const out = y.dataSync().slice();
-      y.dispose();
-      return out;
-    },
-    info: { ...info, graph: 'batch norms folded into the convolutions, relu / relu6 fused (tf.fused.*)' },
-  };
+  const tfl = form === 'layers' ? await import('@tensorflow/tfjs-layers') : null;
+  const { startTfjsWasm, tfjsNetwork } = await import('./tfjs-peer.mjs');
+  const info = await startTfjsWasm({ core, wasm }, {
+    threads, wasmPaths: new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).pathname,
+  });
+  const net = tfjsNetwork({ core, tfl }, form, file);
+  return { run: () => net.forward(x), info: form === 'folded' ? { ...info, graph: net.graph } : info };
 }
 
 async function makeOrt() {
@@ -118,7 +77,7 @@ async function makeOrt() {
   };
 }
 
-const makers = { 'sialo-wasm': makeSialo, 'sialo-wasm-relaxed': makeSialo, 'tfjs-wasm': makeTfjs, 'tfjs-wasm-folded': makeTfjsFolded, 'ort-wasm': makeOrt };
+const makers = { 'sialo-wasm': makeSialo, 'sialo-wasm-relaxed': makeSialo, 'tfjs-wasm': () => makeTfjs('layers'), 'tfjs-wasm-folded': () => makeTfjs('folded'), 'ort-wasm': makeOrt };
 if (!makers[engine]) throw new Error(`unknown engine ${engine}`);
 
 let t0 = performance.now();
