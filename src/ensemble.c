@@ -62,7 +62,7 @@ sialo_graph *sialo_ensemble_graph(sialo_graph **members, int n) {
         snprintf(arch + used, sizeof arch - used, "%s%s", k ? "+" : "", members[k]->arch ? members[k]->arch : "?");
     }
     char prov[512];
-    snprintf(prov, sizeof prov, "ensemble of %d networks (%s): p_raw = sigmoid of the mean of their logits; no calibration yet "
+    snprintf(prov, sizeof prov, "ensemble of %d networks (%.300s): p_raw = sigmoid of the mean of their logits; no calibration yet "
              "(sialoscan calibrate fits one on the ensemble's out-of-fold predictions)", n, arch);
     if (sialo_graph_set_text(&top->arch, arch) < 0 || sialo_graph_set_text(&top->provenance, prov) < 0 ||
         sialo_graph_set_classes(top, members[0]->n_class_names, (const char *const *)members[0]->class_names) < 0) {
@@ -144,6 +144,7 @@ sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt) {
     mm[0]->member = mm;
     mm[0]->n_members = n;
     mm[0]->meta = g;
+    free(gm); /* the graphs belong to the networks' models now */
     return mm[0];
 fail:
     for (int k = built - 1; k >= 1; k--) sialo_model_free(mm[k]); /* before network 0: they run on its pool */
