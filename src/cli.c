@@ -616,7 +616,17 @@ static int cmd_eval(cli_opts *o) {
     if (cam_on) { /* on the map of each frame's true class: share of masked frames whose CAM peak is in a lesion
                      (all; malignant frames only); mean share of CAM mass in the lesions */
         printf(",\"cam_layer\":");
-        json_str(stdout, cam_layer);
+        char names[1024] = "";
+        for (int k = 0; k < m->n_members && !o->cam_layer; k++) { /* an ensemble: each network's default layer */
+            const char *nm = sialo_cam_default_layer(m->member ? m->member[k] : m);
+            size_t used = strlen(names);
+            char probe[260];
+            snprintf(probe, sizeof probe, "+%s+", nm ? nm : "?");
+            char have[1030];
+            snprintf(have, sizeof have, "+%s+", names);
+            if (!strstr(have, probe)) snprintf(names + used, sizeof names - used, "%s%s", used ? "+" : "", nm ? nm : "?");
+        }
+        json_str(stdout, *names ? names : cam_layer);
         printf(",\"cam_map\":\"true class\",\"cam_n\":%d", cam_n);
         json_num("cam_pointing", cam_n ? (double)cam_hits / cam_n : NAN);
         printf(",\"cam_n_malignant\":%d", cam_n_mal);
