@@ -194,7 +194,7 @@ static void against_networks(const char *label, sialo_graph *g1, sialo_graph *g2
         }
         /* forward: the raw p = sigmoid(mean logit), no calibration */
         size_t nin = (size_t)me->g->in_h * me->g->in_w * 3;
-        float *x = malloc(nin * sizeof *x), y1, y2, ye;
+        float *x = malloc(nin * sizeof *x), y1 = 0, y2 = 0, ye = -1;
         for (size_t i = 0; i < nin; i++) x[i] = (float)((rnd() % 2001) / 1000.0 - 1.0);
         CHECK(sialo_forward(m1, x, &y1) == 0 && sialo_forward(m2, x, &y2) == 0 && sialo_forward(me, x, &ye) == 0, "forward: %s", sialo_error());
         double want = sigm((logit(y1) + logit(y2)) / 2);
