@@ -153,7 +153,7 @@ gradcam-examples: build/gradcam-examples
 # ---- fuzzing (clang + libFuzzer): one target per parser we own, seeds generated here
 #   dicom: src/dicom.c (seeds: tests/tools/make_dicom.py's files)
 #   image: decode + preprocess, every format (seeds: tests/fixtures, the generator's PNG / BMP / JPEG / DICOM)
-#   model: the .sialo loader (seeds: `sialoscan init` models; the harness fixes the header's size and CRC)
+#   model: the .sialo loader (seeds: `sialoscan init` models and a `sialoscan ensemble` of two; the harness fixes the header's size and CRC)
 #   tflite: the TensorFlow Lite importer (seeds: the synthetic models of tests/c/test_import_tflite.c)
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
@@ -194,6 +194,8 @@ build/fuzz/seeds-model/.done: build/sialoscan
 	build/sialoscan init --arch smallcnn --input 32 --seed 1 build/fuzz/seeds-model/small.sialo >/dev/null
 	build/sialoscan init --arch smallcnn --input 32 --seed 2 --fp16 build/fuzz/seeds-model/small-fp16.sialo >/dev/null
 	build/sialoscan init --arch smallcnn --input 32 --seed 3 --head none build/fuzz/seeds-model/backbone.sialo >/dev/null
+	build/sialoscan ensemble build/fuzz/seeds-model/small.sialo build/fuzz/seeds-model/small-fp16.sialo --fp16 \
+	  --out build/fuzz/seeds-model/ensemble.sialo >/dev/null
 	@touch $@
 FUZZ_DEPS := $(foreach t,$(FUZZ_TARGETS),build/fuzz/$(t)_fuzz build/fuzz/seeds-$(t)/.done)
 fuzz: $(FUZZ_DEPS)

@@ -2,7 +2,7 @@
  * and the load-time optimiser): load from memory, and when that succeeds read the info JSON and
  * free. The payload size and CRC-32 in the header are set to match the (mutated) input, so the
  * mutations reach the parser instead of the checksum. Seeds: small models written by
- * `sialoscan init` (make fuzz).
+ * `sialoscan init` and an ensemble of two by `sialoscan ensemble` (format version 3; make fuzz).
  */
 #include "sialoscan.h"
 

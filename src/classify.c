@@ -8,10 +8,10 @@
 #include <string.h>
 
 void sialo_model_info(const sialo_model *m, sialo_info *out) {
-    const sialo_graph *g = m->g;
+    const sialo_graph *g = m->g, *file = m->meta ? m->meta : m->g; /* an ensemble: the file's own facts */
     memset(out, 0, sizeof *out);
-    out->arch = g->arch;
-    out->provenance = g->provenance;
+    out->arch = file->arch;
+    out->provenance = file->provenance;
     out->input_h = g->in_h; out->input_w = g->in_w; out->input_c = g->in_c;
     memcpy(out->norm_scale, g->norm_scale, sizeof out->norm_scale);
     memcpy(out->norm_bias, g->norm_bias, sizeof out->norm_bias);
@@ -21,11 +21,16 @@ void sialo_model_info(const sialo_model *m, sialo_info *out) {
     out->threshold = g->threshold;
     out->calib_a = g->calib_a;
     out->calib_b = g->calib_b;
-    out->format_version = g->format_version;
+    out->format_version = file->format_version;
     out->n_params = m->stored_params;
     out->n_layers = m->stored_layers;
-    out->checksum = g->checksum;
-    out->storage_bits = g->storage_bits;
+    for (int k = 1; k < m->n_members; k++) {
+        out->n_params += m->member[k]->stored_params;
+        out->n_layers += m->member[k]->stored_layers;
+    }
+    out->n_members = m->n_members;
+    out->checksum = file->checksum;
+    out->storage_bits = file->storage_bits;
 }
 
 /* ---- a growing string for JSON */
@@ -80,8 +85,21 @@ char *sialo_model_info_json(const sialo_model *m) {
     sb_printf(&s, ",\"threshold\":%.6g,\"parameters\":%zu,\"layers\":%d,\"storage\":\"fp%d\",\"checksum\":\"%08x\",\"provenance\":",
               in.threshold, in.n_params, in.n_layers, in.storage_bits, in.checksum);
     json_string(&s, in.provenance);
-    sb_printf(&s, ",\"calibration\":{\"a\":%.9g,\"b\":%.9g,\"identity\":%s},\"format_version\":%d}", in.calib_a, in.calib_b,
-              in.calib_a == 1.0f && in.calib_b == 0.0f ? "true" : "false", in.format_version);
+    sb_printf(&s, ",\"calibration\":{\"a\":%.9g,\"b\":%.9g,\"identity\":%s},\"format_version\":%d,\"members\":%d", in.calib_a, in.calib_b,
+              in.calib_a == 1.0f && in.calib_b == 0.0f ? "true" : "false", in.format_version, in.n_members);
+    if (m->n_members > 1) { /* an ensemble: each network's own facts */
+        sb_printf(&s, ",\"networks\":[");
+        for (int k = 0; k < m->n_members; k++) {
+            const sialo_model *mk = m->member[k];
+            sb_printf(&s, "%s{\"arch\":", k ? "," : "");
+            json_string(&s, mk->g->arch);
+            sb_printf(&s, ",\"parameters\":%zu,\"layers\":%d,\"provenance\":", mk->stored_params, mk->stored_layers);
+            json_string(&s, mk->g->provenance);
+            sb_printf(&s, "}");
+        }
+        sb_printf(&s, "]");
+    }
+    sb_printf(&s, "}");
     if (s.oom) { free(s.p); return sialo_fail_null("out of memory"); }
     return s.p;
 }

@@ -9,6 +9,8 @@
  *                                             -> Grad-CAM localisation figures)
  *   sialoscan calibrate --model IN --predictions OOF.csv --out OUT [--method platt|temperature]
  *                                             (Platt / temperature scaling fitted on out-of-fold predictions)
+ *   sialoscan ensemble A B [...] --out E [--threshold T] [--fp16]   (one file of several networks whose
+ *                                             logits are averaged; then calibrate it on its own predictions)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
  *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
  *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   (--cam: classify-only vs classify+Grad-CAM;
@@ -48,11 +50,13 @@ typedef struct {
     int runs;
     const char *arch, *head, *input, *dump, *dump_dir;
     int input_size, seed, storage_bits, warmup;
+    int fp32;                        /* ensemble --fp32: fp32 even from fp16 networks */
     const char *cam_out, *cam_layer; /* Grad-CAM: overlay folder (classify), layer (NULL = default) */
     int cam;                         /* eval / bench: compute Grad-CAM */
     int profile;                     /* bench: time per layer and per kind of layer */
     const char *csv, *report;        /* eval: per-image CSV, HTML report */
     const char *predictions, *out, *method; /* calibrate */
+    double threshold;                /* ensemble: the threshold on p_raw (NAN = 0.5) */
     double crop;                     /* imagenet: central crop fraction */
     int frame;                       /* DICOM frame (-1 = every frame in classify, frame 0 elsewhere) */
     int us_region;                   /* DICOM: crop to the first ultrasound region */
@@ -82,6 +86,9 @@ static int usage(void) {
             "  sialoscan frame [--frame N] [--us-region] FILE OUT.png   a decoded frame (DICOM or image) as PNG\n"
             "  sialoscan calibrate --model IN.sialo --predictions OOF.csv --out OUT.sialo [--method platt|temperature]\n"
             "                                                 fit p = sigmoid(a logit(p_raw) + b) on train's out-of-fold predictions\n"
+            "  sialoscan ensemble A.sialo B.sialo [...] --out E.sialo [--threshold T] [--fp16]\n"
+            "                                                 one file of several networks: p_raw = sigmoid(mean of their logits);\n"
+            "                                                 then `calibrate` it on the ensemble's out-of-fold predictions\n"
             "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
             "                 [--seed S] [--fp16] OUT        a model with random weights\n"
             "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
@@ -103,6 +110,7 @@ static int parse(int argc, char **argv, cli_opts *o) {
     o->head = "binary";
     o->storage_bits = 32;
     o->frame = -1;
+    o->threshold = NAN;
     o->args = calloc((size_t)argc + 1, sizeof *o->args);
     if (!o->args) return -1;
     for (int i = 0; i < argc; i++) {
@@ -155,6 +163,14 @@ static int parse(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--predictions")) { if (!(o->predictions = VAL())) return -1; }
         else if (!strcmp(a, "--out")) { if (!(o->out = VAL())) return -1; }
         else if (!strcmp(a, "--method")) { if (!(o->method = VAL())) return -1; }
+        else if (!strcmp(a, "--fp32")) o->fp32 = 1;
+        else if (!strcmp(a, "--threshold")) {
+            const char *v = VAL();
+            if (!v) return -1;
+            char *end;
+            o->threshold = strtod(v, &end);
+            if (!*v || *end || !(o->threshold >= 0 && o->threshold <= 1)) { die("--threshold needs a number in [0, 1], not '%s'", v); return -1; }
+        }
         else if (a[0] == '-' && a[1] == '-') { die("unknown option '%s'", a); return -1; }
         else o->args[o->nargs++] = argv[i];
 #undef VAL
@@ -541,7 +557,7 @@ static int cmd_eval(cli_opts *o) {
         double energy = 0;
         int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
         char *cam_thumb = NULL;
-        if (!bytes || (cam_on ? eval_cam_one(m, cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
+        if (!bytes || (cam_on ? eval_cam_one(m, o->cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
                                              i < nb ? nmb : nmm, i >= nb, &r, &has_mask, &hit, &energy, o->report ? &cam_thumb : NULL)
                               : classify_frame(m, bytes, sz, frame, o->us_region, &r)) < 0) {
             fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error());
@@ -590,7 +606,17 @@ static int cmd_eval(cli_opts *o) {
     if (cam_on) { /* on the map of each frame's true class: share of masked frames whose CAM peak is in a lesion
                      (all; malignant frames only); mean share of CAM mass in the lesions */
         printf(",\"cam_layer\":");
-        json_str(stdout, cam_layer);
+        char names[1024] = "";
+        for (int k = 0; k < m->n_members && !o->cam_layer; k++) { /* an ensemble: each network's default layer */
+            const char *nm = sialo_cam_default_layer(m->member ? m->member[k] : m);
+            size_t used = strlen(names);
+            char probe[260];
+            snprintf(probe, sizeof probe, "+%s+", nm ? nm : "?");
+            char have[1030];
+            snprintf(have, sizeof have, "+%s+", names);
+            if (!strstr(have, probe)) snprintf(names + used, sizeof names - used, "%s%s", used ? "+" : "", nm ? nm : "?");
+        }
+        json_str(stdout, *names ? names : cam_layer);
         printf(",\"cam_map\":\"true class\",\"cam_n\":%d", cam_n);
         json_num("cam_pointing", cam_n ? (double)cam_hits / cam_n : NAN);
         printf(",\"cam_n_malignant\":%d", cam_n_mal);
@@ -617,7 +643,9 @@ static int cmd_eval(cli_opts *o) {
     if (o->report) {
         FILE *f = fopen(o->report, "w");
         char desc[600];
-        snprintf(desc, sizeof desc, "%s (%s)", m->g->arch, m->g->provenance);
+        sialo_info mi;
+        sialo_model_info(m, &mi);
+        snprintf(desc, sizeof desc, "%s (%s)", mi.arch, mi.provenance);
         if (!f || sialo_report_html(f, "sialoscan evaluation", desc, items, n, m->g->threshold, &mt) < 0) rc = die("cannot write the report '%s'", o->report);
         if (f && fclose(f) != 0) rc = die("cannot write the report '%s'", o->report);
         if (!rc) fprintf(stderr, "report: %s\n", o->report);
@@ -742,7 +770,7 @@ static int cmd_calibrate(cli_opts *o) {
     if (read_predictions(o->predictions, &p, &y, &n) < 0) return die("%s", sialo_error());
     size_t sz;
     uint8_t *bytes = read_all(o->model, &sz);
-    sialo_graph *g = bytes ? sialo_graph_read(bytes, sz) : NULL;
+    sialo_graph *g = bytes ? sialo_graph_read_any(bytes, sz) : NULL; /* one network or an ensemble */
     free(bytes);
     int rc = 1;
     double a, b;
@@ -779,6 +807,69 @@ out:
     sialo_graph_free(g);
     free(p); free(pc); free(y);
     return rc;
+}
+
+/* sialoscan ensemble A B [...] --out E [--threshold T] [--fp16 | --fp32] */
+static int cmd_ensemble(cli_opts *o) {
+    if (o->nargs < 2 || !o->out) {
+        fprintf(stderr, "usage: sialoscan ensemble A.sialo B.sialo [...] --out E.sialo [--threshold T] [--fp16 | --fp32]\n"
+                        "  one model file of 2 to %d networks that take the same input: p_raw = sigmoid(mean of their logits),\n"
+                        "  threshold T on p_raw (default 0.5), no calibration: fit one with\n"
+                        "  sialoscan calibrate --model E.sialo --predictions ENSEMBLE_OOF.csv --out E.sialo\n"
+                        "  (the ensemble's pooled out-of-fold predictions: node tools/ensemble-oof.mjs A/oof.csv B/oof.csv)\n",
+                SIALO_MAX_MEMBERS);
+        return 2;
+    }
+    if (o->nargs > SIALO_MAX_MEMBERS) return die("an ensemble has at most %s networks", "16");
+    sialo_graph *mg[SIALO_MAX_MEMBERS] = {0};
+    char names[2048] = "";
+    int all_fp16 = 1;
+    for (int k = 0; k < o->nargs; k++) {
+        size_t sz;
+        uint8_t *bytes = read_all(o->args[k], &sz);
+        mg[k] = bytes ? sialo_graph_read(bytes, sz) : NULL;
+        free(bytes);
+        if (!mg[k]) {
+            char why[600];
+            snprintf(why, sizeof why, "%s: %s", o->args[k], sialo_error());
+            for (int j = 0; j < k; j++) sialo_graph_free(mg[j]);
+            return die("%s", why);
+        }
+        all_fp16 &= mg[k]->storage_bits == 16;
+        char base[256];
+        sialo_path_base(o->args[k], base, sizeof base);
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s (%s, checksum %08x)", k ? ", " : "", base, mg[k]->arch, mg[k]->checksum);
+    }
+    int bits = o->storage_bits == 16 ? 16 : o->fp32 ? 32 : all_fp16 ? 16 : 32;
+    sialo_graph *e = sialo_ensemble_graph(mg, o->nargs); /* takes the networks over */
+    if (!e) return die("%s", sialo_error());
+    char date[32], *prov = malloc(4096);
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    if (!isnan(o->threshold)) e->threshold = (float)o->threshold;
+    int rc = 1;
+    if (!prov) sialo_fail("out of memory");
+    else {
+        snprintf(prov, 4096, "ensemble of %d networks built by sialoscan ensemble, %s, from %s: p_raw = sigmoid of the mean of their "
+                 "logits, threshold %.4f on p_raw; no calibration yet (sialoscan calibrate fits one on the ensemble's out-of-fold "
+                 "predictions)", e->n_members, date, names, e->threshold);
+        if (sialo_graph_set_text(&e->provenance, prov) == 0 && sialo_graph_write_file(e, bits, o->out) == 0) rc = 0;
+    }
+    free(prov);
+    if (rc) {
+        char why[600];
+        snprintf(why, sizeof why, "%s", sialo_error());
+        sialo_graph_free(e);
+        return die("%s", why);
+    }
+    printf("{\"out\":");
+    json_str(stdout, o->out);
+    printf(",\"members\":%d,\"arch\":", e->n_members);
+    json_str(stdout, e->arch);
+    printf(",\"storage\":\"fp%d\",\"threshold\":%.6g,\"calibration\":null}\n", bits, e->threshold);
+    sialo_graph_free(e);
+    return 0;
 }
 
 static int cmd_init(cli_opts *o) {
@@ -902,10 +993,13 @@ static int cmd_bench(cli_opts *o) {
     qsort(t, (size_t)o->runs, sizeof *t, cmp_double);
     qsort(tc, (size_t)(o->cam ? o->runs : 0), sizeof *tc, cmp_double);
     static const char *const bn[] = {"own", "ref", "xnnpack"};
+    sialo_info bench_info;
+    sialo_model_info(m, &bench_info);
     printf("{\"arch\":\"%s\",\"input\":%d,\"backend\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
            "\"gemm_kernel\":\"%s\",\"dwconv_kernel\":\"%s\"",
-           g->arch, g->in_h, bn[o->opt.backend], sialo_pool_size(m->pool), o->runs, t[o->runs / 2], t[0],
+           bench_info.arch, g->in_h, bn[o->opt.backend], sialo_pool_size(m->pool), o->runs, t[o->runs / 2], t[0],
            f32_gemm_kernel_name(), f32_dwconv_kernel_name());
+    if (bench_info.n_members > 1) printf(",\"members\":%d", bench_info.n_members);
     if (o->cam) {
         printf(",\"cam_layer\":");
         json_str(stdout, cam_layer);
@@ -1112,6 +1206,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "frame")) rc = cmd_frame(&o);
     else if (!strcmp(cmd, "init")) rc = cmd_init(&o);
     else if (!strcmp(cmd, "calibrate")) rc = cmd_calibrate(&o);
+    else if (!strcmp(cmd, "ensemble")) rc = cmd_ensemble(&o);
     else if (!strcmp(cmd, "forward")) rc = cmd_forward(&o);
     else if (!strcmp(cmd, "bench")) rc = cmd_bench(&o);
     else if (!strcmp(cmd, "imagenet")) rc = cmd_imagenet(&o);

@@ -28,12 +28,7 @@ static size_t node_size(const sialo_graph *g, int i) {
 
 /* the node whose output is the score Grad-CAM explains: the input of a final sigmoid / softmax,
    otherwise the output itself */
-static int score_node(const sialo_graph *g) {
-    int last = g->n_nodes - 1;
-    const sialo_node *o = &g->nodes[last];
-    if ((o->op == OP_SIGMOID || o->op == OP_SOFTMAX) && o->n_in == 1) return o->in[0];
-    return last;
-}
+static int score_node(const sialo_graph *g) { return sialo_score_node(g); }
 
 static int default_layer(const sialo_graph *g) {
     for (int i = g->n_nodes - 1; i >= 1; i--)
@@ -131,39 +126,12 @@ static float upsample(const float *src, int sw, int sh, float *dst, int dw, int 
     return mx;
 }
 
-int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int class_index, int out_w, int out_h,
-                      float *out, sialo_cam *cam) {
-    if (!cam) return sialo_fail("no place for the Grad-CAM result");
-    memset(cam, 0, sizeof *cam);
-    if (!m || !input) return sialo_fail("no model or input");
-    if (out_w < 0 || out_h < 0 || (size_t)out_w * (size_t)out_h > SIALO_MAX_PIXELS)
-        return sialo_fail("Grad-CAM map size %dx%d out of range", out_w, out_h);
-    const sialo_graph *g = m->g;
-    int target = find_layer(m, layer);
-    if (target < 0) return -1;
-    int start = score_node(g);
-    int nout = (int)node_size(g, start);
-    if (class_index < SIALO_CAM_PREDICTED || (class_index >= nout && !(nout == 1 && class_index == 1)))
-        return sialo_fail("class %d out of range (the model has %d classes)", class_index, nout > 1 ? nout : 2);
-
-    int *need = NULL;
-    float **grad = NULL, *dy = NULL, *y = NULL, *alpha = NULL, *rowbuf = NULL;
-    int rc = -1;
-    need = sialo_backward_need(m, NULL, target);
-    if (!need) goto out;
-    if (!need[start]) { sialo_fail("the output does not depend on layer '%s'", g->nodes[target].name); goto out; }
-    if (pin_from(m, target) < 0) goto out;
-    size_t osz = sialo_output_size(m);
-    y = malloc(osz * sizeof *y);
-    dy = calloc((size_t)nout, sizeof *dy);
-    grad = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *grad); /* all NULL: no parameter gradients */
-    if (!y || !dy || !grad) { sialo_fail("out of memory"); goto out; }
-    if (sialo_forward(m, input, y) < 0) goto out;
-    if (out) memcpy(out, y, osz * sizeof *y);
-
-    /* the score: binary -> the logit (class 0 asks for the negative class: -logit); softmax -> one class */
+/* the class explained and the gradient dy of the outputs that selects its score, from the outputs y
+   (binary: the logit, class 0 = the negative class: -logit; softmax: one class's score) */
+static int resolve_class(const sialo_model *m, const float *y, int class_index, int nout, float *dy) {
     int cls = class_index;
-    if (nout == 1 && cls == SIALO_CAM_PREDICTED) cls = sialo_calibrated_p(m, y[0]) >= g->threshold ? 1 : 0; /* explain the decision */
+    size_t osz = sialo_output_size(m);
+    if (nout == 1 && cls == SIALO_CAM_PREDICTED) cls = sialo_calibrated_p(m, y[0]) >= m->g->threshold ? 1 : 0; /* explain the decision */
     if (cls == SIALO_CAM_PREDICTED) cls = -1;
     if (nout == 1) {
         dy[0] = cls == 0 ? -1.0f : 1.0f;
@@ -175,6 +143,19 @@ int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int
         }
         dy[cls] = 1.0f;
     }
+    return cls;
+}
+
+/* after a forward: the backward from the score to the target layer, then
+   raw = ReLU(sum_c alpha_c A_c) at the layer (W x H, malloc'ed), its maximum in *rmax */
+static int raw_map(sialo_model *m, int target, int start, const int *need, const float *dy, float **raw, int *W_, int *H_,
+                   float *rmax_) {
+    const sialo_graph *g = m->g;
+    float **grad = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *grad); /* all NULL: no parameter gradients */
+    float *alpha = NULL;
+    int rc = -1;
+    *raw = NULL;
+    if (!grad) { sialo_fail("out of memory"); goto out; }
     if (sialo_backward(m, start, dy, need, grad) < 0) goto out;
     const float *G = sialo_node_grad(m, target);
     const sialo_node *tn = &g->nodes[target];
@@ -182,11 +163,9 @@ int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int
     if (!G || !A) { sialo_fail("internal: no gradient at layer '%s'", tn->name); goto out; }
     int H = tn->oh, W = tn->ow, C = tn->oc;
     size_t HW = (size_t)H * W;
-
     alpha = malloc((size_t)C * sizeof *alpha);
-    cam->raw = malloc(HW * sizeof *cam->raw);
-    cam->layer = sialo_strdup(tn->name);
-    if (!alpha || !cam->raw || !cam->layer) { sialo_fail("out of memory"); goto out; }
+    *raw = malloc(HW * sizeof **raw);
+    if (!alpha || !*raw) { sialo_fail("out of memory"); goto out; }
     /* channel weights: spatial mean of the gradients */
     for (int c = 0; c < C; c++) {
         double s = 0;
@@ -199,34 +178,181 @@ int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int
         double s = 0;
         for (int c = 0; c < C; c++) s += (double)alpha[c] * a[c];
         float v = s > 0 ? (float)s : 0.0f;
+        (*raw)[p] = v;
+        if (v > rmax) rmax = v;
+    }
+    *W_ = W;
+    *H_ = H;
+    *rmax_ = rmax;
+    rc = 0;
+out:
+    if (rc < 0) { free(*raw); *raw = NULL; }
+    free(grad);
+    free(alpha);
+    return rc;
+}
+
+/* cam->raw (raw_w x raw_h) upsampled to out_w x out_h (0 x 0 = the raw size) and divided by its maximum */
+static int finish_map(sialo_cam *cam, int out_w, int out_h) {
+    int W = cam->raw_w, H = cam->raw_h;
+    if (out_w == 0 || out_h == 0) { out_w = W; out_h = H; }
+    cam->w = out_w;
+    cam->h = out_h;
+    cam->map = malloc((size_t)out_w * out_h * sizeof *cam->map);
+    float *rowbuf = malloc((size_t)H * out_w * sizeof *rowbuf);
+    if (!cam->map || !rowbuf) { free(rowbuf); return sialo_fail("out of memory for a %dx%d Grad-CAM map", out_w, out_h); }
+    float mx = upsample(cam->raw, W, H, cam->map, out_w, out_h, rowbuf);
+    free(rowbuf);
+    if (mx < 0) return sialo_fail("out of memory");
+    size_t np = (size_t)out_w * out_h;
+    if (mx > 0) {
+        for (size_t p = 0; p < np; p++) cam->map[p] /= mx; /* exactly 1 at the maximum */
+    }
+    return 0;
+}
+
+/* Grad-CAM of an ensemble: each network's raw map of the class the ENSEMBLE explains (its decision
+   for SIALO_CAM_PREDICTED), at each network's own layer (the same name, or each one's default);
+   maps of different sizes are resampled (bilinear, as upsample) to the largest width and height
+   among them; the raw map is their mean. For networks that end in GAP -> dense, the mean is (up to
+   the common factor 1/n) the sum over the networks of the Grad-CAM of the ensemble's mean logit. */
+static int ensemble_cam(sialo_model *m, const float *input, const char *layer, int class_index, int out_w, int out_h,
+                        float *out, sialo_cam *cam) {
+    int n = m->n_members, rc = -1;
+    int *target = calloc((size_t)n, sizeof *target), *start = calloc((size_t)n, sizeof *start);
+    int **need = calloc((size_t)n, sizeof *need);
+    float **raw = calloc((size_t)n, sizeof *raw), *y = NULL, *dy = NULL, *tmp = NULL, *rowbuf = NULL;
+    int *rw = calloc((size_t)n, sizeof *rw), *rh = calloc((size_t)n, sizeof *rh);
+    size_t name_len = 1;
+    if (!target || !start || !need || !raw || !rw || !rh) { sialo_fail("out of memory"); goto out; }
+    int nout = (int)node_size(m->g, score_node(m->g));
+    if (class_index < SIALO_CAM_PREDICTED || (class_index >= nout && !(nout == 1 && class_index == 1))) {
+        sialo_fail("class %d out of range (the model has %d classes)", class_index, nout > 1 ? nout : 2);
+        goto out;
+    }
+    for (int k = 0; k < n; k++) {
+        sialo_model *mk = m->member[k];
+        const sialo_graph *gk = mk->g;
+        target[k] = find_layer(mk, layer);
+        if (target[k] < 0) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", sialo_error());
+            sialo_fail("network %d of the ensemble: %s", k + 1, why);
+            goto out;
+        }
+        start[k] = score_node(gk);
+        need[k] = sialo_backward_need(mk, NULL, target[k]);
+        if (!need[k]) goto out;
+        if (!need[k][start[k]]) { sialo_fail("the output of network %d does not depend on layer '%s'", k + 1, gk->nodes[target[k]].name); goto out; }
+        if (pin_from(mk, target[k]) < 0) goto out;
+        name_len += strlen(gk->nodes[target[k]].name) + 1;
+    }
+    size_t osz = sialo_output_size(m);
+    y = malloc(osz * sizeof *y);
+    dy = calloc((size_t)nout, sizeof *dy);
+    if (!y || !dy) { sialo_fail("out of memory"); goto out; }
+    if (sialo_forward(m, input, y) < 0) goto out; /* every network's forward; their activations stay */
+    if (out) memcpy(out, y, osz * sizeof *y);
+    int cls = resolve_class(m, y, class_index, nout, dy);
+    int W = 0, H = 0;
+    for (int k = 0; k < n; k++) {
+        float mxk;
+        if (raw_map(m->member[k], target[k], start[k], need[k], dy, &raw[k], &rw[k], &rh[k], &mxk) < 0) goto out;
+        if (rw[k] > W) W = rw[k];
+        if (rh[k] > H) H = rh[k];
+    }
+    size_t HW = (size_t)W * H;
+    double *acc = calloc(HW, sizeof *acc);
+    tmp = malloc(HW * sizeof *tmp);
+    if (!acc || !tmp) { free(acc); sialo_fail("out of memory"); goto out; }
+    for (int k = 0; k < n; k++) {
+        const float *src = raw[k];
+        if (rw[k] != W || rh[k] != H) {
+            free(rowbuf);
+            rowbuf = malloc((size_t)rh[k] * W * sizeof *rowbuf);
+            if (!rowbuf || upsample(raw[k], rw[k], rh[k], tmp, W, H, rowbuf) < 0) { free(acc); sialo_fail("out of memory"); goto out; }
+            src = tmp;
+        }
+        for (size_t p = 0; p < HW; p++) acc[p] += src[p];
+    }
+    cam->raw = malloc(HW * sizeof *cam->raw);
+    cam->layer = malloc(name_len);
+    if (!cam->raw || !cam->layer) { free(acc); sialo_fail("out of memory"); goto out; }
+    float rmax = 0.0f;
+    for (size_t p = 0; p < HW; p++) {
+        float v = (float)(acc[p] / n);
         cam->raw[p] = v;
         if (v > rmax) rmax = v;
+    }
+    free(acc);
+    /* the layer: its name, or the networks' names joined by "+" when they differ */
+    cam->layer[0] = 0;
+    for (int k = 0; k < n; k++) {
+        const char *nm = m->member[k]->g->nodes[target[k]].name;
+        int dup = 0;
+        for (int j = 0; j < k; j++) dup |= !strcmp(nm, m->member[j]->g->nodes[target[j]].name);
+        if (dup) continue;
+        if (k) strcat(cam->layer, "+");
+        strcat(cam->layer, nm);
     }
     cam->raw_w = W;
     cam->raw_h = H;
     cam->raw_max = rmax;
     cam->class_index = cls;
+    if (finish_map(cam, out_w, out_h) < 0) goto out;
+    rc = 0;
+out:
+    for (int k = 0; need && k < n; k++) free(need[k]);
+    for (int k = 0; raw && k < n; k++) free(raw[k]);
+    free(target); free(start); free(need); free(raw); free(rw); free(rh);
+    free(y); free(dy); free(tmp); free(rowbuf);
+    return rc;
+}
 
-    if (out_w == 0 || out_h == 0) { out_w = W; out_h = H; }
-    cam->w = out_w;
-    cam->h = out_h;
-    cam->map = malloc((size_t)out_w * out_h * sizeof *cam->map);
-    rowbuf = malloc((size_t)H * out_w * sizeof *rowbuf);
-    if (!cam->map || !rowbuf) { sialo_fail("out of memory for a %dx%d Grad-CAM map", out_w, out_h); goto out; }
-    float mx = upsample(cam->raw, W, H, cam->map, out_w, out_h, rowbuf);
-    if (mx < 0) { sialo_fail("out of memory"); goto out; }
-    size_t np = (size_t)out_w * out_h;
-    if (mx > 0) {
-        for (size_t p = 0; p < np; p++) cam->map[p] /= mx; /* exactly 1 at the maximum */
+int sialo_cam_forward(sialo_model *m, const float *input, const char *layer, int class_index, int out_w, int out_h,
+                      float *out, sialo_cam *cam) {
+    if (!cam) return sialo_fail("no place for the Grad-CAM result");
+    memset(cam, 0, sizeof *cam);
+    if (!m || !input) return sialo_fail("no model or input");
+    if (out_w < 0 || out_h < 0 || (size_t)out_w * (size_t)out_h > SIALO_MAX_PIXELS)
+        return sialo_fail("Grad-CAM map size %dx%d out of range", out_w, out_h);
+    int rc = -1;
+    int *need = NULL;
+    float *dy = NULL, *y = NULL;
+    if (m->n_members > 1) {
+        rc = ensemble_cam(m, input, layer, class_index, out_w, out_h, out, cam);
+        goto out;
     }
+    const sialo_graph *g = m->g;
+    int target = find_layer(m, layer);
+    if (target < 0) return -1;
+    int start = score_node(g);
+    int nout = (int)node_size(g, start);
+    if (class_index < SIALO_CAM_PREDICTED || (class_index >= nout && !(nout == 1 && class_index == 1)))
+        return sialo_fail("class %d out of range (the model has %d classes)", class_index, nout > 1 ? nout : 2);
+
+    need = sialo_backward_need(m, NULL, target);
+    if (!need) goto out;
+    if (!need[start]) { sialo_fail("the output does not depend on layer '%s'", g->nodes[target].name); goto out; }
+    if (pin_from(m, target) < 0) goto out;
+    size_t osz = sialo_output_size(m);
+    y = malloc(osz * sizeof *y);
+    dy = calloc((size_t)nout, sizeof *dy);
+    if (!y || !dy) { sialo_fail("out of memory"); goto out; }
+    if (sialo_forward(m, input, y) < 0) goto out;
+    if (out) memcpy(out, y, osz * sizeof *y);
+
+    int cls = resolve_class(m, y, class_index, nout, dy);
+    cam->layer = sialo_strdup(g->nodes[target].name);
+    if (!cam->layer) goto out;
+    if (raw_map(m, target, start, need, dy, &cam->raw, &cam->raw_w, &cam->raw_h, &cam->raw_max) < 0) goto out;
+    cam->class_index = cls;
+    if (finish_map(cam, out_w, out_h) < 0) goto out;
     rc = 0;
 out:
     free(need);
-    free(grad);
     free(dy);
     free(y);
-    free(alpha);
-    free(rowbuf);
     if (rc < 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", sialo_error());

@@ -49,6 +49,8 @@ void sialo_graph_free(sialo_graph *g) {
         free_names(g->nodes[i].absorbed, g->nodes[i].n_absorbed);
     }
     free(g->nodes);
+    for (int i = 0; i < g->n_members; i++) sialo_graph_free(g->members[i]);
+    free(g->members);
     free(g);
 }
 

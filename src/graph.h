@@ -95,7 +95,15 @@ typedef struct sialo_graph {
     sialo_tensor *tensors;
     int n_nodes, cap_nodes;
     sialo_node *nodes;
+    /* an ensemble (model file version 3; ensemble.c): this graph holds the ensemble's metadata only
+       (arch, provenance, input, normalisation, classes, threshold, calibration; no tensors, no
+       nodes) and members[0..n_members-1] are its networks, each a full graph with its own arch and
+       provenance. 0 / NULL for a single network. The graph owns its members. */
+    int n_members;
+    struct sialo_graph **members;
 } sialo_graph;
+
+#define SIALO_MAX_MEMBERS 16 /* networks in one ensemble */
 
 /* ---- building (all return the new node / tensor index, or -1 with sialo_error set) */
 sialo_graph *sialo_graph_new(const char *arch, int in_h, int in_w, int in_c);
@@ -134,10 +142,22 @@ int *sialo_graph_consumers(const sialo_graph *g);
 size_t sialo_graph_param_count(const sialo_graph *g);
 
 /* ---- model file (model_file.c; the format is specified at the top of that file) */
+/* any model file (versions 1 to 3): an ensemble comes back with n_members >= 2 */
+sialo_graph *sialo_graph_read_any(const void *data, size_t size);
+/* one network: an ensemble file is refused with a sentence (backbones, checkpoints) */
 sialo_graph *sialo_graph_read(const void *data, size_t size);
-/* storage_bits 32 or 16. *out is malloc'ed; caller frees. */
+/* storage_bits 32 or 16; a single network is written as version 2, an ensemble as version 3.
+ * *out is malloc'ed; caller frees. */
 int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, size_t *out_size);
 int sialo_graph_write_file(const sialo_graph *g, int storage_bits, const char *path);
+
+/* ---- ensembles (ensemble.c) */
+/* The ensemble of n (2..SIALO_MAX_MEMBERS) single-network graphs, which it takes over (freed on
+ * failure too). They must take the same input size and normalisation and have the same outputs and
+ * class names, else -> NULL with a sentence naming the member. The result: classes of member 0,
+ * threshold 0.5, no calibration (sialoscan calibrate fits one on the ensemble's predictions), arch
+ * = the members' arch ("a+b" when they differ), provenance = a sentence naming the members. */
+sialo_graph *sialo_ensemble_graph(sialo_graph **members, int n);
 
 /* ---- architectures (arch.c): Keras layer names, random (seeded) or zero weights */
 /* head: "binary" = GAP -> dropout(0.5) -> dense(1) -> sigmoid; "imagenet" = GAP -> dense(1000/1001) -> softmax;

@@ -12,6 +12,8 @@
 #include <string.h>
 
 int sialo_profile_start(sialo_model *m) {
+    if (m->n_members > 1)
+        return sialo_fail("the model is an ensemble of %d networks: profile one of the networks it was built from", m->n_members);
     free(m->prof_ms);
     m->prof_ms = calloc((size_t)m->g->n_nodes, sizeof *m->prof_ms);
     m->prof_runs = 0;

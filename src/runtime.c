@@ -147,10 +147,12 @@ int sialo_model_pin(sialo_model *m, int node) {
     return 0;
 }
 
-static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, size_t stored_params, int stored_layers) {
+static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, size_t stored_params, int stored_layers,
+                                     sialo_pool *pool) {
     sialo_model *m = sialo_xcalloc(1, sizeof *m);
     if (!m) { sialo_graph_free(g); return NULL; }
     if (opt) m->opt = *opt;
+    m->n_members = 1;
     m->g = g;
     m->stored_params = stored_params;
     m->stored_layers = stored_layers;
@@ -170,7 +172,8 @@ static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, s
     m->ex = sialo_xcalloc((size_t)nn, sizeof *m->ex);
     m->pinned = sialo_xcalloc((size_t)nn, sizeof *m->pinned);
     if (!m->ex || !m->pinned) { sialo_model_free(m); return NULL; }
-    m->pool = sialo_pool_new(m->opt.threads);
+    m->shared_pool = pool != NULL;
+    m->pool = pool ? pool : sialo_pool_new(m->opt.threads);
     if (!m->pool) { sialo_fail("cannot start threads"); sialo_model_free(m); return NULL; }
     size_t scratch = 0;
     for (int i = 1; i < nn; i++) {
@@ -199,13 +202,25 @@ static sialo_model *model_from_graph(sialo_graph *g, const sialo_options *opt, s
     return m;
 }
 
-sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
+sialo_model *sialo_model_from_graph_pool(sialo_graph *g, const sialo_options *opt, sialo_pool *pool) {
     size_t params = sialo_graph_param_count(g);
-    return model_from_graph(g, opt, params, g->n_nodes);
+    return model_from_graph(g, opt, params, g->n_nodes, pool);
+}
+
+sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
+    if (g->n_members) return sialo_ensemble_model(g, opt);
+    return sialo_model_from_graph_pool(g, opt, NULL);
+}
+
+int sialo_score_node(const sialo_graph *g) {
+    int last = g->n_nodes - 1;
+    const sialo_node *o = &g->nodes[last];
+    if ((o->op == OP_SIGMOID || o->op == OP_SOFTMAX) && o->n_in == 1) return o->in[0];
+    return last;
 }
 
 sialo_model *sialo_model_load(const void *data, size_t size, const sialo_options *opt) {
-    sialo_graph *g = sialo_graph_read(data, size);
+    sialo_graph *g = sialo_graph_read_any(data, size);
     if (!g) return NULL;
     return sialo_model_from_graph(g, opt);
 }
@@ -242,9 +257,12 @@ sialo_model *sialo_model_load_file(const char *path, const sialo_options *opt) {
 
 void sialo_model_free(sialo_model *m) {
     if (!m) return;
+    for (int k = 1; m->member && k < m->n_members; k++) sialo_model_free(m->member[k]); /* before the pool they run on */
+    free(m->member);
+    sialo_graph_free(m->meta);
     if (m->g) free_exec(m);
     sialo_graph_free(m->g);
-    sialo_pool_free(m->pool);
+    if (!m->shared_pool) sialo_pool_free(m->pool);
     free(m->arena);
     free(m->scratch);
     free(m->pinned);
@@ -365,11 +383,15 @@ int sialo_forward_batch(sialo_model *m, const float *input, float *out) {
 
 int sialo_forward(sialo_model *m, const float *input, float *out) {
     if (!m || !input) return sialo_fail("no model or input");
+    if (m->n_members > 1) return sialo_ensemble_forward(m, input, out);
     if (m->batch != 1 && sialo_model_set_batch(m, 1) < 0) return -1;
     return sialo_forward_batch(m, input, out);
 }
 
 const float *sialo_activation(sialo_model *m, const char *layer, int shape[4]) {
+    if (m->n_members > 1)
+        return sialo_fail_null("the model is an ensemble of %d networks: read a layer of one of the networks it was built from",
+                               m->n_members);
     int i = sialo_graph_find_node(m->g, layer);
     if (i < 0) return NULL;
     if (!m->opt.keep_activations && i != m->g->n_nodes - 1 && !m->pinned[i])

@@ -37,10 +37,31 @@ struct sialo_model {
     /* profile.c: wall ms per layer summed over prof_runs forwards, or NULL (off) */
     double *prof_ms;
     int prof_runs;
+    /* ensemble.c: a model file of several networks. This model is network 0 (g: its graph, whose
+       threshold, calibration and classes are the ensemble's); member[0..n_members-1] are all the
+       networks (member[0] == this model), each with its own graph, packed weights and arena, all
+       on this model's thread pool; meta: the file's own metadata (arch, provenance; no nodes).
+       A single network: n_members = 1, member = NULL, meta = NULL. */
+    int n_members;
+    struct sialo_model **member;
+    sialo_graph *meta;
+    int shared_pool;      /* 1: pool belongs to another model (an ensemble's network 0) */
 };
 
-/* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer) */
+/* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer; an
+   ensemble graph gives an ensemble) */
 sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt);
+/* one network on an existing thread pool (pool != NULL: not freed with the model) */
+sialo_model *sialo_model_from_graph_pool(sialo_graph *g, const sialo_options *opt, sialo_pool *pool);
+/* the node whose output is the network's score: the input of a final sigmoid / softmax (the
+   logits), otherwise the output node */
+int sialo_score_node(const sialo_graph *g);
+/* ---- ensemble.c */
+/* an ensemble model from an ensemble graph (takes ownership of g, freed on failure) */
+sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt);
+/* the ensemble's output: the final sigmoid / softmax of the mean of the networks' logits (the
+   mean of their outputs for a network without one); each network's activations stay in its arena */
+int sialo_ensemble_forward(sialo_model *m, const float *input, float *out);
 int sialo_model_set_batch(sialo_model *m, int batch);
 /* keep a layer's output after forward (Grad-CAM) */
 int sialo_model_pin(sialo_model *m, int node);

@@ -50,9 +50,10 @@ typedef struct {
     int n_class_names;
     float threshold;          /* decision threshold on p(positive) for binary models (calibrated scale) */
     float calib_a, calib_b;   /* calibration of p(positive): sigmoid(a logit(p_raw) + b); 1, 0 = none */
-    int format_version;       /* of the model file (1 or 2; 0 = built in memory) */
-    size_t n_params;          /* parameters as stored in the file (before BN folding) */
-    int n_layers;             /* nodes in the stored graph */
+    int format_version;       /* of the model file (1, 2, or 3 for an ensemble; 0 = built in memory) */
+    size_t n_params;          /* parameters as stored in the file (before BN folding; an ensemble: all its networks') */
+    int n_layers;             /* nodes in the stored graph (an ensemble: all its networks') */
+    int n_members;            /* networks whose logits are averaged: 1, or 2..16 for an ensemble */
     uint32_t checksum;        /* CRC-32 of the payload, as stored */
     int storage_bits;         /* 32 or 16 */
 } sialo_info;
@@ -62,7 +63,8 @@ void sialo_model_info(const sialo_model *m, sialo_info *out);
 char *sialo_model_info_json(const sialo_model *m);
 
 /* Run the network on one preprocessed input (H*W*C floats, NHWC, already normalised).
- * out receives n_classes values: the network's own (raw, uncalibrated) probabilities. Returns 0 or -1. */
+ * out receives n_classes values: the network's own (raw, uncalibrated) probabilities; an ensemble's
+ * are the final sigmoid / softmax of the mean of its networks' logits. Returns 0 or -1. */
 int sialo_forward(sialo_model *m, const float *input, float *out);
 
 /* Output of a layer (by the layer names of the stored graph, e.g. "post_relu") after the last

@@ -10,19 +10,12 @@
 //   A@flip   test-time flip: the mean logit over the frame and its mirror image, both run by the
 //            engine (oof-eval.csv and oof-flip.csv from tools/recipes-flip.mjs)
 //
-//   node tools/recipes-score.mjs [RUNS_DIR] [--oof-out CSV] [RECIPE or A+B or A@flip ...]   (default:
-//        every recipe, and the 224 px seeds as an ensemble); Markdown table, then one JSON line.
-//        --oof-out writes the pooled out-of-fold predictions of the (one) recipe asked for, as
-//        train --predictions does (path,label,fold,p_malignant): what `sialoscan calibrate` reads.
+//   node tools/recipes-score.mjs [RUNS_DIR] [RECIPE or A+B or A@flip ...]   (default: every recipe,
+//        and the 224 px seeds as ensembles); Markdown table, then one JSON line
 import fs from 'node:fs';
 import path from 'node:path';
 
 const args = process.argv.slice(2);
-let oofOut = null;
-{
-  const i = args.indexOf('--oof-out');
-  if (i >= 0) { oofOut = args[i + 1]; args.splice(i, 2); }
-}
 const dir = args[0] && fs.existsSync(args[0]) && fs.statSync(args[0]).isDirectory() ? args.shift() : 'runs/recipes';
 
 const logit = (p) => { const q = Math.min(Math.max(p, 1e-7), 1 - 1e-7); return Math.log(q / (1 - q)); };
@@ -159,11 +152,6 @@ if (!specs.length) {
   const masked = names.filter((n) => /^gradual-224-s\d+-masks$/.test(n));
   if (masked.length >= 2) specs.push(masked.join('+'));
   if (seeds.length >= 2 && seeds.every((n) => fs.existsSync(path.join(dir, n, 'oof-flip.csv')))) specs.push(seeds.map((n) => `${n}@flip`).join('+'));
-}
-if (oofOut) {
-  if (specs.length !== 1) { console.error('--oof-out needs exactly one recipe'); process.exit(2); }
-  const rows = [...load(specs[0]).values()];
-  fs.writeFileSync(oofOut, 'path,label,fold,p_malignant\n' + rows.map((r) => `${r.path},${r.y},${r.fold},${sigmoid(r.z).toFixed(6)}`).join('\n') + '\n');
 }
 const out = specs.map(score);
 const f3 = (v) => v.toFixed(3);

@@ -34,8 +34,13 @@ export interface ModelInfo {
   /** Platt scaling applied to every p the engine reports: p = sigmoid(a·logit(p_raw) + b);
    * a = 1, b = 0 (identity: true) for an uncalibrated model, e.g. a version 1 file */
   calibration: { a: number; b: number; identity: boolean };
-  /** version of the .sialo file (1 or 2) */
+  /** version of the .sialo file (1 or 2; 3 = an ensemble) */
   format_version: number;
+  /** networks whose logits the engine averages (p_raw = sigmoid of their mean; Grad-CAM: the mean
+   *  of their raw maps): 1, or 2..16 for an ensemble (then `arch`, `parameters`, `layers` cover them all) */
+  members: number;
+  /** an ensemble only: each network's own architecture, size and provenance */
+  networks?: { arch: string; parameters: number; layers: number; provenance: string }[];
   /** the build that runs (present when the build reports it) */
   /** what runs: 'single' | 'pthreads', its threads, SIMD128, relaxed SIMD, the GEMM micro-kernel
    *  ('f32_gemm_4x8_relaxedsimd' or 'f32_gemm_4x8_simd128') */

@@ -3,7 +3,9 @@
 //   import { createSialoscan } from './sialoscan.mjs';
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
 //   s.info()                    -> { arch, input, classes, threshold, parameters, provenance,
-//                                    calibration: { a, b, identity }, ...,
+//                                    calibration: { a, b, identity }, members, ...,
+//                                    (an ensemble file: members > 1, networks: [{ arch, parameters, layers,
+//                                     provenance }]; classify and Grad-CAM average its networks: nothing else changes)
 //                                    engine: { build: 'single' | 'pthreads', threads, simd, relaxedSimd, kernel } }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }   (pMalignant: calibrated by
 //                                    the engine, sigmoid(a·logit(p_raw) + b); forward() stays raw)

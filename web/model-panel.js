@@ -9,12 +9,22 @@ export function calibrationLine(c) {
   return `p = σ(${c.a.toFixed(3)}·logit(p_raw) ${sign} ${Math.abs(c.b).toFixed(3)})` + (c.b === 0 ? ` (temperature T = ${(1 / c.a).toFixed(3)})` : ' (Platt scaling)');
 }
 
+/** "ensemble of 2" for a file of several networks (the engine averages their logits and their
+    Grad-CAM maps), '' for one network. */
+export function ensembleLabel(info) {
+  return info.members > 1 ? `ensemble of ${info.members}` : '';
+}
+
 /** Fill the <dl> with the engine's info(). */
 export function showModel(dl, info, source) {
+  const ens = ensembleLabel(info);
   const rows = [
     ['Model', source],
-    ['Architecture', `${info.arch}, ${info.input.width}×${info.input.height} input`],
-    ['Parameters', `${info.parameters.toLocaleString('en')} (${info.storage})`],
+    ['Architecture', ens ? `${ens} (${info.arch}; p from the mean of their logits), ${info.input.width}×${info.input.height} input`
+      : `${info.arch}, ${info.input.width}×${info.input.height} input`],
+    ['Parameters', `${info.parameters.toLocaleString('en')} (${info.storage}${ens ? `, all ${info.members} networks` : ''})`],
+    ...(ens ? info.networks.map((n, k) => [`Network ${k + 1} of ${info.members}`,
+      `${n.arch}, ${n.parameters.toLocaleString('en')} parameters: ${n.provenance || '—'}`]) : []),
     ['Classes', info.classes.join(' / ')],
     ['Decision threshold', `p(${info.positive_class || info.classes[1]}) ≥ ${info.threshold.toFixed(3)}`],
     ['Calibration', calibrationLine(info.calibration)],

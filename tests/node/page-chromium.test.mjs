@@ -327,6 +327,23 @@ test('load another model: a valid .sialo is used, a damaged one is refused with 
   const [card] = await page.evaluate(readCards);
   const cliOther = cliAnswers([files[0]], other)[basename(files[0])];
   assert.ok(Math.abs(Number(card.p) - cliOther.p) < 1e-4, `page ${card.p} vs CLI ${cliOther.p} with the clinic's model`);
+
+  // an ensemble of two networks: the model panel says so, the page's p is the CLI's
+  const second = join(tmp, 'clinic-2.sialo'), ens = join(tmp, 'clinic-ensemble.sialo');
+  assert.equal(spawnSync(CLI, ['init', '--arch', 'smallcnn', '--input', '64', '--seed', '6', second]).status, 0);
+  const e = spawnSync(CLI, ['ensemble', other, second, '--out', ens], { encoding: 'utf8' });
+  assert.equal(e.status, 0, e.stderr);
+  await page.setInputFiles('[data-testid=model-input]', ens);
+  await page.waitForFunction(() => /clinic-ensemble\.sialo loaded/.test(document.querySelector('#model-message').textContent));
+  const panel = await page.textContent('#model-info');
+  assert.ok(panel.includes('ensemble of 2'), `the model panel names the ensemble: ${panel}`);
+  assert.ok(panel.includes('Network 2 of 2'), 'the model panel lists the networks');
+  await giveFiles(page, [files[0]]);
+  await waitDone(page, 2);
+  const cards = await page.evaluate(readCards);
+  const cliEns = cliAnswers([files[0]], ens)[basename(files[0])];
+  const last = cards.find((c) => Math.abs(Number(c.p) - cliEns.p) < 1e-4);
+  assert.ok(last, `a card with the ensemble's p ${cliEns.p}: ${cards.map((c) => c.p)}`);
   await context.close();
 });
 

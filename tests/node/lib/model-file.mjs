@@ -1,8 +1,11 @@
 // model-file.mjs — an independent JavaScript reader of sialoscan model files (*.sialo).
 //
-// Written from the format specification at the top of src/model_file.c (versions 1 and 2), not from
+// Written from the format specification at the top of src/model_file.c (versions 1 to 3), not from
 // the C reader, so that the tests cross-check the two. Returns
-//   { meta, tensors: Map(name -> { dims, data: Float32Array }), nodes }
+//   { meta, tensors: Map(name -> { dims, data: Float32Array }), nodes }            (versions 1, 2)
+//   { meta, members: [{ meta, tensors, nodes, recordOffset, bodyOffset }] }        (version 3, an ensemble;
+//      a member's meta: arch, provenance, inputH/W/C, normScale, normBias; the offsets: of its record
+//      and of its body in the file)
 // and throws an Error with a readable message for anything malformed.
 
 const MAGIC = 'SIALOSCN';
@@ -51,7 +54,7 @@ export function readModelFile(input, opts = {}) {
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
   if (magic !== MAGIC) throw new Error(`sialo: wrong magic ${JSON.stringify(magic)}`);
   const version = dv.getUint32(8, true);
-  if (version !== 1 && version !== 2) throw new Error(`sialo: unsupported version ${version}`);
+  if (version !== 1 && version !== 2 && version !== 3) throw new Error(`sialo: unsupported version ${version}`);
   const bits = dv.getUint32(12, true);
   if (bits !== 32 && bits !== 16) throw new Error(`sialo: storage bits ${bits}`);
   const payloadSize = Number(dv.getBigUint64(16, true));
@@ -65,7 +68,7 @@ export function readModelFile(input, opts = {}) {
   }
 
   let pos = HEADER_SIZE;
-  const end = bytes.length;
+  let end = bytes.length;
   const need = (k, what) => {
     if (pos + k > end) throw new Error(`sialo: truncated while reading ${what} at offset ${pos}`);
   };
@@ -99,6 +102,33 @@ export function readModelFile(input, opts = {}) {
   // version 2: Platt scaling of p(positive), sigmoid(a·logit(p) + b); version 1: none
   meta.calibration = version >= 2 ? { a: f32('calib_a'), b: f32('calib_b') } : { a: 1, b: 0 };
 
+  if (version === 3) { // an ensemble: the networks, each a record and a body
+    const n = u32('n_networks');
+    if (n < 2 || n > 16) throw new Error(`sialo: an ensemble of ${n} networks`);
+    const members = [];
+    for (let k = 0; k < n; k++) {
+      const recordOffset = pos;
+      const m = { arch: str('network arch'), provenance: str('network provenance'),
+        inputH: u32('input_h'), inputW: u32('input_w'), inputC: u32('input_c') };
+      m.normScale = [f32('norm'), f32('norm'), f32('norm')];
+      m.normBias = [f32('norm'), f32('norm'), f32('norm')];
+      const size = u64('body size');
+      need(size, 'network body');
+      const bodyOffset = pos, fileEnd = end;
+      end = pos + size;
+      const body = readBody();
+      if (pos > end) throw new Error('sialo: network body overruns');
+      pos = end;
+      end = fileEnd;
+      members.push({ meta: m, ...body, recordOffset, bodyOffset });
+    }
+    if (pos !== end) throw new Error(`sialo: ${end - pos} bytes after the last network`);
+    return { meta, members };
+  }
+  return { meta, ...readBody() };
+
+  // tensors, nodes and data from pos to end (the data section: the next multiple of 16 of the file offset)
+  function readBody() {
   const nt = u32('n_tensors');
   if (nt * 20 > end - pos) throw new Error(`sialo: ${nt} tensors announced`);
   const tdesc = [];
@@ -168,7 +198,8 @@ export function readModelFile(input, opts = {}) {
     if (tensors.has(t.name)) throw new Error(`sialo: duplicate tensor name ${t.name}`);
     tensors.set(t.name, { dims: t.dims, data });
   }
-  return { meta, tensors, nodes };
+  return { tensors, nodes };
+  }
 }
 
 /** Total number of stored parameters. */
