@@ -54,6 +54,7 @@ export async function startTfjsWasm({ core, wasm }, { threads = 1, wasmPaths, th
  * or a Keras import (a file converted from .tflite has other names and folded batch norms).
  */
 export function tfjsCannotRebuild(file) {
+  if (file.members) return `an ensemble of ${file.members.length} networks (one network per model only)`;
   const { inputH: H, inputW: W, arch, nClasses } = file.meta;
   if (nClasses !== 1) return `${nClasses} classes (only the binary head is rebuilt)`;
   if (H !== W) return `a ${H}x${W} input (square only)`;

@@ -6,7 +6,9 @@
 // Needs RUNS_DIR/METHOD.csv (out-of-fold predictions: path,label,fold,p) and the fold models in
 // RUNS_DIR/ckpt-METHOD/fold<k>.model.sialo (or fold<k>.sialo, the last checkpoint, if absent), as
 // tools/train-busi.sh writes them, or tools/recipes-busi.sh's layout: RUNS_DIR/METHOD/oof.csv and
-// RUNS_DIR/METHOD/ckpt/ (e.g. node tools/cam-cv.mjs runs/recipes gradual-224-s1).
+// RUNS_DIR/METHOD/ckpt/ (e.g. node tools/cam-cv.mjs runs/recipes gradual-224-s1). An ensemble of
+// recipes on the same folds, METHOD = A+B (recipe layout): each fold's networks of A and B are put in
+// one ensemble file (`sialoscan ensemble`), whose map is the mean of theirs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,18 +16,26 @@ import { basename, join, resolve } from 'node:path';
 
 const [runs = 'runs', method = 'gradual', data = '../shared/data/busi', layer] = process.argv.slice(2);
 const bin = process.env.SIALOSCAN_CLI || (existsSync(join(runs, 'sialoscan')) ? join(runs, 'sialoscan') : 'build/sialoscan');
-const recipeLayout = existsSync(join(runs, method, 'oof.csv'));
-const csvPath = recipeLayout ? join(runs, method, 'oof.csv') : join(runs, `${method}.csv`);
-const ckptDir = recipeLayout ? join(runs, method, 'ckpt') : join(runs, `ckpt-${method}`);
+const members = method.split('+');
+const recipeLayout = existsSync(join(runs, members[0], 'oof.csv'));
+if (members.length > 1 && !recipeLayout) throw new Error(`an ensemble (${method}) needs the recipe layout: ${join(runs, members[0], 'oof.csv')}`);
+const csvPath = recipeLayout ? join(runs, members[0], 'oof.csv') : join(runs, `${method}.csv`);
+const ckptDirs = members.map((m) => (recipeLayout ? join(runs, m, 'ckpt') : join(runs, `ckpt-${m}`)));
 const rows = readFileSync(csvPath, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 const folds = [...new Set(rows.map((r) => Number(r[2])))].sort((a, b) => a - b);
 let n = 0, hits = 0, energy = 0, nMal = 0, hitsMal = 0;
 const perFold = [];
 for (const k of folds) {
-  let model = join(ckptDir, `fold${k}.model.sialo`);
-  if (!existsSync(model)) model = join(ckptDir, `fold${k}.sialo`);
+  const foldModel = (d) => (existsSync(join(d, `fold${k}.model.sialo`)) ? join(d, `fold${k}.model.sialo`) : join(d, `fold${k}.sialo`));
+  let model = foldModel(ckptDirs[0]);
   const dir = mkdtempSync(join(tmpdir(), 'sialo-camcv-'));
   try {
+    if (members.length > 1) {
+      const ens = join(dir, `fold${k}.ensemble.sialo`);
+      const e = spawnSync(bin, ['ensemble', ...ckptDirs.map(foldModel), '--out', ens], { encoding: 'utf8' });
+      if (e.status !== 0) throw new Error(`ensemble failed on fold ${k}: ${e.stderr}`);
+      model = ens;
+    }
     for (const [path] of rows.filter((r) => Number(r[2]) === k)) {
       const cls = path.split('/')[0], stem = basename(path).replace(/\.[^.]+$/, '');
       mkdirSync(join(dir, cls), { recursive: true });

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Reproduces the shipped model and the cross-validation figures of the README.
+# Reproduces the cross-validation figures of the README's method table (the paper's method and the
+# comparisons) and the single-network model shipped until 2026-12-02. The shipped ensemble (guided
+# attention, two seeds) is built by tools/recipes-busi.sh, final-busi.sh and ensemble-busi.sh: see
+# models/MODEL_CARD.md, "Reproduce".
 #   tools/train-busi.sh [OUTDIR]     (default runs/; resumable: run it again after an interruption)
 # 1. converts the ImageNet MobileNetV2 (TensorFlow Lite, int8 per-channel PTQ) to a float backbone;
 # 2. 5-fold stratified, group-aware cross-validation of each method on ../shared/data/busi

@@ -230,13 +230,13 @@ static void versions(void) {
     CHECK(js && strstr(js, "\"members\":1}") && !strstr(js, "networks"), "single-network info JSON: %s", js ? js : "(null)");
     free(js);
     sialo_model_free(m);
-    /* the shipped model (version 2) */
+    /* the shipped model (since 2026-12-02: an ensemble of 2 networks, version 3; models/MODEL_CARD.md) */
     size_t ns;
     uint8_t *shipped = slurp("models/sialoscan-busi.sialo", &ns);
     if (shipped) {
         sialo_model *ms = sialo_model_load(shipped, ns, NULL);
         CHECK(ms != NULL, "shipped model: %s", sialo_error());
-        if (ms) { sialo_model_info(ms, &in); CHECK(in.n_members == 1 && in.format_version == 2, "shipped model: %d members, v%d", in.n_members, in.format_version); }
+        if (ms) { sialo_model_info(ms, &in); CHECK(in.n_members == 2 && in.format_version == 3, "shipped model: %d members, v%d", in.n_members, in.format_version); }
         sialo_model_free(ms);
         free(shipped);
     } else printf("(no models/sialoscan-busi.sialo: the shipped-model check is skipped)\n");

@@ -439,8 +439,8 @@ static void calibration_versions(void) {
     free(x);
     sialo_graph_free(g);
 
-    /* the shipped model is a version 2 file with its Platt calibration (fitted by train on the
-       out-of-fold predictions: a slope between 0 and 1 shrinks an over-confident network's logits) */
+    /* the shipped model is an ensemble (version 3) with its Platt calibration (fitted on the pooled
+       out-of-fold predictions: a slope between 0 and 1 shrinks over-confident logits) */
     FILE *f = fopen("models/sialoscan-busi.sialo", "rb");
     if (!f) { printf("skip: models/sialoscan-busi.sialo not found\n"); return; }
     fclose(f);
@@ -449,7 +449,7 @@ static void calibration_versions(void) {
     if (sm) {
         sialo_info in;
         sialo_model_info(sm, &in);
-        CHECK(in.format_version == 2 && in.calib_a > 0.0f && in.calib_a < 1.0f && in.calib_b > -2.0f && in.calib_b < 2.0f,
+        CHECK(in.format_version == 3 && in.calib_a > 0.0f && in.calib_a < 1.0f && in.calib_b > -2.0f && in.calib_b < 2.0f,
               "shipped model: version %d, a %g, b %g", in.format_version, in.calib_a, in.calib_b);
     }
     sialo_model_free(sm);

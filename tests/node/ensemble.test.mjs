@@ -230,11 +230,14 @@ describe('ensembles: format version 3, CLI and WASM API against the networks run
     }
   });
 
-  it('a version 2 file is unchanged: the shipped model reads as one network, classifies as before', () => {
+  it('the shipped model is a calibrated ensemble of two networks (version 3)', () => {
     const shipped = path.join(ROOT, 'models', 'sialoscan-busi.sialo');
     if (!fs.existsSync(shipped)) return;
     const info = JSON.parse(cli(['info', shipped]).stdout);
-    assert.equal(info.format_version, 2);
-    assert.equal(info.members, 1);
+    assert.equal(info.format_version, 3);
+    assert.equal(info.members, 2);
+    assert.equal(info.networks.length, 2);
+    assert.equal(info.calibration.identity, false);
+    for (const n of info.networks) assert.match(n.provenance, /guided attention on lesion masks/);
   });
 });
