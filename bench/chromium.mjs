@@ -114,11 +114,11 @@ async function ortInPage({ onnxUrl, threads, runs, x }) {
     const sess = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     const [inName] = sess.inputNames, [outName] = sess.outputNames;
     const input = new ort.Tensor('float32', new Float32Array(x), [1, 224, 224, 3]);
-    let out = (await sess.run({ [inName]: input }))[outName].data;
+    const { timeRuns } = await import('/bench/in-page.mjs');
+    const forward = async () => (await sess.run({ [inName]: input }))[outName].data;
+    await forward();
     const cold = performance.now() - t0;
-    for (let i = 0; i < 2; i++) out = (await sess.run({ [inName]: input }))[outName].data;
-    const times = [];
-    for (let i = 0; i < runs; i++) { const t = performance.now(); out = (await sess.run({ [inName]: input }))[outName].data; times.push(performance.now() - t); }
+    const { times, out } = await timeRuns(forward, runs);
     await sess.release();
     return { cold, times, engine: { build: `ORT Web ${ort.env.versions?.web ?? ''} wasm`, kernel: 'its own (MLAS)', threads }, p: out[0] };
   } catch (e) { return { error: String(e && e.message || e) }; }
@@ -129,15 +129,9 @@ async function ortInPage({ onnxUrl, threads, runs, x }) {
 async function tfliteInPage({ tfliteUrl, threads, runs, x, checks, profile }) {
   try {
     const t0 = performance.now();
-    const load = (src) => new Promise((ok, err) => {
-      const e = document.createElement('script');
-      e.src = src;
-      e.onload = ok;
-      e.onerror = () => err(new Error(`cannot load ${src}`));
-      document.head.append(e);
-    });
-    for (const s of ['@tensorflow/tfjs-core/dist/tf-core.min.js', '@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js',
-      '@tensorflow/tfjs-tflite/dist/tf-tflite.min.js']) await load(`/node_modules/${s}`);
+    const { loadScripts, timeRuns } = await import('/bench/in-page.mjs');
+    await loadScripts(['@tensorflow/tfjs-core/dist/tf-core.min.js', '@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js',
+      '@tensorflow/tfjs-tflite/dist/tf-tflite.min.js'].map((s) => `/node_modules/${s}`));
     tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
     const bytes = await (await fetch(tfliteUrl)).arrayBuffer();
     const model = await tflite.loadTFLiteModel(bytes, { numThreads: threads });
@@ -145,11 +139,9 @@ async function tfliteInPage({ tfliteUrl, threads, runs, x, checks, profile }) {
     const runner = model.modelRunner, [input] = runner.getInputs(), [output] = runner.getOutputs();
     const xf = new Float32Array(x);
     const forward = (v) => { input.data().set(v); if (!runner.infer()) throw new Error('infer() failed'); return output.data().slice(); };
-    let out = forward(xf);
+    forward(xf);
     const cold = performance.now() - t0;
-    for (let i = 0; i < 2; i++) out = forward(xf);
-    const times = [];
-    for (let i = 0; i < runs; i++) { const t = performance.now(); out = forward(xf); times.push(performance.now() - t); }
+    const { times, out } = await timeRuns(() => forward(xf), runs);
     const outs = checks.map((c) => Array.from(forward(new Float32Array(c))));
     // TFLiteModel.predict (the public API) gives the same numbers
     const y = model.predict(tf.tensor(xf, [1, 224, 224, 3]));
@@ -178,16 +170,10 @@ async function tfliteInPage({ tfliteUrl, threads, runs, x, checks, profile }) {
 async function tfjsInPage({ form, modelUrl, threads, runs, x, checks }) {
   try {
     const t0 = performance.now();
-    const load = (src) => new Promise((ok, err) => {
-      const e = document.createElement('script');
-      e.src = src;
-      e.onload = ok;
-      e.onerror = () => err(new Error(`cannot load ${src}`));
-      document.head.append(e);
-    });
+    const { loadScripts, timeRuns } = await import('/bench/in-page.mjs');
     const scripts = ['@tensorflow/tfjs-core/dist/tf-core.min.js', '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'];
     if (form === 'layers') scripts.push('@tensorflow/tfjs-layers/dist/tf-layers.min.js');
-    for (const s of scripts) await load(`/node_modules/${s}`);
+    await loadScripts(scripts.map((s) => `/node_modules/${s}`));
     const { startTfjsWasm, tfjsNetwork } = await import('/bench/tfjs-peer.mjs');
     const { readModelFile } = await import('/tests/node/lib/model-file.mjs');
     // tfjs caps its thread pool at navigator.hardwareConcurrency / 2 (it assumes two hardware threads
@@ -200,11 +186,9 @@ async function tfjsInPage({ form, modelUrl, threads, runs, x, checks }) {
     const file = readModelFile(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), { verifyChecksum: false });
     const net = tfjsNetwork({ core: tf, tfl: tf }, form, file);
     const xf = new Float32Array(x);
-    let out = net.forward(xf);
+    net.forward(xf);
     const cold = performance.now() - t0;
-    for (let i = 0; i < 2; i++) out = net.forward(xf);
-    const times = [];
-    for (let i = 0; i < runs; i++) { const t = performance.now(); out = net.forward(xf); times.push(performance.now() - t); }
+    const { times, out } = await timeRuns(() => net.forward(xf), runs);
     const outs = (checks || []).map((c) => Array.from(net.forward(new Float32Array(c))));
     const tensorsLeft = tf.memory().numTensors;
     net.dispose();

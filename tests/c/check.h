@@ -31,6 +31,14 @@ static inline uint8_t *slurp(const char *path, size_t *n) {
     return b;
 }
 
+/* a xorshift generator for test data; each test file keeps its own state (its own seed) */
+static inline uint32_t xorshift_next(uint64_t *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (uint32_t)((*s * 2685821657736338717ull) >> 32);
+}
+
 static inline int test_summary(const char *name) {
     printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);
     return check_failed ? 1 : 0;

@@ -26,12 +26,7 @@
 #include <stb_image.h>
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
-static uint32_t rnd(void) {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 2685821657736338717ull) >> 32);
-}
+static uint32_t rnd(void) { return xorshift_next(&rng); }
 
 /* ------------------------------------------------------------------ a tiny DICOM writer */
 typedef struct { uint8_t *p; size_t n, cap; int explicit_vr; } dw;

@@ -34,12 +34,7 @@ int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const f
 
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void) {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 2685821657736338717ull) >> 32);
-}
+static uint32_t rnd(void) { return xorshift_next(&rng); }
 
 /* ------------------------------------------------------------------ encoding to memory */
 typedef struct { uint8_t *p; size_t n, cap; } membuf;

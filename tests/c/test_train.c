@@ -149,6 +149,22 @@ static double share_at(const float *A, int P, int C, const float *w, const float
     return sialo_attention_outside(A, P, C, w, m, sign, 1.0f, NULL, NULL);
 }
 
+/* central differences of the share in each of v[0..n) (a part of A or w), against the analytic
+   gradient g; the largest |difference| and |fd| so far in *worst, *scale */
+static void fd_compare(float *v, int n, const float *g, const float *A, const float *w, const float *m, int P, int C, float sign,
+                       double *worst, double *scale) {
+    const float h = 1e-3f;
+    for (int k = 0; k < n; k++) {
+        float keep = v[k];
+        v[k] = keep + h; double up = share_at(A, P, C, w, m, sign);
+        v[k] = keep - h; double dn = share_at(A, P, C, w, m, sign);
+        v[k] = keep;
+        double fd = (up - dn) / (2 * h);
+        *worst = fmax(*worst, fabs(fd - g[k]));
+        *scale = fmax(*scale, fabs(fd));
+    }
+}
+
 static void test_attention_gradient(void) {
     enum { P = 9, C = 5 };
     for (int trial = 0; trial < 4; trial++) {
@@ -172,25 +188,8 @@ static void test_attention_gradient(void) {
         double s0 = sialo_attention_outside(A, P, C, w, m, sign, 1.0f, dA, dw);
         CHECK(s0 >= 0 && s0 <= 1, "the outside share is a share (%g)", s0);
         double worst = 0, scale = 0;
-        const float h = 1e-3f;
-        for (int k = 0; k < P * C; k++) {
-            float keep = A[k];
-            A[k] = keep + h; double up = share_at(A, P, C, w, m, sign);
-            A[k] = keep - h; double dn = share_at(A, P, C, w, m, sign);
-            A[k] = keep;
-            double fd = (up - dn) / (2 * h);
-            worst = fmax(worst, fabs(fd - dA[k]));
-            scale = fmax(scale, fabs(fd));
-        }
-        for (int k = 0; k < C; k++) {
-            float keep = w[k];
-            w[k] = keep + h; double up = share_at(A, P, C, w, m, sign);
-            w[k] = keep - h; double dn = share_at(A, P, C, w, m, sign);
-            w[k] = keep;
-            double fd = (up - dn) / (2 * h);
-            worst = fmax(worst, fabs(fd - dw[k]));
-            scale = fmax(scale, fabs(fd));
-        }
+        fd_compare(A, P * C, dA, A, w, m, P, C, sign, &worst, &scale);
+        fd_compare(w, C, dw, A, w, m, P, C, sign, &worst, &scale);
         CHECK(scale > 1e-3 && worst <= 2e-3 * scale + 1e-5, "trial %d: attention gradient vs finite differences: max |diff| %g (scale %g)",
               trial, worst, scale);
     }

@@ -8,6 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testImage, makePng } from './lib/png.mjs';
 
+// DIR/benign/benign-<i>.png and DIR/malignant/malignant-<i>.png, n of each (48x40 test pictures)
+function makeFrames(dir, n) {
+  for (const [cls, base] of [['benign', 0], ['malignant', 100]]) {
+    mkdirSync(join(dir, cls), { recursive: true });
+    for (let i = 0; i < n; i++) writeFileSync(join(dir, cls, `${cls}-${i}.png`), testImage(base + i, 48, 40));
+  }
+}
+
 const run = (args) => spawnSync('build/sialoscan', ['train', ...args], { encoding: 'utf8' });
 
 test('train: bad requests are refused with a reason', () => {
@@ -40,10 +48,7 @@ test('train: bad requests are refused with a reason', () => {
 test('train --cv with checkpoints, then --resume skips the finished folds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sialo-train-'));
   try {
-    for (const [cls, base] of [['benign', 0], ['malignant', 100]]) {
-      mkdirSync(join(dir, 'data', cls), { recursive: true });
-      for (let i = 0; i < 8; i++) writeFileSync(join(dir, 'data', cls, `${cls}-${i}.png`), testImage(base + i, 48, 40));
-    }
+    makeFrames(join(dir, 'data'), 8);
     writeFileSync(join(dir, 's.txt'), 'all all 1e-3 2 2\n');
     const args = ['--data', join(dir, 'data'), '--arch', 'smallcnn', '--input', '32', '--schedule', join(dir, 's.txt'), '--cv', '2',
       '--batch', '4', '--checkpoint', join(dir, 'ck'), '--predictions', join(dir, 'oof.csv')];
@@ -70,10 +75,7 @@ test('train --cv with checkpoints, then --resume skips the finished folds', () =
 test('train --masks: guided attention on the frames that have lesion masks; refused without any', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sialo-train-'));
   try {
-    for (const [cls, base] of [['benign', 0], ['malignant', 100]]) {
-      mkdirSync(join(dir, 'data', cls), { recursive: true });
-      for (let i = 0; i < 6; i++) writeFileSync(join(dir, 'data', cls, `${cls}-${i}.png`), testImage(base + i, 48, 40));
-    }
+    makeFrames(join(dir, 'data'), 6);
     writeFileSync(join(dir, 's.txt'), 'all all 1e-3 1 1\n');
     const args = ['--data', join(dir, 'data'), '--arch', 'smallcnn', '--input', '32', '--schedule', join(dir, 's.txt'), '--batch', '4',
       '--out', join(dir, 'm.sialo'), '--masks'];
