@@ -16,14 +16,17 @@ CFLAGS_NATIVE := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast -DSIALO_
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g $(NATIVE_ARCH) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
 LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
 
-ENGINE_SRC := $(wildcard src/*.c src/ops/*.c src/kernels/*.c)
-ENGINE_SRC := $(filter-out src/cli.c,$(ENGINE_SRC))
-WASM_SRC := $(filter-out src/import_keras.c src/train%.c src/dataset.c src/report.c,$(ENGINE_SRC)) wasm/bindings.c
+# src/<layer>/*.c: base kernels ops engine io import train explain (the library), cli (the CLI);
+# docs/design.md draws the layers, tools/check-layers.mjs keeps their arrows pointing one way
+LAYERS := base kernels ops engine io import train explain
+ENGINE_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+WASM_SRC := $(filter-out src/import/keras.c src/train/%.c src/explain/report.c,$(ENGINE_SRC)) wasm/bindings.c
 C_TESTS := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
 NATIVE_OBJ := $(patsubst %.c,build/native/%.o,$(ENGINE_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ENGINE_SRC))
-HEADERS := $(wildcard src/*.h src/ops/*.h src/kernels/*.h)
+HEADERS := $(wildcard src/*.h src/*/*.h)
 
 EMCC ?= emcc
 EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
@@ -32,7 +35,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-page clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -47,9 +50,9 @@ build/asan/%.o: %.c $(HEADERS)
 
 build/libsialoscan.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
-build/sialoscan: build/native/src/cli.o build/libsialoscan.a
+build/sialoscan: $(patsubst %.c,build/native/%.o,$(CLI_SRC)) build/libsialoscan.a
 	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
-build/sialoscan-asan: build/asan/src/cli.o $(ASAN_OBJ)
+build/sialoscan-asan: $(patsubst %.c,build/asan/%.o,$(CLI_SRC)) $(ASAN_OBJ)
 	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LIBS)
 build/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(ASAN_OBJ)
 	@mkdir -p build/tests
@@ -129,8 +132,11 @@ setup:
 
 # the Node tests (browsers, timings) run after the sanitizer, ISA and fuzz smoke tests, not beside them
 test:
-	$(MAKE) test-c test-isa test-fuzz
+	$(MAKE) check-layers test-c test-isa test-fuzz
 	$(MAKE) test-node
+# the include graph and the calls between object files point down the layers, no circles
+check-layers: native
+	node tools/check-layers.mjs build/native
 test-c: $(C_TESTS) build/sialoscan-asan
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 # the same kernel source built for the other vector widths: SSE2 (4 floats, the SIMD128 tile)
@@ -151,7 +157,7 @@ gradcam-examples: build/gradcam-examples
 	build/gradcam-examples docs
 
 # ---- fuzzing (clang + libFuzzer): one target per parser we own, seeds generated here
-#   dicom: src/dicom.c (seeds: tests/tools/make_dicom.py's files)
+#   dicom: src/io/dicom.c (seeds: tests/tools/make_dicom.py's files)
 #   image: decode + preprocess, every format (seeds: tests/fixtures, the generator's PNG / BMP / JPEG / DICOM)
 #   model: the .sialo loader (seeds: `sialoscan init` models and a `sialoscan ensemble` of two; the harness fixes the header's size and CRC)
 #   tflite: the TensorFlow Lite importer (seeds: the synthetic models of tests/c/test_import_tflite.c)
@@ -159,7 +165,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
 FUZZ_TARGETS := dicom image model tflite
-FUZZ_READER_SRC := src/dicom.c src/preprocess.c src/image_check.c src/image_errors.c src/util.c src/stb_impl.c
+FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c
 FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c,$(WASM_SRC))
 FUZZ_RUN := -timeout=10 -rss_limit_mb=2048
 PYTHON ?= /usr/bin/python3

@@ -6,7 +6,7 @@
 //   const { bytes, inputName, outputName, inputShape } = sialoToOnnx(readModelFile(buf));
 //
 // The model file is read with the independent JS reader (tests/node/lib/model-file.mjs); the graph
-// semantics are those of src/graph.h (NHWC data, Keras weight layouts). The ONNX graph is NCHW:
+// semantics are those of src/engine/graph.h (NHWC data, Keras weight layouts). The ONNX graph is NCHW:
 //   input          NHWC float32 [1,H,W,3] followed by a Transpose (or NCHW directly with --nchw)
 //   conv           kernel [KH,KW,Cin/g,Cout] -> W [Cout,Cin/g,KH,KW]; 'same' resolved as TensorFlow
 //                  does (pad_total = max((ceil(in/s)-1)*s+k-in, 0), before = total/2); a zero

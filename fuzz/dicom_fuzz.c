@@ -1,4 +1,4 @@
-/* dicom_fuzz.c — libFuzzer target for the DICOM reader (src/dicom.c).
+/* dicom_fuzz.c — libFuzzer target for the DICOM reader (src/io/dicom.c).
  *
  * Each input goes through every entry point a caller has: the metadata and its JSON, the frame
  * count, and the decode of the first frames (with and without the ultrasound-region crop).

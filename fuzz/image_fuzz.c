@@ -1,4 +1,4 @@
-/* image_fuzz.c — libFuzzer target for image decoding and preprocessing (src/preprocess.c: PNG,
+/* image_fuzz.c — libFuzzer target for image decoding and preprocessing (src/io/raster.c, src/io/preprocess.c: PNG,
  * JPEG, BMP, GIF through stb_image behind our header checks, and DICOM): decode, then the
  * antialiased resize + normalisation to a 32x32 input. Seeds: tests/fixtures and the DICOM
  * generator's files (make fuzz-image).

@@ -1,4 +1,4 @@
-/* model_fuzz.c — libFuzzer target for the .sialo model loader (src/model_file.c, graph building
+/* model_fuzz.c — libFuzzer target for the .sialo model loader (src/engine/model_file.c, graph building
  * and the load-time optimiser): load from memory, and when that succeeds read the info JSON and
  * free. The payload size and CRC-32 in the header are set to match the (mutated) input, so the
  * mutations reach the parser instead of the checksum. Seeds: small models written by

@@ -1,10 +1,10 @@
-/* tflite_fuzz.c — libFuzzer target for the TensorFlow Lite importer (src/import_tflite.c: the
+/* tflite_fuzz.c — libFuzzer target for the TensorFlow Lite importer (src/import/tflite.c: the
  * bounds-checked flatbuffer reader, dequantisation, graph building): import from memory; a refusal
  * must come with a reason. Seeds: the synthetic models of tests/c/test_import_tflite.c
  * (`test_import_tflite --seeds DIR`, make fuzz), never the ../shared files.
  */
-#include "graph.h"
-#include "importers.h"
+#include "engine/graph.h"
+#include "import/importers.h"
 #include "sialoscan.h"
 
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * frame and its overlay side by side. No patient image is involved.
  */
 #include "bright_patch_net.h"
-#include "graph.h"
-#include "runtime.h"
+#include "engine/graph.h"
+#include "engine/runtime.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -82,7 +82,7 @@ export function readPredictions(file) {
   });
 }
 
-const EPS = 1e-7; // as src/calibration.h
+const EPS = 1e-7; // as src/engine/calibration.h
 export function calibrate(a, b, p) {
   if (a === 1 && b === 0) return p;
   const q = Math.min(1 - EPS, Math.max(EPS, p));

@@ -1,5 +1,5 @@
 // tflite-float.mjs — a quantised TensorFlow Lite file (int8 / uint8 post-training quantisation)
-// -> a FLOAT32 .tflite of the same weights, dequantised exactly as src/import_tflite.c does
+// -> a FLOAT32 .tflite of the same weights, dequantised exactly as src/import/tflite.c does
 // (w = scale[c] * (q - zero_point[c]), per tensor or per channel along quantized_dimension;
 // int32 biases likewise), with QUANTIZE / DEQUANTIZE removed and every activation tensor float.
 // The graph keeps its operators (CONV_2D, DEPTHWISE_CONV_2D, ADD, MEAN, FULLY_CONNECTED,

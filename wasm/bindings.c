@@ -1,6 +1,6 @@
 /* bindings.c — the functions the WASM module exports: thin wrappers over sialoscan.h that
  * take and return plain pointers and numbers (no logic of their own). */
-#include "runtime.h"
+#include "engine/runtime.h"
 #include "kernels/f32_gemm.h"
 
 #include <emscripten.h>

@@ -1,7 +1,7 @@
 /* f32_dwconv.c — depthwise convolution micro-kernel (see f32_dwconv.h).
  * Per output pixel, channel blocks of 2 vectors accumulate in registers over the KHxKW taps. */
-#include "f32_dwconv.h"
-#include "vec.h"
+#include "kernels/f32_dwconv.h"
+#include "kernels/vec.h"
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* f32_gemm.c — the GEMM micro-kernel and its driver (see f32_gemm.h). */
-#include "f32_gemm.h"
+#include "kernels/f32_gemm.h"
 
 #include <string.h>
 

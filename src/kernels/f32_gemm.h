@@ -9,7 +9,7 @@
 #define SIALO_F32_GEMM_H
 
 #include <stddef.h>
-#include "vec.h"
+#include "kernels/vec.h"
 
 #if SIALO_VW == 16
 #define GEMM_MR 8

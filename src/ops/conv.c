@@ -3,10 +3,10 @@
  *   y[n,oy,ox,g*Cg_out+o] = act(b + sum_{ky,kx,i} x[n, oy*sh-pt+ky, ox*sw-pl+kx, g*Cg_in+i] * w[ky,kx,i,g*Cg_out+o])
  * Fast path: depthwise -> f32_dwconv; 1x1/stride 1/no pad -> GEMM straight on the input;
  * otherwise im2col of a block of output pixels into scratch, then GEMM against packed weights. */
-#include "ops.h"
-#include "../kernels/f32_dwconv.h"
-#include "../kernels/f32_gemm.h"
-#include "../kernels/vec.h"
+#include "ops/ops.h"
+#include "kernels/f32_dwconv.h"
+#include "kernels/f32_gemm.h"
+#include "kernels/vec.h"
 
 #include <stdlib.h>
 #include <string.h>

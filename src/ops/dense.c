@@ -1,8 +1,8 @@
 /* dense.c — fully connected layer.  x: [N, Cin]  w: [Cin, Cout]  b: [Cout]  y: [N, Cout]
  * The fast path is the packed GEMM (a dense layer is a 1x1 convolution on a 1x1 map). */
-#include "ops.h"
-#include "../kernels/f32_gemm.h"
-#include "../kernels/vec.h"
+#include "ops/ops.h"
+#include "kernels/f32_gemm.h"
+#include "kernels/vec.h"
 
 #include <stdlib.h>
 #include <string.h>

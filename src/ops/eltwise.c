@@ -1,7 +1,7 @@
 /* eltwise.c — element-wise and per-channel layers: add, affine (inference batch norm),
  * relu / relu6, zero padding, sigmoid, softmax. */
-#include "ops.h"
-#include "../kernels/vec.h"
+#include "ops/ops.h"
+#include "kernels/vec.h"
 
 #include <math.h>
 #include <string.h>

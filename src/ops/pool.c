@@ -1,8 +1,8 @@
 /* pool.c — max / average pooling over a window, and global average pooling.
  *   x: [N,H,W,C] -> y: [N,OH,OW,C]; padding cells never win a max and are not counted in a mean
  *   (TensorFlow 'SAME' semantics). GAP: y[n,0,0,c] = mean over H,W. */
-#include "ops.h"
-#include "../kernels/vec.h"
+#include "ops/ops.h"
+#include "kernels/vec.h"
 
 #include <float.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #ifndef SIALO_BRIGHT_PATCH_NET_H
 #define SIALO_BRIGHT_PATCH_NET_H
 
-#include "graph.h"
+#include "engine/graph.h"
 
 static sialo_graph *bright_patch_net(float dense_sign) {
     sialo_graph *g = sialo_graph_new("bright-patch-detector", 32, 32, 3);

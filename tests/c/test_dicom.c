@@ -1,4 +1,4 @@
-/* test_dicom.c — the DICOM reader (src/dicom.c) against well-formed and hostile files.
+/* test_dicom.c — the DICOM reader (src/io/dicom.c) against well-formed and hostile files.
  *
  * The files are written here, byte by byte, by a tiny DICOM writer (explicit or implicit VR):
  * native 8-bit grey with ultrasound regions, an undefined-length sequence and a patient name;

@@ -1,4 +1,4 @@
-/* test_ensemble.c — ensembles (src/ensemble.c, model file version 3, Grad-CAM of an ensemble).
+/* test_ensemble.c — ensembles (src/engine/ensemble.c, model file version 3, Grad-CAM of an ensemble).
  *
  * The reference is each network run on its own, as a single-network file, by the engine that the
  * other tests check; the ensemble is then recomputed here by the formulas of the issue, in double:
@@ -17,10 +17,10 @@
  *    (this test runs under ASan + UBSan).
  * Run from the repository root. Prints "N passed, M failed"; exit status 1 on any failure.
  */
-#include "calibration.h"
+#include "engine/calibration.h"
 #include "check.h"
-#include "graph.h"
-#include "runtime.h"
+#include "engine/graph.h"
+#include "engine/runtime.h"
 #include "sialoscan.h"
 
 #include <math.h>

@@ -5,8 +5,8 @@
  * for a binary cross-entropy loss; sampled weights are perturbed and the loss difference
  * compared. Then: 2 threads give the gradients of 1 thread (batch split). */
 #include "check.h"
-#include "graph.h"
-#include "runtime.h"
+#include "engine/graph.h"
+#include "engine/runtime.h"
 
 #include <math.h>
 #include <stdlib.h>

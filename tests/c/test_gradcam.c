@@ -11,8 +11,8 @@
  *  (c) bad layer names give clear errors; colour map, overlay and mask scores. */
 #include "check.h"
 #include "bright_patch_net.h"
-#include "graph.h"
-#include "runtime.h"
+#include "engine/graph.h"
+#include "engine/runtime.h"
 
 #include <math.h>
 #include <stdlib.h>

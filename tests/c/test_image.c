@@ -1,4 +1,4 @@
-/* test_image.c — image decoding and resizing (src/preprocess.c).
+/* test_image.c — image decoding and resizing (src/io/raster.c, src/io/preprocess.c).
  *
  * 1. Decoding: in-memory PNGs (grey, grey+alpha, RGB, RGBA) and BMPs made here with
  *    stb_image_write; baseline JPEGs (RGB, grey), a progressive JPEG and an animated GIF from
@@ -16,7 +16,7 @@
  * Run from the repository root. Prints "N passed, M failed"; exit status 1 on any failure.
  */
 #include "check.h"
-#include "graph.h"
+#include "engine/graph.h"
 #include "sialoscan.h"
 
 #include <math.h>
@@ -448,7 +448,7 @@ static void jpeg_dht_overflow(void) {
     }
 }
 
-/* a refusal in the words of src/image_errors.c, not a decoder's code ("outofdata", "unknown marker") */
+/* a refusal in the words of src/io/image_errors.c, not a decoder's code ("outofdata", "unknown marker") */
 static int is_sentence(const char *e) {
     static const char *const starts[] = {"the PNG ", "the JPEG ", "the BMP ", "the GIF ", "PNG header: ", "BMP header: ",
                                          "GIF header: ", "the image is ", "cannot read the image: ", "not enough memory"};

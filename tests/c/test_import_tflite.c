@@ -1,4 +1,4 @@
-/* test_import_tflite.c — the TensorFlow Lite importer (src/import_tflite.c).
+/* test_import_tflite.c — the TensorFlow Lite importer (src/import/tflite.c).
  *
  * Part 1 (always): small TFLite models built here byte by byte with a tiny flatbuffer writer
  *   (uint8 / int8 per-channel / float weights, CONV_2D with asymmetric SAME padding, a depthwise
@@ -15,8 +15,8 @@
  * Run from the repository root. Prints "N passed, M failed" (check.h); exit status 1 on any failure.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "graph.h"
-#include "importers.h"
+#include "engine/graph.h"
+#include "import/importers.h"
 #include "sialoscan.h"
 
 #include "check.h"

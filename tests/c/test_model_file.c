@@ -1,4 +1,4 @@
-/* test_model_file.c — the model file format (src/model_file.c): writing, reading, round trips,
+/* test_model_file.c — the model file format (src/engine/model_file.c): writing, reading, round trips,
  * and hostile files.
  *
  * 1. Round trips: smallcnn at 32x32 and mobilenetv2 at 64x64 (random weights) are written as fp32
@@ -25,8 +25,8 @@
  * Run from the repository root. Prints "N passed, M failed"; exit status 1 on any failure.
  */
 #include "check.h"
-#include "graph.h"
-#include "runtime.h"
+#include "engine/graph.h"
+#include "engine/runtime.h"
 #include "sialoscan.h"
 
 #include <math.h>

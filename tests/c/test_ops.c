@@ -2,9 +2,9 @@
  * awkward shapes (odd sizes, channels not a multiple of the vector width, stride 2 on odd
  * input, batches), and whole networks: own kernels vs reference vs XNNPACK. */
 #include "check.h"
-#include "graph.h"
-#include "runtime.h"
-#include "backend_xnnpack.h"
+#include "engine/graph.h"
+#include "engine/runtime.h"
+#include "engine/backend_xnnpack.h"
 #include "ops/ops.h"
 #include "kernels/f32_gemm.h"
 

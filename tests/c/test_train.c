@@ -1,11 +1,11 @@
 /* test_train.c — the trainer end to end on a learnable toy problem (seconds), schedules, and
  * the cross-validation splitter (groups kept together, classes stratified). */
 #include "check.h"
-#include "dataset.h"
-#include "graph.h"
-#include "metrics.h"
-#include "runtime.h"
-#include "train.h"
+#include "train/dataset.h"
+#include "engine/graph.h"
+#include "base/metrics.h"
+#include "engine/runtime.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdio.h>

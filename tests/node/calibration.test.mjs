@@ -14,7 +14,7 @@ import { testImage } from './lib/png.mjs';
 import { crc32, readModelFile } from './lib/model-file.mjs';
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
 
-const EPS = 1e-7; // the clamp of p before the logit (src/calibration.h)
+const EPS = 1e-7; // the clamp of p before the logit (src/engine/calibration.h)
 const clampP = (p) => Math.min(1 - EPS, Math.max(EPS, p));
 const logit = (p) => { const q = clampP(p); return Math.log(q / (1 - q)); };
 const sigmoid = (z) => 1 / (1 + Math.exp(-z));

@@ -1,7 +1,7 @@
 // image-refusals.test.mjs — every damaged image of the generated corpus
 // (tests/tools/make_image_corpus.py: PNG checksums, truncations, header fields, signatures; JPEG
 // markers, tables and entropy data; BMP and GIF headers) is refused with exactly its sentence of
-// src/image_errors.c by every output: the CLI (stderr "sialoscan: FILE: <sentence>" and the JSON
+// src/io/image_errors.c by every output: the CLI (stderr "sialoscan: FILE: <sentence>" and the JSON
 // line's "error", exit status 1), the CLI built with ASan + UBSan (no report), and the WASM JS API
 // (an Error "sialoscan: <sentence>"). The valid files of the corpus are classified by both.
 // Needs python3 with numpy and PIL (make setup: python3-numpy, python3-pil).

@@ -1,4 +1,4 @@
-// keras-h5.test.mjs — Keras HDF5 weights import (src/import_keras.c through `sialoscan convert`).
+// keras-h5.test.mjs — Keras HDF5 weights import (src/import/keras.c through `sialoscan convert`).
 //
 // tests/tools/make_keras_h5.py writes a ResNet50V2 (no top) weights file in the layout of
 // keras.applications' resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5 with seeded random

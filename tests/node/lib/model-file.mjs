@@ -1,6 +1,6 @@
 // model-file.mjs — an independent JavaScript reader of sialoscan model files (*.sialo).
 //
-// Written from the format specification at the top of src/model_file.c (versions 1 to 3), not from
+// Written from the format specification at the top of src/engine/model_file.c (versions 1 to 3), not from
 // the C reader, so that the tests cross-check the two. Returns
 //   { meta, tensors: Map(name -> { dims, data: Float32Array }), nodes }            (versions 1, 2)
 //   { meta, members: [{ meta, tensors, nodes, recordOffset, bodyOffset }] }        (version 3, an ensemble;
@@ -11,7 +11,7 @@
 const MAGIC = 'SIALOSCN';
 const HEADER_SIZE = 32;
 
-// Op codes, in the order of `sialo_op` in src/graph.h.
+// Op codes, in the order of `sialo_op` in src/engine/graph.h.
 export const OPS = [
   'INPUT', 'CONV', 'DENSE', 'BATCHNORM', 'RELU', 'RELU6', 'ADD', 'MAXPOOL', 'AVGPOOL', 'GAP',
   'PAD', 'SIGMOID', 'SOFTMAX', 'DROPOUT', 'AFFINE',

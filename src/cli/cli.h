@@ -1,0 +1,67 @@
+/* cli/cli.h — what the subcommand files of the CLI share: the parsed options, the helpers of main.c
+ * and the commands. cli/ is the top of the house: the only code that touches files; it may use
+ * every layer below it (docs/design.md).
+ *   main.c       option parsing, dispatch
+ *   common.c     usage, errors, opening the model, reading files, JSON strings
+ *   classify.c   info, classify, dicom-info, frame
+ *   eval.c       eval (with Grad-CAM localisation against lesion masks)
+ *   calibrate.c  calibrate, ensemble
+ *   convert.c    init, convert (TFLite, Keras), imagenet
+ *   bench.c      forward, bench
+ *   train.c      train
+ */
+#ifndef SIALO_CLI_H
+#define SIALO_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sialoscan.h"
+
+#define DEFAULT_MODEL_NAME "sialoscan-busi.sialo"
+
+typedef struct {
+    const char *model;
+    sialo_options opt;
+    int runs;
+    const char *arch, *head, *input, *dump, *dump_dir;
+    int input_size, seed, storage_bits, warmup;
+    int fp32;                        /* ensemble --fp32: fp32 even from fp16 networks */
+    const char *cam_out, *cam_layer; /* Grad-CAM: overlay folder (classify), layer (NULL = default) */
+    int cam;                         /* eval / bench: compute Grad-CAM */
+    int profile;                     /* bench: time per layer and per kind of layer */
+    const char *csv, *report;        /* eval: per-image CSV, HTML report */
+    const char *predictions, *out, *method; /* calibrate */
+    double threshold;                /* ensemble: the threshold on p_raw (NAN = 0.5) */
+    double crop;                     /* imagenet: central crop fraction */
+    int frame;                       /* DICOM frame (-1 = every frame in classify, frame 0 elsewhere) */
+    int us_region;                   /* DICOM: crop to the first ultrasound region */
+    int nargs;
+    char **args;
+} cli_opts;
+
+int cmd_bench(cli_opts *o);
+int cmd_forward(cli_opts *o);
+int cmd_calibrate(cli_opts *o);
+int cmd_ensemble(cli_opts *o);
+int classify_frame(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, sialo_result *r);
+int cmd_classify(cli_opts *o);
+int cmd_dicom_info(cli_opts *o);
+int cmd_frame(cli_opts *o);
+int cmd_info(cli_opts *o);
+int decode_and_cam(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, const char *layer,
+                          int class_index, sialo_result *r, sialo_image *img, sialo_cam *cam);
+void stem_of(const char *path, char *stem, size_t size);
+int cmd_convert(int argc, char **argv);
+int cmd_imagenet(cli_opts *o);
+int cmd_init(cli_opts *o);
+int cmd_eval(cli_opts *o);
+int die(const char *fmt, const char *arg);
+void json_str(FILE *f, const char *s);
+const char *label_name(const sialo_model *m, int label);
+sialo_model *open_model(cli_opts *o);
+uint8_t *read_all(const char *path, size_t *n);
+int usage(void);
+int cmd_train(int argc, char **argv);
+
+#endif

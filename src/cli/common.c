@@ -1,0 +1,124 @@
+/* common.c — the helpers every subcommand uses: usage, errors, the model to open, reading a file, JSON
+ * strings, class names. */
+#include "cli/cli.h"
+#include "engine/calibration.h"
+#include "train/dataset.h"
+#include "engine/graph.h"
+#include "base/metrics.h"
+#include "explain/report.h"
+#include "train/train.h"
+#include "import/importers.h"
+#include "engine/runtime.h"
+#include "kernels/f32_gemm.h"
+#include "kernels/f32_dwconv.h"
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <stb_image_write.h>
+
+int die(const char *fmt, const char *arg) {
+    fprintf(stderr, "sialoscan: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 1;
+}
+
+/* the shipped model: $SIALOSCAN_MODEL, or models/ next to the executable's build/ folder */
+static const char *default_model(void) {
+    static char path[4096];
+    const char *env = getenv("SIALOSCAN_MODEL");
+    if (env && *env) return env;
+    char exe[2048];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/../models/%s", exe, DEFAULT_MODEL_NAME);
+            if (access(path, R_OK) == 0) return path;
+        }
+    }
+    return NULL;
+}
+
+sialo_model *open_model(cli_opts *o) {
+    const char *path = o->model ? o->model : default_model();
+    if (!path) {
+        die("%s", "no model given and no shipped model found (models/" DEFAULT_MODEL_NAME "); pass --model FILE");
+        return NULL;
+    }
+    sialo_model *m = sialo_model_load_file(path, &o->opt);
+    if (!m) die("%s", sialo_error());
+    return m;
+}
+
+uint8_t *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return sialo_fail_null("cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return sialo_fail_null("'%s' is not a regular file", path); }
+    if (st.st_size > (off_t)1 << 30) { fclose(f); return sialo_fail_null("'%s' is larger than 1 GB", path); }
+    size_t sz = (size_t)st.st_size;
+    uint8_t *buf = malloc(sz ? sz : 1);
+    if (!buf) { fclose(f); return sialo_fail_null("out of memory reading '%s'", path); }
+    if (fread(buf, 1, sz, f) != sz) { fclose(f); free(buf); return sialo_fail_null("cannot read '%s'", path); }
+    fclose(f);
+    *n = sz;
+    return buf;
+}
+
+void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
+        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
+        else fputc(*c, f);
+    }
+    fputc('"', f);
+}
+
+const char *label_name(const sialo_model *m, int label) {
+    const sialo_graph *g = m->g;
+    if (label >= 0 && label < g->n_class_names) return g->class_names[label];
+    return g->n_classes == 1 ? (label ? "positive" : "negative") : "?";
+}
+
+int usage(void) {
+    fprintf(stderr,
+            "usage:\n"
+            "  sialoscan info MODEL\n"
+            "  sialoscan classify [--model M] IMAGE...        one JSON line per image (per frame of a DICOM file, \"frame\": k)\n"
+            "      [--cam-out DIR] [--cam-layer L]           + Grad-CAM overlay DIR/<stem>-cam.png (\"cam\" in the JSON)\n"
+            "      [--frame N] [--us-region]                 DICOM: only frame N; crop to the first ultrasound region\n"
+            "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
+            "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
+            "      [--csv FILE] [--report FILE.html]         per-image CSV; HTML report (ROC, confusion matrix, misclassified frames)\n"
+            "      [--frame N] [--us-region]                 DICOM files: frame N (default 0); crop to the first ultrasound region\n"
+            "  sialoscan dicom-info FILE                      the DICOM file's non-identifying metadata, one JSON object\n"
+            "  sialoscan frame [--frame N] [--us-region] FILE OUT.png   a decoded frame (DICOM or image) as PNG\n"
+            "  sialoscan calibrate --model IN.sialo --predictions OOF.csv --out OUT.sialo [--method platt|temperature]\n"
+            "                                                 fit p = sigmoid(a logit(p_raw) + b) on train's out-of-fold predictions\n"
+            "  sialoscan ensemble A.sialo B.sialo [...] --out E.sialo [--threshold T] [--fp16]\n"
+            "                                                 one file of several networks: p_raw = sigmoid(mean of their logits);\n"
+            "                                                 then `calibrate` it on the ensemble's out-of-fold predictions\n"
+            "  sialoscan init --arch resnet50v2|mobilenetv2|smallcnn [--input N] [--head binary|none]\n"
+            "                 [--seed S] [--fp16] OUT        a model with random weights\n"
+            "  sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]\n"
+            "  sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   --cam: overhead of Grad-CAM;\n"
+            "                                                --profile: ms and GFLOP/s per kind of layer (table on stderr)\n"
+            "  sialoscan convert --from tflite|keras-h5 IN OUT [--arch resnet50v2] [--input N] [--labels FILE]\n"
+            "  sialoscan imagenet --model M [--crop 0.875] IMAGE...   top-5 ImageNet classes (central crop, 1 = whole photo)\n"
+            "  sialoscan train --data DIR (--backbone M | --arch A) [--cv K] [--out M] ...   (train --help)\n"
+            "images: PNG, JPEG, BMP, GIF, DICOM (.dcm or any name: Implicit/Explicit VR Little Endian, JPEG Baseline, RLE Lossless)\n"
+            "options: --backend own|ref|xnnpack (default own), --threads N (default: all cores)\n");
+    return 2;
+}

@@ -1,0 +1,55 @@
+/* model.c — the public entry points that take any model file: a single network (runtime.c) or an
+ * ensemble of several (ensemble.c, above runtime.c). The only file that knows both. */
+#include "engine/runtime.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
+    if (g->n_members) return sialo_ensemble_model(g, opt);
+    return sialo_model_from_graph_pool(g, opt, NULL);
+}
+
+sialo_model *sialo_model_load(const void *data, size_t size, const sialo_options *opt) {
+    sialo_graph *g = sialo_graph_read_any(data, size);
+    if (!g) return NULL;
+    return sialo_model_from_graph(g, opt);
+}
+
+sialo_model *sialo_model_load_file(const char *path, const sialo_options *opt) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return sialo_fail_null("cannot open model '%s'", path);
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1 << 20;
+            if (cap > SIZE_MAX / 4) { free(buf); fclose(f); return sialo_fail_null("model '%s' is larger than 4 GB", path); }
+            uint8_t *nb = realloc(buf, cap);
+            if (!nb) { free(buf); fclose(f); return sialo_fail_null("out of memory reading '%s'", path); }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) { free(buf); return sialo_fail_null("cannot read model '%s'", path); }
+    sialo_model *m = sialo_model_load(buf, n, opt);
+    free(buf);
+    if (!m) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", sialo_error());
+        return sialo_fail_null("%s: %s", path, why);
+    }
+    return m;
+}
+
+int sialo_forward(sialo_model *m, const float *input, float *out) {
+    if (!m || !input) return sialo_fail("no model or input");
+    if (m->n_members > 1) return sialo_ensemble_forward(m, input, out);
+    if (m->batch != 1 && sialo_model_set_batch(m, 1) < 0) return -1;
+    return sialo_forward_batch(m, input, out);
+}
