@@ -21,7 +21,9 @@ LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
 LAYERS := base kernels ops engine io import train explain
 ENGINE_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
-WASM_SRC := $(filter-out src/import/keras.c src/train/%.c src/explain/report.c,$(ENGINE_SRC)) wasm/bindings.c
+# the WebAssembly module: the engine and the trainer (file-free: memory in, callbacks out), not the
+# Keras importer (HDF5) nor the HTML report
+WASM_SRC := $(filter-out src/import/keras.c src/explain/report.c,$(ENGINE_SRC)) wasm/bindings.c
 C_TESTS := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
 NATIVE_OBJ := $(patsubst %.c,build/native/%.o,$(ENGINE_SRC))
@@ -49,6 +51,7 @@ build/asan/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS_ASAN) -c $< -o $@
 
 build/libsialoscan.a: $(NATIVE_OBJ)
+	@rm -f $@
 	ar rcs $@ $^
 build/sialoscan: $(patsubst %.c,build/native/%.o,$(CLI_SRC)) build/libsialoscan.a
 	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
@@ -166,7 +169,7 @@ FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
 FUZZ_TARGETS := dicom image model tflite
 FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c
-FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c,$(WASM_SRC))
+FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c src/train/%.c,$(WASM_SRC))
 FUZZ_RUN := -timeout=10 -rss_limit_mb=2048
 PYTHON ?= /usr/bin/python3
 build/fuzz/dicom_fuzz: fuzz/dicom_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)

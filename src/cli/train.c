@@ -1,29 +1,206 @@
-/* train.c — sialoscan train: the trainer's options from the command line. */
+/* train.c — sialoscan train: the trainer's options from the command line, the folder read into
+ * the trainer core (train/trainer.h), its callbacks written to the terminal and to files: JSON
+ * result lines on stdout, progress on stderr, the checkpoint DIR/train.ckpt after every epoch
+ * (--resume continues from it), each fold's model DIR/fold<k>.model.sialo, --predictions, --out. */
 #include "cli/cli.h"
-#include "engine/calibration.h"
-#include "train/dataset.h"
-#include "engine/graph.h"
-#include "base/metrics.h"
-#include "explain/report.h"
-#include "train/train.h"
-#include "import/importers.h"
-#include "engine/runtime.h"
-#include "kernels/f32_gemm.h"
-#include "kernels/f32_dwconv.h"
+#include "base/base.h"
+#include "train/trainer.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <stb_image_write.h>
+typedef struct { char **rel; int n, cap; } file_list;
+
+static int list_add(file_list *l, const char *rel) {
+    if (l->n == l->cap) {
+        int nc = l->cap ? l->cap * 2 : 512;
+        char **q = realloc(l->rel, (size_t)nc * sizeof *q);
+        if (!q) return -1;
+        l->rel = q;
+        l->cap = nc;
+    }
+    return (l->rel[l->n++] = strdup(rel)) ? 0 : -1;
+}
+
+/* every regular file under root/rel (hidden entries skipped), as paths relative to root */
+static int walk(const char *root, const char *rel, file_list *l, int depth) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    DIR *dd = opendir(path);
+    if (!dd) return 0;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(dd)) && rc == 0) {
+        if (e->d_name[0] == '.') continue;
+        char r2[2048], full[4096 + 2048];
+        snprintf(r2, sizeof r2, "%s/%s", rel, e->d_name);
+        snprintf(full, sizeof full, "%s/%s", root, r2);
+        struct stat st;
+        if (stat(full, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) { if (depth < 8) rc = walk(root, r2, l, depth + 1); }
+        else if (S_ISREG(st.st_mode)) rc = list_add(l, r2);
+    }
+    closedir(dd);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+typedef struct { const char *ckdir; const char *label_fold_dir; } cli_train;
+
+static void on_log(void *u, const char *line) { (void)u; fprintf(stderr, "%s\n", line); fflush(stderr); }
+static void on_result(void *u, const char *json) { (void)u; printf("%s\n", json); fflush(stdout); }
+static void on_fold(void *u, int fold, const char *json, const uint8_t *model, size_t n) {
+    cli_train *c = u;
+    printf("%s\n", json);
+    fflush(stdout);
+    if (c->ckdir && model) {
+        char mp[4096];
+        snprintf(mp, sizeof mp, "%s/fold%d.model.sialo", c->ckdir, fold);
+        FILE *f = fopen(mp, "wb");
+        if (!f || fwrite(model, 1, n, f) != n) fprintf(stderr, "sialoscan: warning: cannot write %s\n", mp);
+        if (f) fclose(f);
+    }
+}
+/* written to a temporary file and renamed: a crash mid-write leaves the previous checkpoint */
+static int on_checkpoint(void *u, const uint8_t *b, size_t n) {
+    cli_train *c = u;
+    if (!c->ckdir) return 0;
+    char tmp[4096], path[4096];
+    snprintf(path, sizeof path, "%s/train.ckpt", c->ckdir);
+    snprintf(tmp, sizeof tmp, "%s/train.ckpt.tmp", c->ckdir);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(b, 1, n, f) == n;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok || rename(tmp, path) != 0) fprintf(stderr, "sialoscan: warning: cannot write the checkpoint %s: %s\n", path, strerror(errno));
+    return 0;
+}
+
+static int write_file(const char *path, const void *b, size_t n) {
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(b, 1, n, f) == n;
+    if (f && fclose(f) != 0) ok = 0;
+    return ok ? 0 : -1;
+}
+
+static int train_folder(const sialo_train_opts *o) {
+    double t0 = sialo_now_ms();
+    sialo_trainer_opts to = {0};
+    to.o = *o;
+    to.final = o->out != NULL;
+    char bname[256] = "", dname[256] = "";
+    char *sched = NULL;
+    uint8_t *bb = NULL;
+    size_t bn = 0;
+    if (o->schedule) {
+        size_t sn;
+        uint8_t *sb = read_all(o->schedule, &sn);
+        if (!sb) return die("cannot open schedule '%s'", o->schedule);
+        sched = malloc(sn + 1);
+        if (!sched) { free(sb); return die("%s", "out of memory"); }
+        memcpy(sched, sb, sn);
+        sched[sn] = 0;
+        free(sb);
+        to.schedule_text = sched;
+    }
+    if (o->backbone) {
+        bb = read_all(o->backbone, &bn);
+        if (!bb) { free(sched); return die("cannot open model '%s'", o->backbone); }
+        sialo_path_base(o->backbone, bname, sizeof bname);
+        to.backbone_name = bname;
+    }
+    sialo_path_base(o->data_dir, dname, sizeof dname);
+    to.data_name = dname;
+    sialo_trainer *t = sialo_trainer_new(bb, bn, &to);
+    free(bb);
+    free(sched);
+    if (!t) return die("%s", sialo_error());
+    int rc = 0;
+    file_list l = {0};
+    static const char *const top[3] = {"benign", "malignant", "masks"};
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", o->data_dir, top[k]);
+        struct stat st;
+        if (k < 2 && (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "sialoscan: '%s' has no %s/ folder\n", o->data_dir, top[k]);
+            rc = 1;
+            break;
+        }
+        if (walk(o->data_dir, top[k], &l, 0) < 0) rc = die("%s", "out of memory");
+    }
+    char mpath[4096];
+    snprintf(mpath, sizeof mpath, "%s/MANIFEST.tsv", o->data_dir);
+    if (rc == 0 && access(mpath, R_OK) == 0 && list_add(&l, "MANIFEST.tsv") < 0) rc = die("%s", "out of memory");
+    if (l.n) qsort(l.rel, (size_t)l.n, sizeof *l.rel, cmp_str);
+    /* read and decode in chunks: the files' bytes are dropped once the frames are cached */
+    int frames = 0, done = 0;
+    for (int i = 0; i < l.n; i++) frames += !strncmp(l.rel[i], "benign/", 7) || !strncmp(l.rel[i], "malignant/", 10);
+    enum { CHUNK = 64 };
+    for (int i = 0; i < l.n && rc == 0; i += CHUNK) {
+        int m = l.n - i < CHUNK ? l.n - i : CHUNK;
+        uint8_t *bytes[CHUNK];
+        size_t sizes[CHUNK];
+        int status[CHUNK];
+        char *reasons[CHUNK];
+        for (int k = 0; k < m; k++) {
+            char full[4096 + 2048];
+            snprintf(full, sizeof full, "%s/%s", o->data_dir, l.rel[i + k]);
+            bytes[k] = read_all(full, &sizes[k]);
+            if (!bytes[k]) { bytes[k] = malloc(1); sizes[k] = 0; }
+        }
+        if (sialo_trainer_add_many(t, m, (const char *const *)(l.rel + i), (const uint8_t *const *)bytes, sizes, status, reasons) < 0)
+            rc = die("%s", sialo_error());
+        for (int k = 0; k < m; k++) {
+            int frame = !strncmp(l.rel[i + k], "benign/", 7) || !strncmp(l.rel[i + k], "malignant/", 10);
+            if (rc == 0 && status[k] < 0)
+                fprintf(stderr, "sialoscan: skipped unreadable %s %s/%s: %s\n", frame ? "image" : "file", o->data_dir, l.rel[i + k],
+                        reasons[k] ? reasons[k] : "");
+            if (frame && ++done && (done % 50 == 0 || done == frames))
+                fprintf(stderr, "\rdecoding and caching images %d/%d%s", done, frames, done == frames ? "\n" : "");
+            free(bytes[k]);
+            if (rc == 0) free(reasons[k]);
+        }
+    }
+    for (int i = 0; i < l.n; i++) free(l.rel[i]);
+    free(l.rel);
+    if (rc == 0 && o->checkpoint) mkdir(o->checkpoint, 0755);
+    uint8_t *resume = NULL;
+    size_t resume_n = 0;
+    if (rc == 0 && o->checkpoint && o->resume) {
+        char ck[4096];
+        snprintf(ck, sizeof ck, "%s/train.ckpt", o->checkpoint);
+        if (access(ck, F_OK) == 0 && !(resume = read_all(ck, &resume_n))) rc = die("%s", sialo_error());
+    }
+    if (rc == 0) {
+        cli_train c = {o->checkpoint, NULL};
+        sialo_train_callbacks cb = {NULL, on_checkpoint, on_fold, on_result, on_log, NULL, &c};
+        int r = sialo_trainer_run(t, &cb, resume, resume_n);
+        if (r < 0) rc = die("%s", sialo_error());
+    }
+    free(resume);
+    if (rc == 0 && o->predictions && sialo_trainer_oof_csv(t)) {
+        const char *csv = sialo_trainer_oof_csv(t);
+        if (write_file(o->predictions, csv, strlen(csv)) < 0) fprintf(stderr, "sialoscan: warning: cannot write %s\n", o->predictions);
+    }
+    if (rc == 0 && o->out) {
+        size_t n;
+        const uint8_t *mb = sialo_trainer_model(t, &n);
+        if (!mb || write_file(o->out, mb, n) < 0) rc = die("cannot write '%s'", o->out);
+        else fprintf(stderr, "wrote %s\n", o->out);
+    }
+    sialo_trainer_free(t);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "total time %.1f s, peak memory %.0f MB\n", (sialo_now_ms() - t0) / 1000.0, ru.ru_maxrss / 1024.0);
+    return rc;
+}
 
 /* sialoscan train: its own options (see sialo_train_opts in train.h) */
 int cmd_train(int argc, char **argv) {
@@ -81,6 +258,5 @@ int cmd_train(int argc, char **argv) {
     if (t.batch < 1 || t.batch > 512) return die("%s", "--batch must be 1..512");
     if (t.dropout < 0 || t.dropout >= 1) return die("%s", "--dropout must be in [0, 1)");
     if (!(t.attention_weight >= 0 && t.attention_weight <= 100)) return die("%s", "--attention-weight must be in [0, 100]");
-    if (sialo_train(&t) < 0) return die("%s", sialo_error());
-    return 0;
+    return train_folder(&t);
 }

@@ -1,4 +1,6 @@
-/* dataset.c — loading, caching, splitting and augmenting a labelled image folder.
+/* dataset.c — a labelled training folder in memory (files added one by one, frames cached as
+ * 8-bit pixels), its folds, and augmentation. No file is read here: the CLI and the JS API hand the
+ * files' bytes in (trainer.h gives the folder rules).
  *
  * Augmentation (seeded per sample and epoch, so a run is reproducible whatever the threads):
  *   random resized crop: area 75..100% of the frame, aspect 0.85..1.18, anywhere inside it;
@@ -10,7 +12,7 @@
  * (256 px for a 224 input), so the crop is close to 1:1 and needs no prefilter.
  */
 #include "train/dataset.h"
-#include "engine/graph.h"
+#include "base/base.h"
 #include "sialoscan.h"
 #include "base/threadpool.h"
 
@@ -20,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <dirent.h>
-#include <sys/stat.h>
 
 int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const float scale[3], const float bias[3], float *dst);
 
@@ -33,80 +33,233 @@ static uint64_t mix(uint64_t z) {
 }
 static double u01(uint64_t *s) { *s = mix(*s); return (double)(*s >> 11) * (1.0 / 9007199254740992.0); }
 
-/* ------------------------------------------------------------------ listing + manifest */
-static int add_sample(sialo_dataset *d, int *cap, const char *rel, int label) {
-    if (d->n == *cap) {
-        *cap = *cap ? *cap * 2 : 512;
-        sialo_sample *ns = realloc(d->s, (size_t)*cap * sizeof *ns);
-        if (!ns) return sialo_fail("out of memory");
-        d->s = ns;
+/* ------------------------------------------------------------------ adding files */
+void sialo_dataset_init(sialo_dataset *d, int in_side, size_t max_bytes, int keep_masks) {
+    memset(d, 0, sizeof *d);
+    d->in_side = in_side;
+    d->train_side = (in_side * 8 + 6) / 7;
+    d->max_bytes = max_bytes;
+    d->keep_masks = keep_masks;
+}
+
+size_t sialo_dataset_frame_bytes(const sialo_dataset *d) {
+    return ((size_t)d->train_side * d->train_side + (size_t)d->in_side * d->in_side) * 3;
+}
+
+static int has_image_ext(const char *name) {
+    const char *ext = strrchr(name, '.');
+    return ext && (!strcasecmp(ext, ".png") || !strcasecmp(ext, ".jpg") || !strcasecmp(ext, ".jpeg") || !strcasecmp(ext, ".bmp") ||
+                   !strcasecmp(ext, ".gif") || !strcasecmp(ext, ".dcm"));
+}
+
+/* what a file of the folder is, by its relative path (and bytes for DICOM without an extension) */
+int sialo_dataset_kind(const char *rel, const uint8_t *bytes, size_t n, int *label) {
+    *label = -1;
+    for (const char *c = rel; *c; c++) /* hidden files and folders (".DS_Store", ".git/...") */
+        if (*c == '.' && (c == rel || c[-1] == '/')) return SIALO_FILE_IGNORED;
+    if (!strcmp(rel, "MANIFEST.tsv")) return SIALO_FILE_MANIFEST;
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    if (!strncmp(rel, "masks/benign/", 13) || !strncmp(rel, "masks/malignant/", 16)) {
+        *label = rel[6] == 'm';
+        return strstr(base, "-mask") && !strchr(rel + (*label ? 16 : 13), '/') ? SIALO_FILE_MASK : SIALO_FILE_IGNORED;
     }
-    sialo_sample *s = &d->s[d->n++];
-    memset(s, 0, sizeof *s);
-    s->path = sialo_strdup(rel);
-    s->label = label;
-    s->group = -1;
-    return s->path ? 0 : -1;
+    if (!strncmp(rel, "benign/", 7)) *label = 0;
+    else if (!strncmp(rel, "malignant/", 10)) *label = 1;
+    else return SIALO_FILE_IGNORED;
+    if (!has_image_ext(base) && !sialo_is_dicom(bytes, n)) return SIALO_FILE_IGNORED;
+    return SIALO_FILE_FRAME;
 }
 
-/* a file named without an image extension is taken when it is DICOM (the DICM marker at 128) */
-static int dicom_by_magic(const char *path) {
-    uint8_t head[132];
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    return sialo_is_dicom(head, n);
+static int grow(void **p, int *cap, int n, size_t elem) {
+    if (n < *cap) return 0;
+    int nc = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, (size_t)nc * elem);
+    if (!q) return sialo_fail("out of memory");
+    *p = q;
+    *cap = nc;
+    return 0;
 }
 
-static int cmp_sample(const void *a, const void *b) { return strcmp(((const sialo_sample *)a)->path, ((const sialo_sample *)b)->path); }
+static uint8_t *resize_u8(const sialo_image *img, int side) {
+    float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
+    float *tmp = malloc((size_t)side * side * 3 * sizeof(float));
+    uint8_t *out = malloc((size_t)side * side * 3);
+    if (!tmp || !out || sialo_resize_rgb(img->rgb, img->w, img->h, side, side, one, zero, tmp) < 0) { free(tmp); free(out); return NULL; }
+    for (size_t i = 0; i < (size_t)side * side * 3; i++) {
+        float v = tmp[i] + 0.5f;
+        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    free(tmp);
+    return out;
+}
 
-static int list_class(sialo_dataset *d, int *cap, const char *dir, const char *cls, int label) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, cls);
-    DIR *dd = opendir(path);
-    if (!dd) return sialo_fail("'%s' has no %s/ folder", dir, cls);
-    struct dirent *e;
+/* a lesion mask at S x S (nearest neighbour; any channel over 127 is lesion) */
+static uint8_t *mask_u8(const sialo_image *mk, int S) {
+    uint8_t *m = calloc((size_t)S * S, 1);
+    if (!m) return NULL;
+    for (int y = 0; y < S; y++) {
+        const uint8_t *row = mk->rgb + (size_t)((long long)(2 * y + 1) * mk->h / (2 * S)) * mk->w * 3;
+        for (int x = 0; x < S; x++) {
+            const uint8_t *px = row + (size_t)((long long)(2 * x + 1) * mk->w / (2 * S)) * 3;
+            if (px[0] > 127 || px[1] > 127 || px[2] > 127) m[(size_t)y * S + x] = 1;
+        }
+    }
+    return m;
+}
+
+/* decode work of add_many, one item per file */
+typedef struct {
+    const uint8_t *bytes;
+    size_t n;
+    int kind;
+    uint8_t *train, *val, *mask;
+    char why[400];
+} add_item;
+typedef struct { sialo_dataset *d; add_item *it; int count; } add_ctx;
+
+static void decode_part(void *arg, int part, int nparts) {
+    add_ctx *c = arg;
+    for (int i = part; i < c->count; i += nparts) {
+        add_item *a = &c->it[i];
+        if (a->kind != SIALO_FILE_FRAME && !(a->kind == SIALO_FILE_MASK && c->d->keep_masks)) continue;
+        sialo_image img;
+        if (sialo_image_decode(a->bytes, a->n, &img) < 0) { snprintf(a->why, sizeof a->why, "%s", sialo_error()); continue; }
+        if (a->kind == SIALO_FILE_FRAME) {
+            a->train = resize_u8(&img, c->d->train_side);
+            a->val = resize_u8(&img, c->d->in_side);
+            if (!a->train || !a->val) snprintf(a->why, sizeof a->why, "out of memory");
+        } else if (!(a->mask = mask_u8(&img, c->d->train_side))) snprintf(a->why, sizeof a->why, "out of memory");
+        sialo_image_free(&img);
+    }
+}
+
+static int add_file_entry(sialo_dataset *d, const char *rel, size_t n, uint32_t crc) {
+    if (grow((void **)&d->files, &d->cap_files, d->n_files, sizeof *d->files) < 0) return -1;
+    sialo_file_entry *e = &d->files[d->n_files];
+    if (!(e->path = sialo_strdup(rel))) return -1;
+    e->size = n;
+    e->crc = crc;
+    d->n_files++;
+    return 0;
+}
+
+int sialo_dataset_add_many(sialo_dataset *d, int count, const char *const *rel, const uint8_t *const *bytes, const size_t *sizes,
+                           int threads, int *status, char **reasons) {
+    if (d->finished) return sialo_fail("the data set is closed: files are added before training starts");
+    add_item *it = calloc((size_t)(count ? count : 1), sizeof *it);
+    if (!it) return sialo_fail("out of memory");
+    size_t fb = sialo_dataset_frame_bytes(d);
+    int frames_planned = 0;
+    for (int i = 0; i < count; i++) {
+        add_item *a = &it[i];
+        a->bytes = bytes[i];
+        a->n = sizes[i];
+        int label;
+        a->kind = sialo_dataset_kind(rel[i], bytes[i], sizes[i], &label);
+        if (a->kind == SIALO_FILE_IGNORED) {
+            snprintf(a->why, sizeof a->why, "not a frame of a training folder (frames go in benign/ or malignant/, lesion masks in "
+                     "masks/benign/ or masks/malignant/, groups in MANIFEST.tsv)");
+        } else if (a->kind == SIALO_FILE_FRAME) {
+            size_t need = d->bytes + (size_t)(frames_planned + 1) * fb;
+            if (d->max_bytes && need > d->max_bytes) {
+                snprintf(a->why, sizeof a->why, "the data set is too large for the memory this runtime can have: %d frames need %.0f MB "
+                         "at the training size (%dx%d), the limit is %.0f MB", d->n + frames_planned + 1, need / 1048576.0, d->train_side,
+                         d->train_side, d->max_bytes / 1048576.0);
+                a->kind = -1;
+            } else frames_planned++;
+        }
+    }
+    sialo_pool *pool = sialo_pool_new(threads);
+    if (!pool) { free(it); return sialo_fail("cannot start threads"); }
+    add_ctx c = {d, it, count};
+    sialo_pool_run(pool, decode_part, &c);
+    sialo_pool_free(pool);
     int rc = 0;
-    while ((e = readdir(dd)) && rc == 0) {
-        if (e->d_name[0] == '.') continue;
-        const char *ext = strrchr(e->d_name, '.');
-        char rel[1024], full[4096 + 512];
-        snprintf(rel, sizeof rel, "%s/%s", cls, e->d_name);
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        if (!ext || (strcasecmp(ext, ".png") && strcasecmp(ext, ".jpg") && strcasecmp(ext, ".jpeg") &&
-                     strcasecmp(ext, ".bmp") && strcasecmp(ext, ".gif") && strcasecmp(ext, ".dcm")))
-            if (!dicom_by_magic(full)) continue;
-        rc = add_sample(d, cap, rel, label);
+    for (int i = 0; i < count && rc == 0; i++) {
+        add_item *a = &it[i];
+        int st;
+        if (a->kind == SIALO_FILE_IGNORED) { st = 0; d->ignored++; }
+        else if (a->kind < 0 || a->why[0]) { st = -1; }
+        else st = 1;
+        if (st < 0) {
+            if (grow((void **)&d->refused, &d->cap_refused, d->n_refused, sizeof *d->refused) < 0) { rc = -1; break; }
+            d->refused[d->n_refused].path = sialo_strdup(rel[i]);
+            d->refused[d->n_refused].reason = sialo_strdup(a->why);
+            d->n_refused++;
+            if (a->kind == SIALO_FILE_FRAME) d->unreadable++;
+        }
+        if (st == 1) {
+            if (add_file_entry(d, rel[i], a->n, sialo_crc32(a->bytes, a->n)) < 0) { rc = -1; break; }
+            int label;
+            sialo_dataset_kind(rel[i], a->bytes, a->n, &label);
+            if (a->kind == SIALO_FILE_FRAME) {
+                if (grow((void **)&d->s, &d->cap, d->n, sizeof *d->s) < 0) { rc = -1; break; }
+                sialo_sample *s = &d->s[d->n++];
+                memset(s, 0, sizeof *s);
+                s->path = sialo_strdup(rel[i]);
+                s->label = label;
+                s->group = -1;
+                s->train = a->train; s->val = a->val;
+                a->train = a->val = NULL;
+                d->bytes += fb;
+            } else if (a->kind == SIALO_FILE_MASK) {
+                if (grow((void **)&d->masks, &d->cap_masks, d->n_masks, sizeof *d->masks) < 0) { rc = -1; break; }
+                sialo_mask_file *mf = &d->masks[d->n_masks++];
+                const char *base = strrchr(rel[i], '/') + 1;
+                mf->name = sialo_strdup(base);
+                mf->label = label;
+                mf->mask = a->mask;
+                a->mask = NULL;
+            } else { /* the manifest: kept as text until finish */
+                free(d->manifest);
+                d->manifest = malloc(a->n + 1);
+                if (!d->manifest) { rc = sialo_fail("out of memory"); break; }
+                memcpy(d->manifest, a->bytes, a->n);
+                d->manifest[a->n] = 0;
+            }
+        }
+        if (status) status[i] = st;
+        if (reasons) reasons[i] = st != 1 ? sialo_strdup(a->why) : NULL;
     }
-    closedir(dd);
+    for (int i = 0; i < count; i++) { free(it[i].train); free(it[i].val); free(it[i].mask); }
+    free(it);
     return rc;
 }
 
-/* MANIFEST.tsv: header names the columns; we read path, group, label_conflict */
-static void read_manifest(sialo_dataset *d, const char *dir) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/MANIFEST.tsv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char line[8192];
+int sialo_dataset_add(sialo_dataset *d, const char *rel, const uint8_t *bytes, size_t n) {
+    int st = 0;
+    char *why = NULL;
+    if (sialo_dataset_add_many(d, 1, &rel, &bytes, &n, 1, &st, &why) < 0) return -1;
+    if (st != 1 && why) sialo_set_error("%s", why);
+    free(why);
+    return st;
+}
+
+static int cmp_sample(const void *a, const void *b) { return strcmp(((const sialo_sample *)a)->path, ((const sialo_sample *)b)->path); }
+static int cmp_file(const void *a, const void *b) { return strcmp(((const sialo_file_entry *)a)->path, ((const sialo_file_entry *)b)->path); }
+
+/* MANIFEST.tsv: a header names the columns; path, group and label_conflict are read */
+static void apply_manifest(sialo_dataset *d, char *text) {
     int col_path = -1, col_group = -1, col_conf = -1;
     char **gnames = NULL;
     int ng = 0;
-    if (fgets(line, sizeof line, f)) {
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (line) {
         int c = 0;
-        for (char *tok = strtok(line, "\t\r\n"); tok; tok = strtok(NULL, "\t\r\n"), c++) {
+        char *s2 = NULL;
+        for (char *tok = strtok_r(line, "\t\r", &s2); tok; tok = strtok_r(NULL, "\t\r", &s2), c++) {
             if (!strcmp(tok, "path")) col_path = c;
             else if (!strcmp(tok, "group")) col_group = c;
             else if (!strcmp(tok, "label_conflict")) col_conf = c;
         }
     }
-    while (col_path >= 0 && fgets(line, sizeof line, f)) {
+    while (col_path >= 0 && (line = strtok_r(NULL, "\n", &save))) {
         char *cols[32] = {0};
         int c = 0;
         for (char *p = line; c < 32;) {
             cols[c++] = p;
-            char *t = strpbrk(p, "\t\r\n");
+            char *t = strpbrk(p, "\t\r");
             if (!t) break;
             int end = *t != '\t';
             *t = 0;
@@ -133,104 +286,77 @@ static void read_manifest(sialo_dataset *d, const char *dir) {
     }
     for (int k = 0; k < ng; k++) free(gnames[k]);
     free(gnames);
-    fclose(f);
     d->n_groups = ng;
 }
 
-/* ------------------------------------------------------------------ decode + cache (parallel) */
-typedef struct {
-    sialo_dataset *d;
-    const char *dir;
-    void (*progress)(int, int);
-    int done;
-} load_ctx;
-
-/* the whole file, or NULL */
-static uint8_t *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long sz = 0;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)sz)) &&
-        fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        free(buf);
-        buf = NULL;
-    }
-    if (f) fclose(f);
-    *n = buf ? (size_t)sz : 0;
-    return buf;
-}
-
-static uint8_t *resize_u8(const sialo_image *img, int side) {
-    float one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
-    float *tmp = malloc((size_t)side * side * 3 * sizeof(float));
-    uint8_t *out = malloc((size_t)side * side * 3);
-    if (!tmp || !out || sialo_resize_rgb(img->rgb, img->w, img->h, side, side, one, zero, tmp) < 0) { free(tmp); free(out); return NULL; }
-    for (size_t i = 0; i < (size_t)side * side * 3; i++) {
-        float v = tmp[i] + 0.5f;
-        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
-    free(tmp);
-    return out;
-}
-
-static void load_part(void *arg, int part, int nparts) {
-    load_ctx *c = arg;
-    sialo_dataset *d = c->d;
-    for (int i = part; i < d->n; i += nparts) {
-        sialo_sample *s = &d->s[i];
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", c->dir, s->path);
-        size_t sz = 0;
-        uint8_t *buf = read_file(path, &sz);
-        sialo_image img;
-        if (buf && sialo_image_decode(buf, sz, &img) == 0) {
-            s->train = resize_u8(&img, d->train_side);
-            s->val = resize_u8(&img, d->in_side);
-            sialo_image_free(&img);
-        }
-        free(buf);
-        if (part == 0 && c->progress) c->progress(i + 1, d->n);
-    }
-}
-
-int sialo_dataset_load(sialo_dataset *d, const char *dir, int in_side, int threads, void (*progress)(int, int)) {
-    memset(d, 0, sizeof *d);
-    int cap = 0;
-    if (list_class(d, &cap, dir, "benign", 0) < 0 || list_class(d, &cap, dir, "malignant", 1) < 0) { sialo_dataset_free(d); return -1; }
-    if (d->n == 0) { sialo_dataset_free(d); return sialo_fail("no images in '%s'/benign or /malignant", dir); }
-    qsort(d->s, (size_t)d->n, sizeof *d->s, cmp_sample);
-    read_manifest(d, dir);
-    for (int i = 0; i < d->n; i++) if (d->s[i].group < 0) d->s[i].group = d->n_groups++;
-    d->in_side = in_side;
-    d->train_side = (in_side * 8 + 6) / 7;
-    sialo_pool *pool = sialo_pool_new(threads);
-    if (!pool) { sialo_dataset_free(d); return sialo_fail("cannot start threads"); }
-    load_ctx c = {d, dir, progress, 0};
-    sialo_pool_run(pool, load_part, &c);
-    sialo_pool_free(pool);
-    /* drop unreadable files */
-    int m = 0;
+int sialo_dataset_finish(sialo_dataset *d) {
+    if (d->finished) return 0;
+    if (d->n) qsort(d->s, (size_t)d->n, sizeof *d->s, cmp_sample);
+    if (d->n_files) qsort(d->files, (size_t)d->n_files, sizeof *d->files, cmp_file);
+    if (d->manifest && d->n) apply_manifest(d, d->manifest);
+    /* no group from the manifest: the sub-folder of the class folder (benign/p017/a.png -> p017), else its own */
+    char **sub = NULL;
+    int *sub_id = NULL, nsub = 0;
     for (int i = 0; i < d->n; i++) {
-        if (!d->s[i].train || !d->s[i].val) {
-            fprintf(stderr, "sialoscan: skipped unreadable image %s/%s\n", dir, d->s[i].path);
-            free(d->s[i].path); free(d->s[i].train); free(d->s[i].val);
-            d->unreadable++;
-            continue;
+        sialo_sample *s = &d->s[i];
+        if (s->group >= 0) continue;
+        const char *a = strchr(s->path, '/') + 1, *b = strchr(a, '/');
+        if (!b) { s->group = d->n_groups++; continue; }
+        int k;
+        for (k = 0; k < nsub; k++) if (!strncmp(sub[k], a, (size_t)(b - a)) && sub[k][b - a] == 0) break;
+        if (k == nsub) {
+            char **ns = realloc(sub, (size_t)(nsub + 1) * sizeof *ns);
+            int *ni = realloc(sub_id, (size_t)(nsub + 1) * sizeof *ni);
+            if (ns) sub = ns;
+            if (ni) sub_id = ni;
+            if (!ns || !ni || !(sub[nsub] = strndup(a, (size_t)(b - a)))) { for (int j = 0; j < nsub; j++) free(sub[j]); free(sub); free(sub_id); return sialo_fail("out of memory"); }
+            sub_id[nsub++] = d->n_groups++;
         }
-        d->s[m++] = d->s[i];
+        s->group = sub_id[k];
     }
-    d->n = m;
-    if (m == 0) { sialo_dataset_free(d); return sialo_fail("no readable images in '%s'", dir); }
+    for (int j = 0; j < nsub; j++) free(sub[j]);
+    free(sub);
+    free(sub_id);
+    /* lesion masks: every mask of the frame's class named <stem>-mask[-K].png, united */
+    int S = d->train_side;
+    for (int i = 0; i < d->n; i++) {
+        sialo_sample *s = &d->s[i];
+        const char *base = strrchr(s->path, '/') + 1;
+        char stem[1024];
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot) *dot = 0;
+        for (int k = 0; k < d->n_masks; k++) {
+            const sialo_mask_file *mf = &d->masks[k];
+            if (mf->label != s->label || !sialo_is_mask_of(mf->name, stem)) continue;
+            d->n_with_mask += !s->has_mask_file;
+            s->has_mask_file = 1;
+            if (!mf->mask) continue;
+            if (!s->mask && !(s->mask = calloc((size_t)S * S, 1))) return sialo_fail("out of memory");
+            for (size_t q = 0; q < (size_t)S * S; q++) s->mask[q] |= mf->mask[q];
+        }
+    }
+    for (int k = 0; k < d->n_masks; k++) { free(d->masks[k].name); free(d->masks[k].mask); }
+    free(d->masks);
+    d->masks = NULL;
+    d->n_masks = d->cap_masks = 0;
+    d->finished = 1;
     return 0;
 }
 
 void sialo_dataset_free(sialo_dataset *d) {
     for (int i = 0; i < d->n; i++) { free(d->s[i].path); free(d->s[i].train); free(d->s[i].val); free(d->s[i].mask); }
     free(d->s);
+    for (int k = 0; k < d->n_masks; k++) { free(d->masks[k].name); free(d->masks[k].mask); }
+    free(d->masks);
+    for (int k = 0; k < d->n_files; k++) free(d->files[k].path);
+    free(d->files);
+    for (int k = 0; k < d->n_refused; k++) { free(d->refused[k].path); free(d->refused[k].reason); }
+    free(d->refused);
+    free(d->manifest);
     memset(d, 0, sizeof *d);
 }
 
-/* ------------------------------------------------------------------ lesion masks */
 int sialo_is_mask_of(const char *name, const char *stem) {
     size_t k = strlen(stem);
     if (strncmp(name, stem, k) || strncmp(name + k, "-mask", 5)) return 0;
@@ -240,91 +366,6 @@ int sialo_is_mask_of(const char *name, const char *stem) {
         for (r++; isdigit((unsigned char)*r); r++) {}
     }
     return !strcasecmp(r, ".png");
-}
-
-typedef struct {
-    sialo_dataset *d;
-    const char *dir;
-    char **names[2]; /* file names in masks/benign, masks/malignant */
-    int count[2];
-} mask_ctx;
-
-static void mask_part(void *arg, int part, int nparts) {
-    mask_ctx *c = arg;
-    sialo_dataset *d = c->d;
-    int S = d->train_side;
-    for (int i = part; i < d->n; i += nparts) {
-        sialo_sample *s = &d->s[i];
-        const char *base = strrchr(s->path, '/');
-        base = base ? base + 1 : s->path;
-        char stem[1024];
-        snprintf(stem, sizeof stem, "%s", base);
-        char *dot = strrchr(stem, '.');
-        if (dot) *dot = 0;
-        int cls = s->label != 0;
-        for (int k = 0; k < c->count[cls]; k++) {
-            if (!sialo_is_mask_of(c->names[cls][k], stem)) continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/masks/%s/%s", c->dir, cls ? "malignant" : "benign", c->names[cls][k]);
-            size_t n = 0;
-            uint8_t *bytes = read_file(path, &n);
-            sialo_image mk;
-            if (!bytes || sialo_image_decode(bytes, n, &mk) < 0) { free(bytes); continue; }
-            free(bytes);
-            if (!s->mask) s->mask = calloc((size_t)S * S, 1);
-            if (s->mask)
-                for (int y = 0; y < S; y++) {
-                    const uint8_t *row = mk.rgb + (size_t)((long long)(2 * y + 1) * mk.h / (2 * S)) * mk.w * 3;
-                    for (int x = 0; x < S; x++) {
-                        const uint8_t *px = row + (size_t)((long long)(2 * x + 1) * mk.w / (2 * S)) * 3;
-                        if (px[0] > 127 || px[1] > 127 || px[2] > 127) s->mask[(size_t)y * S + x] = 1;
-                    }
-                }
-            sialo_image_free(&mk);
-        }
-    }
-}
-
-int sialo_dataset_load_masks(sialo_dataset *d, const char *dir, int threads) {
-    mask_ctx c = {d, dir, {NULL, NULL}, {0, 0}};
-    static const char *const cls[2] = {"benign", "malignant"};
-    int rc = 0;
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/masks/%s", dir, cls[k]);
-        DIR *dd = opendir(path);
-        if (!dd) continue;
-        struct dirent *e;
-        int cap = 0;
-        while ((e = readdir(dd))) {
-            if (e->d_name[0] == '.') continue;
-            if (c.count[k] == cap) {
-                cap = cap ? cap * 2 : 256;
-                char **nn = realloc(c.names[k], (size_t)cap * sizeof *nn);
-                if (!nn) { rc = sialo_fail("out of memory"); break; }
-                c.names[k] = nn;
-            }
-            if (!(c.names[k][c.count[k]] = sialo_strdup(e->d_name))) { rc = -1; break; }
-            c.count[k]++;
-        }
-        closedir(dd);
-    }
-    if (rc == 0) {
-        sialo_pool *pool = sialo_pool_new(threads);
-        if (!pool) rc = sialo_fail("cannot start threads");
-        else {
-            sialo_pool_run(pool, mask_part, &c);
-            sialo_pool_free(pool);
-        }
-    }
-    for (int k = 0; k < 2; k++) {
-        for (int j = 0; j < c.count[k]; j++) free(c.names[k][j]);
-        free(c.names[k]);
-    }
-    if (rc < 0) return -1;
-    int with = 0;
-    for (int i = 0; i < d->n; i++) with += d->s[i].mask != NULL;
-    return with;
 }
 
 /* ------------------------------------------------------------------ folds */

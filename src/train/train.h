@@ -1,4 +1,5 @@
-/* train.h — transfer learning with gradual unfreezing, and the comparisons of the paper. */
+/* train.h — transfer learning with gradual unfreezing: the options, schedules, guided attention.
+ * The trainer that runs them: trainer.h. */
 #ifndef SIALO_TRAIN_H
 #define SIALO_TRAIN_H
 
@@ -50,8 +51,5 @@ int sialo_schedule_default(const char *method, const char *arch, sialo_stage *st
 double sialo_attention_outside(const float *A, int P, int C, const float *w, const float *m, float sign, float scale,
                                float *dA, float *dw);
 
-/* Runs cross-validation (when opts.cv > 1) and/or trains the final model. Prints progress to
-   stderr and results as JSON lines to stdout. Returns 0 or -1 (sialo_error()). */
-int sialo_train(const sialo_train_opts *opts);
 
 #endif

@@ -92,7 +92,8 @@ int sialo_trainer_add_many(sialo_trainer *t, int count, const char *const *relpa
 /* what the data set holds, one JSON object: {"frames":N,"benign":B,"malignant":M,"groups":G,
    "masks":K,"conflicts":C,"ignored":I,"refused":[{"path":..,"reason":..}],"bytes":..,"problem":".."|null}
    problem: the sentence that refuses this data set for training (one class only, < 10 frames in a
-   class, no benign/ or malignant/), else null. Caller frees. */
+   class, no benign/ or malignant/), else null; sialo_trainer_run refuses the same but the 10-frame
+   rule (a small test set may train from the CLI). Caller frees. */
 char *sialo_trainer_summary_json(sialo_trainer *t);
 /* 0 = finished, 1 = stopped by a callback (resume from the last checkpoint), -1 = error */
 int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const uint8_t *resume, size_t resume_n);

@@ -6,6 +6,7 @@
 #include "base/metrics.h"
 #include "engine/runtime.h"
 #include "train/train.h"
+#include "train/trainer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int stbi_write_png(char const *filename, int w, int h, int comp, const void *data, int stride_in_bytes);
+unsigned char *stbi_write_png_to_mem(const unsigned char *pixels, int stride_bytes, int x, int y, int n, int *out_len);
 
 static uint64_t rs = 1;
 static double urand(void) {
@@ -22,8 +23,8 @@ static double urand(void) {
     return (double)(rs >> 11) / 9007199254740992.0;
 }
 
-/* benign: speckle only; malignant: speckle plus a bright disc somewhere */
-static void synth(const char *path, int malignant, int side) {
+/* benign: speckle only; malignant: speckle plus a bright disc somewhere; a PNG in memory */
+static uint8_t *synth(int malignant, int side, size_t *n) {
     uint8_t *px = malloc((size_t)side * side * 3);
     double cx = side * (0.3 + 0.4 * urand()), cy = side * (0.3 + 0.4 * urand()), r = side * (0.12 + 0.06 * urand());
     for (int y = 0; y < side; y++)
@@ -32,75 +33,239 @@ static void synth(const char *path, int malignant, int side) {
             if (malignant && (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r) v += 110;
             for (int c = 0; c < 3; c++) px[((size_t)y * side + x) * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
         }
-    stbi_write_png(path, side, side, 3, px, side * 3);
+    int len = 0;
+    uint8_t *png = stbi_write_png_to_mem(px, side * 3, side, side, 3, &len);
     free(px);
+    *n = (size_t)len;
+    return png;
 }
 
-static void make_set(const char *dir, int n_per_class) {
-    char p[512];
-    mkdir(dir, 0755);
-    snprintf(p, sizeof p, "%s/benign", dir); mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/malignant", dir); mkdir(p, 0755);
+/* a labelled folder in memory: paths and PNG bytes */
+typedef struct { int n; char *path[256]; uint8_t *bytes[256]; size_t size[256]; } toy_set;
+static void toy_add(toy_set *t, const char *path, uint8_t *bytes, size_t n) {
+    t->path[t->n] = strdup(path); t->bytes[t->n] = bytes; t->size[t->n] = n; t->n++;
+}
+static void make_set(toy_set *t, int n_per_class, const char *prefix) {
+    char p[128];
     for (int i = 0; i < n_per_class; i++) {
-        snprintf(p, sizeof p, "%s/benign/b%03d.png", dir, i); synth(p, 0, 48);
-        snprintf(p, sizeof p, "%s/malignant/m%03d.png", dir, i); synth(p, 1, 48);
+        size_t n;
+        uint8_t *b = synth(0, 48, &n);
+        snprintf(p, sizeof p, "benign/%s%03d.png", prefix, i); toy_add(t, p, b, n);
+        b = synth(1, 48, &n);
+        snprintf(p, sizeof p, "malignant/%s%03d.png", prefix, i); toy_add(t, p, b, n);
     }
+}
+static void toy_free(toy_set *t) { for (int i = 0; i < t->n; i++) { free(t->path[i]); free(t->bytes[i]); } t->n = 0; }
+
+static sialo_trainer_opts toy_opts(const char *schedule, int cv, int final) {
+    sialo_trainer_opts to = {0};
+    to.o.arch = "smallcnn"; to.o.method = "scratch"; to.o.input = 32; to.o.batch = 8; to.o.threads = 2; to.o.seed = 3;
+    to.o.weight_decay = 1e-4f; to.o.dropout = 0.2f; to.o.val_fraction = 0.2f; to.o.storage_bits = 32; to.o.cv = cv;
+    to.schedule_text = schedule; to.final = final; to.date = "2026-01-01"; to.data_name = "toy";
+    return to;
+}
+
+/* what a run reports, kept: every checkpoint, the fold lines, the result lines */
+typedef struct {
+    int n_ck, stop_at;          /* stop_at: return 1 from the stop_at-th checkpoint (1-based; 0 = never) */
+    uint8_t *ck[64];
+    size_t ck_n[64];
+    char lines[4096];
+    int epochs;
+} recorder;
+static int rec_ck(void *u, const uint8_t *b, size_t n) {
+    recorder *r = u;
+    if (r->n_ck < 64) { r->ck[r->n_ck] = malloc(n); memcpy(r->ck[r->n_ck], b, n); r->ck_n[r->n_ck] = n; }
+    r->n_ck++;
+    return r->stop_at && r->n_ck == r->stop_at;
+}
+static void rec_fold(void *u, int fold, const char *json, const uint8_t *m, size_t n) {
+    recorder *r = u;
+    (void)fold; (void)m; (void)n;
+    strncat(r->lines, json, sizeof r->lines - strlen(r->lines) - 2);
+    strcat(r->lines, "\n");
+}
+static void rec_result(void *u, const char *json) { rec_fold(u, 0, json, NULL, 0); }
+static void rec_progress(void *u, const sialo_train_progress *p) { recorder *r = u; if (p->kind == 1) r->epochs++; }
+static void rec_free(recorder *r) { for (int i = 0; i < r->n_ck && i < 64; i++) free(r->ck[i]); }
+
+/* one whole run: the model bytes (caller frees) or NULL; rc: the run's status */
+static uint8_t *toy_run(const toy_set *set, const sialo_trainer_opts *to, int reverse, int one_by_one, recorder *rec, const uint8_t *resume,
+                        size_t resume_n, size_t *model_n, int *rc, char **oof) {
+    sialo_trainer *t = sialo_trainer_new(NULL, 0, to);
+    CHECK(t != NULL, "trainer: %s", sialo_error());
+    if (!t) return NULL;
+    if (one_by_one) {
+        for (int k = 0; k < set->n; k++) {
+            int i = reverse ? set->n - 1 - k : k;
+            CHECK(sialo_trainer_add(t, set->path[i], set->bytes[i], set->size[i]) == 1, "add %s: %s", set->path[i], sialo_error());
+        }
+    } else {
+        int st[256];
+        char *why[256];
+        CHECK(sialo_trainer_add_many(t, set->n, (const char *const *)set->path, (const uint8_t *const *)set->bytes, set->size, st, why) == 0, "add_many");
+        for (int i = 0; i < set->n; i++) { CHECK(st[i] == 1, "add_many %s: %s", set->path[i], why[i] ? why[i] : ""); free(why[i]); }
+    }
+    sialo_train_callbacks cb = {rec_progress, rec_ck, rec_fold, rec_result, NULL, NULL, rec};
+    *rc = sialo_trainer_run(t, &cb, resume, resume_n);
+    uint8_t *out = NULL;
+    size_t n = 0;
+    const uint8_t *m = sialo_trainer_model(t, &n);
+    if (m) { out = malloc(n); memcpy(out, m, n); }
+    *model_n = n;
+    if (oof) *oof = sialo_trainer_oof_csv(t) ? strdup(sialo_trainer_oof_csv(t)) : NULL;
+    sialo_trainer_free(t);
+    return out;
 }
 
 static void test_end_to_end(void) {
-    char tmpl[] = "/tmp/sialo-train-XXXXXX";
-    char *root = mkdtemp(tmpl);
-    CHECK(root != NULL, "temp dir");
-    if (!root) return;
-    char train_dir[512], test_dir[512], sched[512], model[512];
-    snprintf(train_dir, sizeof train_dir, "%s/train", root);
-    snprintf(test_dir, sizeof test_dir, "%s/test", root);
-    snprintf(sched, sizeof sched, "%s/schedule.txt", root);
-    snprintf(model, sizeof model, "%s/toy.sialo", root);
-    make_set(train_dir, 40);
-    make_set(test_dir, 20);
-    FILE *f = fopen(sched, "w");
-    fprintf(f, "# a toy schedule\nall all 3e-3 12 12\n");
-    fclose(f);
-    sialo_train_opts o = {0};
-    o.data_dir = train_dir; o.arch = "smallcnn"; o.method = "scratch"; o.schedule = sched; o.out = model;
-    o.input = 32; o.batch = 16; o.threads = 2; o.seed = 3; o.weight_decay = 1e-4f; o.dropout = 0.2f;
-    o.val_fraction = 0.2f; o.storage_bits = 32;
-    int rc = sialo_train(&o);
-    CHECK(rc == 0, "train: %s", sialo_error());
-    sialo_model *m = rc == 0 ? sialo_model_load_file(model, NULL) : NULL;
+    toy_set train = {0}, test = {0};
+    make_set(&train, 40, "t");
+    make_set(&test, 20, "h");
+    sialo_trainer_opts to = toy_opts("# a toy schedule\nall all 3e-3 12 12\n", 0, 1);
+    recorder rec = {0};
+    size_t mn;
+    int rc;
+    uint8_t *model = toy_run(&train, &to, 0, 0, &rec, NULL, 0, &mn, &rc, NULL);
+    CHECK(rc == 0 && model, "train: %s", sialo_error());
+    sialo_model *m = model ? sialo_model_load(model, mn, NULL) : NULL;
     CHECK(m != NULL, "trained model loads: %s", sialo_error());
     if (m) {
         /* evaluate on unseen images: a learnable problem must be learned */
         float p[40];
         int y[40], n = 0;
-        for (int c = 0; c < 2; c++)
-            for (int i = 0; i < 20; i++) {
-                char path[600];
-                snprintf(path, sizeof path, "%s/%s/%c%03d.png", test_dir, c ? "malignant" : "benign", c ? 'm' : 'b', i);
-                FILE *g = fopen(path, "rb");
-                fseek(g, 0, SEEK_END);
-                long sz = ftell(g);
-                fseek(g, 0, SEEK_SET);
-                uint8_t *buf = malloc((size_t)sz);
-                fread(buf, 1, (size_t)sz, g);
-                fclose(g);
-                sialo_result r;
-                if (sialo_classify(m, buf, (size_t)sz, &r) == 0) { p[n] = r.p_positive; y[n] = c; n++; }
-                free(buf);
-            }
+        for (int i = 0; i < test.n; i++) {
+            sialo_result r;
+            if (sialo_classify(m, test.bytes[i], test.size[i], &r) == 0) { p[n] = r.p_positive; y[n] = test.path[i][0] == 'm'; n++; }
+        }
         sialo_metrics mt;
         sialo_metrics_compute(p, y, n, 0.5f, &mt);
         printf("toy problem: AUC %.3f accuracy %.3f on %d held-out images\n", mt.auc, mt.accuracy, n);
         CHECK(n == 40 && mt.auc > 0.95 && mt.accuracy > 0.85, "the toy problem was not learned: AUC %.3f, accuracy %.3f", mt.auc, mt.accuracy);
         sialo_info in;
         sialo_model_info(m, &in);
-        CHECK(strstr(in.provenance, "sialoscan train") != NULL, "provenance records the training");
+        CHECK(strstr(in.provenance, "sialoscan train") != NULL && strstr(in.provenance, "data folder toy (80 images"), "provenance records the training: %s", in.provenance);
         sialo_model_free(m);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    CHECK(system(cmd) == 0, "cleanup");
+    CHECK(rec.epochs == 12 && rec.n_ck == 12, "an epoch reported and checkpointed each time (%d epochs, %d checkpoints)", rec.epochs, rec.n_ck);
+    rec_free(&rec);
+    free(model);
+    toy_free(&train);
+    toy_free(&test);
+}
+
+/* the order files arrive in, and one by one or in parallel, change nothing; a checkpoint resumes
+   to the model an uninterrupted run gives, from any epoch; another folder is refused */
+static void test_memory_trainer(void) {
+    toy_set set = {0};
+    make_set(&set, 12, "f");
+    const char *sched = "head head 3e-3 2 2\nall all 1e-3 2 1\n";
+    sialo_trainer_opts to = toy_opts(sched, 2, 1);
+    recorder a = {0}, b = {0};
+    size_t na, nb;
+    int rca, rcb;
+    char *oofa = NULL, *oofb = NULL;
+    uint8_t *ma = toy_run(&set, &to, 0, 0, &a, NULL, 0, &na, &rca, &oofa);
+    uint8_t *mb = toy_run(&set, &to, 1, 1, &b, NULL, 0, &nb, &rcb, &oofb);
+    CHECK(rca == 0 && rcb == 0 && ma && mb, "both runs: %s", sialo_error());
+    CHECK(ma && mb && na == nb && !memcmp(ma, mb, na), "the same model whatever the order and the way files were added");
+    CHECK(oofa && oofb && !strcmp(oofa, oofb) && !strcmp(a.lines, b.lines), "the same fold lines and out-of-fold predictions");
+    int rows = 0;
+    for (const char *c = oofa ? oofa : ""; *c; c++) rows += *c == '\n';
+    CHECK(rows == 25, "one OOF row per frame and a header (%d lines)", rows);
+    CHECK(a.n_ck >= 6, "checkpoints were written (%d)", a.n_ck);
+    int stops[3] = {1, a.n_ck / 2, a.n_ck - 1};
+    for (int q = 0; q < 3; q++) {
+        recorder s = {0}, r = {0};
+        s.stop_at = stops[q];
+        size_t ns, nr;
+        int rcs, rcr;
+        uint8_t *ms = toy_run(&set, &to, 0, 0, &s, NULL, 0, &ns, &rcs, NULL);
+        CHECK(rcs == 1 && !ms, "stopped at checkpoint %d: status %d", stops[q], rcs);
+        uint8_t *mr = s.n_ck >= stops[q] ? toy_run(&set, &to, 0, 0, &r, s.ck[stops[q] - 1], s.ck_n[stops[q] - 1], &nr, &rcr, NULL) : NULL;
+        CHECK(mr && rcr == 0 && nr == na && !memcmp(mr, ma, na), "resumed from checkpoint %d of %d: the uninterrupted run's model (%s)", stops[q],
+              a.n_ck, mr ? "" : sialo_error());
+        CHECK(!strcmp(a.lines, r.lines), "resumed: the same result lines");
+        free(ms); free(mr);
+        rec_free(&s); rec_free(&r);
+    }
+    /* another folder, other options, a damaged checkpoint */
+    toy_set other = {0};
+    make_set(&other, 12, "f");
+    recorder r = {0};
+    size_t nr;
+    int rcr;
+    uint8_t *mr = toy_run(&other, &to, 0, 0, &r, a.ck[2], a.ck_n[2], &nr, &rcr, NULL);
+    CHECK(rcr < 0 && !mr && strstr(sialo_error(), "another folder") && strstr(sialo_error(), "benign/f000.png has changed"),
+          "another folder refused: %s", sialo_error());
+    sialo_trainer_opts to2 = toy_opts(sched, 2, 1);
+    to2.o.seed = 4;
+    mr = toy_run(&set, &to2, 0, 0, &r, a.ck[2], a.ck_n[2], &nr, &rcr, NULL);
+    CHECK(rcr < 0 && strstr(sialo_error(), "other training options: seed=3 (now seed=4)"), "other options refused: %s", sialo_error());
+    a.ck[2][a.ck_n[2] / 2] ^= 1;
+    mr = toy_run(&set, &to, 0, 0, &r, a.ck[2], a.ck_n[2], &nr, &rcr, NULL);
+    CHECK(rcr < 0 && strstr(sialo_error(), "damaged"), "a damaged checkpoint refused: %s", sialo_error());
+    rec_free(&r);
+    toy_free(&other);
+    rec_free(&a); rec_free(&b);
+    free(ma); free(mb); free(oofa); free(oofb);
+    toy_free(&set);
+}
+
+/* refusals: per file (damaged, not a frame, over the memory limit) and per data set */
+static void test_trainer_refusals(void) {
+    sialo_trainer_opts to = toy_opts("all all 1e-3 1 1\n", 2, 1);
+    sialo_trainer *t = sialo_trainer_new(NULL, 0, &to);
+    size_t n;
+    uint8_t *png = synth(0, 48, &n);
+    CHECK(sialo_trainer_add(t, "README.txt", png, n) == 0, "a file outside the class folders is ignored");
+    CHECK(sialo_trainer_add(t, "benign/notes.txt", (const uint8_t *)"hello", 5) == 0, "a text file is ignored");
+    uint8_t bad[64];
+    memcpy(bad, png, 64);
+    CHECK(sialo_trainer_add(t, "benign/cut.png", bad, 64) == -1 && strlen(sialo_error()) > 10, "a damaged frame is refused: %s", sialo_error());
+    CHECK(sialo_trainer_add(t, "benign/a.png", png, n) == 1, "a frame is taken");
+    CHECK(sialo_trainer_run(t, NULL, NULL, 0) < 0 && strstr(sialo_error(), "only benign frames"), "one class refused: %s", sialo_error());
+    char *js = sialo_trainer_summary_json(t);
+    CHECK(js && strstr(js, "\"frames\":1") && strstr(js, "\"ignored\":2") && strstr(js, "benign/cut.png") && strstr(js, "only benign"), "summary: %s", js);
+    free(js);
+    sialo_trainer_free(t);
+    t = sialo_trainer_new(NULL, 0, &to);
+    CHECK(sialo_trainer_run(t, NULL, NULL, 0) < 0 && strstr(sialo_error(), "no frames found"), "an empty folder refused: %s", sialo_error());
+    sialo_trainer_free(t);
+    to.max_bytes = 3 * (37 * 37 + 32 * 32) * 3; /* three frames at 32 px (cached at 37) */
+    t = sialo_trainer_new(NULL, 0, &to);
+    int taken = 0;
+    for (int i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "malignant/m%d.png", i);
+        taken += sialo_trainer_add(t, p, png, n) == 1;
+    }
+    CHECK(taken == 3 && strstr(sialo_error(), "too large") && strstr(sialo_error(), "4 frames") && strstr(sialo_error(), "limit"),
+          "the frame over the memory limit is refused with the count and the limit: %s", sialo_error());
+    sialo_trainer_free(t);
+    free(png);
+}
+
+/* groups: the manifest's, else the class folder's sub-folder, else one per frame; masks by stem */
+static void test_dataset_groups(void) {
+    sialo_dataset d;
+    sialo_dataset_init(&d, 32, 0, 1);
+    size_t n;
+    uint8_t *png = synth(0, 48, &n);
+    const char *paths[] = {"benign/p017/a.png", "benign/p017/b.png", "benign/p018/a.png", "benign/c.png", "malignant/d.png", "malignant/e.png",
+                           "masks/malignant/d-mask.png", "masks/malignant/d-mask-2.png", "masks/benign/d-mask.png"};
+    for (int i = 0; i < 9; i++) CHECK(sialo_dataset_add(&d, paths[i], png, n) == 1, "add %s: %s", paths[i], sialo_error());
+    const char *man = "path\tclass\tgroup\tlabel_conflict\nmalignant/d.png\tmalignant\tg1\tno\nmalignant/e.png\tmalignant\tg1\tyes\n";
+    CHECK(sialo_dataset_add(&d, "MANIFEST.tsv", (const uint8_t *)man, strlen(man)) == 1, "the manifest is taken");
+    CHECK(sialo_dataset_finish(&d) == 0, "finish");
+    /* sorted: benign/c, benign/p017/a, benign/p017/b, benign/p018/a, malignant/d, malignant/e */
+    CHECK(d.n == 6 && !strcmp(d.s[0].path, "benign/c.png"), "six frames, in path order");
+    CHECK(d.s[1].group == d.s[2].group && d.s[1].group != d.s[3].group && d.s[0].group != d.s[1].group, "sub-folder groups");
+    CHECK(d.s[4].group == d.s[5].group && d.s[5].conflict && !d.s[4].conflict, "manifest groups and conflicts");
+    CHECK(d.s[4].mask != NULL && d.s[5].mask == NULL && d.s[0].mask == NULL && d.n_with_mask == 1, "masks by stem and class");
+    CHECK(d.n_files == 10, "the fingerprint lists every file taken (%d)", d.n_files);
+    sialo_dataset_free(&d);
+    free(png);
 }
 
 static void test_schedules(void) {
@@ -245,6 +410,9 @@ int main(void) {
     test_mask_follows_augmentation();
     test_schedules();
     test_folds();
+    test_dataset_groups();
+    test_trainer_refusals();
+    test_memory_trainer();
     test_end_to_end();
     return test_summary("test_train");
 }
