@@ -1,6 +1,6 @@
 // make-standalone.mjs — the classic-script forms of the engine: an Emscripten core built without
 // ES module output, and the JS API of wasm/sialoscan.mjs, as ONE classic script that defines
-// globalThis.createSialoscan (no ES module, no import.meta).
+// globalThis.createSialoscan and globalThis.createTrainer (no ES module, no import.meta).
 //
 //   node tools/make-standalone.mjs single CORE_CLASSIC_SINGLE.js API.mjs OUT.js [RELAXED.wasm]
 //     wasm/dist/sialoscan-standalone.js: single-threaded, the wasm embedded. A page opened
@@ -86,10 +86,11 @@ const edits = [
   [/^import createCoreDefault from '\.\/dist\/sialoscan-core\.mjs';\n/m, ''],
   [/^\/\/ ---- start the engine[\s\S]*?^\/\/ ---- end\n/m, START[kind]],
   [/^export async function createSialoscan\(/m, 'async function createSialoscan('],
+  [/^export async function createTrainer\(/m, 'async function createTrainer('],
   [/^export default createSialoscan;\n/m, kind === 'mt'
-    ? "if (typeof module === 'object' && module && module.exports) module.exports = { createSialoscan, createSialoscanModule };\n" +
-      'else globalThis.createSialoscan = createSialoscan;\n'
-    : 'globalThis.createSialoscan = createSialoscan;\n'],
+    ? "if (typeof module === 'object' && module && module.exports) module.exports = { createSialoscan, createTrainer, createSialoscanModule };\n" +
+      'else { globalThis.createSialoscan = createSialoscan; globalThis.createTrainer = createTrainer; }\n'
+    : 'globalThis.createSialoscan = createSialoscan;\nglobalThis.createTrainer = createTrainer;\n'],
 ];
 for (const [re, to] of edits) {
   if (!re.test(src)) throw new Error(`make-standalone: the API source no longer matches ${re}`);

@@ -2,6 +2,7 @@
  * take and return plain pointers and numbers (no logic of their own). */
 #include "engine/runtime.h"
 #include "kernels/f32_gemm.h"
+#include "train/trainer.h"
 
 #include <emscripten.h>
 #include <stdlib.h>
@@ -150,3 +151,102 @@ EMSCRIPTEN_KEEPALIVE void sialo_wasm_cam_free(wasm_cam *c) {
     free(c->rgba);
     free(c);
 }
+
+/* ---- the trainer (train/trainer.h): memory in, callbacks out.
+ * Options are plain arguments (seeds as doubles: whole numbers up to 2^53). Each callback of a
+ * run crosses into JavaScript synchronously through an EM_JS function that calls the per-run
+ * hooks object the JS API puts on the module (Module.sialoTrainHooks, wasm/sialoscan.mjs): it
+ * gets numbers and pointers, copies what it keeps out of the heap before returning, and answers
+ * checkpoint / should_stop with 0 (go on) or 1 (stop). Every callback runs on the calling thread. */
+
+EM_JS(void, sialo_js_train_progress, (int kind, int fold, int folds, int stage, int stages, const char *stage_name,
+                                      const char *unfreeze, double lr, int epoch, int epochs, int batch, int batches,
+                                      double loss, double val_auc, double val_loss, double outside, int improved,
+                                      double images_per_s, double eta_s, double done, const char *line), {
+    var h = Module["sialoTrainHooks"];
+    if (h) h.progress(kind, fold, folds, stage, stages, stage_name, unfreeze, lr, epoch, epochs, batch, batches, loss,
+                      val_auc, val_loss, outside, improved, images_per_s, eta_s, done, line);
+});
+EM_JS(int, sialo_js_train_checkpoint, (const uint8_t *bytes, size_t n), {
+    var h = Module["sialoTrainHooks"];
+    return h ? h.checkpoint(bytes, n) : 0;
+});
+EM_JS(void, sialo_js_train_fold, (int fold, const char *json, const uint8_t *model, size_t n), {
+    var h = Module["sialoTrainHooks"];
+    if (h) h.fold(fold, json, model, n);
+});
+EM_JS(void, sialo_js_train_result, (const char *json), {
+    var h = Module["sialoTrainHooks"];
+    if (h) h.result(json);
+});
+EM_JS(void, sialo_js_train_log, (const char *line), {
+    var h = Module["sialoTrainHooks"];
+    if (h) h.log(line);
+});
+EM_JS(int, sialo_js_train_should_stop, (void), {
+    var h = Module["sialoTrainHooks"];
+    return h ? h.shouldStop() : 0;
+});
+
+static void train_progress(void *user, const sialo_train_progress *p) {
+    sialo_js_train_progress(p->kind, p->fold, p->folds, p->stage, p->stages, p->stage_name, p->unfreeze, p->lr, p->epoch,
+                            p->epochs, p->batch, p->batches, p->loss, p->val_auc, p->val_loss, p->outside, p->improved,
+                            p->images_per_s, p->eta_s, p->done, p->line);
+}
+static int train_checkpoint(void *user, const uint8_t *bytes, size_t n) { return sialo_js_train_checkpoint(bytes, n); }
+static void train_fold(void *user, int fold, const char *json, const uint8_t *model, size_t n) {
+    sialo_js_train_fold(fold, json, model, n);
+}
+static void train_result(void *user, const char *json) { sialo_js_train_result(json); }
+static void train_log(void *user, const char *line) { sialo_js_train_log(line); }
+static int train_should_stop(void *user) { return sialo_js_train_should_stop(); }
+
+/* a trainer for a data set: backbone = the bytes of a .sialo model, or NULL with arch (trained
+ * from scratch); input 0 = the backbone's side; masks: keep masks/ for guided attention;
+ * max_bytes: the frames' memory limit (0 = none). The run's options come with configure. */
+EMSCRIPTEN_KEEPALIVE sialo_trainer *sialo_wasm_trainer_new(const uint8_t *backbone, size_t n, const char *arch, int input, int threads,
+                                                           double max_bytes, int masks, const char *backbone_name) {
+    sialo_trainer_opts to = {
+        .o = {.arch = arch, .input = input, .threads = threads < 1 ? 1 : threads, .masks = masks, .batch = 16, .seed = 1},
+        .backbone_name = backbone_name,
+        .max_bytes = max_bytes > 0 ? (size_t)max_bytes : 0,
+    };
+    return sialo_trainer_new(backbone, n, &to);
+}
+/* the next run's options (seeds as doubles: whole numbers up to 2^53); strings may be NULL (the
+ * defaults); 0 ok, -1 refused (the sentence in sialo_wasm_error()) */
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_trainer_configure(sialo_trainer *t, const char *method, const char *schedule_text, int cv, int final,
+                                                      double seed, double fold_seed, int batch, double val_fraction, double weight_decay,
+                                                      double dropout, const char *calibration, int masks, double attention_weight,
+                                                      int include_conflicts, int storage_bits, const char *data_name, const char *date) {
+    sialo_trainer_opts to = {
+        .o = {.method = method, .cv = cv, .batch = batch, .seed = (uint64_t)seed, .fold_seed = (uint64_t)fold_seed,
+              .weight_decay = (float)weight_decay, .dropout = (float)dropout, .val_fraction = (float)val_fraction,
+              .storage_bits = storage_bits, .include_conflicts = include_conflicts, .masks = masks, .attention_weight = (float)attention_weight,
+              .calibration = calibration},
+        .schedule_text = schedule_text,
+        .data_name = data_name,
+        .final = final,
+        .date = date,
+    };
+    return sialo_trainer_configure(t, &to);
+}
+/* 1 taken, 0 ignored, -1 refused: the sentence in sialo_wasm_error() */
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_trainer_add(sialo_trainer *t, const char *path, const uint8_t *bytes, size_t n) {
+    return sialo_trainer_add(t, path, bytes, n);
+}
+/* many files decoded on the trainer's threads; status[i] as add's (reasons are not kept) */
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_trainer_add_many(sialo_trainer *t, int count, const char *const *paths, const uint8_t *const *bytes,
+                                                     const size_t *sizes, int *status) {
+    return sialo_trainer_add_many(t, count, paths, bytes, sizes, status, NULL);
+}
+EMSCRIPTEN_KEEPALIVE char *sialo_wasm_trainer_summary_json(sialo_trainer *t) { return sialo_trainer_summary_json(t); }
+/* 0 finished, 1 stopped by a hook, -1 error; resume: a checkpoint's bytes, or NULL */
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_trainer_run(sialo_trainer *t, const uint8_t *resume, size_t resume_n) {
+    sialo_train_callbacks cb = {train_progress, train_checkpoint, train_fold, train_result, train_log, train_should_stop, NULL};
+    return sialo_trainer_run(t, &cb, resume, resume_n); /* resume NULL: from the start */
+}
+/* the final model's bytes (owned by the trainer) and their size in *n, or NULL */
+EMSCRIPTEN_KEEPALIVE const uint8_t *sialo_wasm_trainer_model(const sialo_trainer *t, size_t *n) { return sialo_trainer_model(t, n); }
+EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_trainer_oof_csv(const sialo_trainer *t) { return sialo_trainer_oof_csv(t); }
+EMSCRIPTEN_KEEPALIVE void sialo_wasm_trainer_free(sialo_trainer *t) { sialo_trainer_free(t); }

@@ -143,4 +143,157 @@ export interface Sialoscan {
 }
 
 export function createSialoscan(options: SialoscanOptions): Promise<Sialoscan>;
+// ---- the trainer: fine-tune a backbone on a labelled folder, in memory
+
+export interface TrainerOptions {
+  /** the bytes of a .sialo model to start from (its head is replaced), or null with `arch` */
+  backbone?: Uint8Array | ArrayBuffer | null;
+  /** with no backbone: an architecture trained from scratch ('smallcnn', 'mobilenetv2', ...) */
+  arch?: string;
+  /** the training side in pixels; 0 (default) = the backbone's input */
+  input?: number;
+  /** threads > 1: the pthreads build (Node; in a browser, a worker of a cross-origin-isolated page) */
+  threads?: number;
+  /** the frames' memory limit (8-bit pixels at the training size); default 640 MB; 0 = none.
+   *  A frame that would pass it is refused with the frame count and the limit. */
+  maxBytes?: number;
+  /** keep masks/<class>/<stem>-mask.png for guided attention (default true; used when run({ masks: true })) */
+  masks?: boolean;
+  /** the backbone's name for the model's provenance (a file name, never a path) */
+  backboneName?: string;
+  wasmBinary?: Uint8Array | ArrayBuffer;
+  simd?: 'auto' | 'relaxed' | 'simd128';
+}
+
+export interface AddResult {
+  /** taken: a frame, mask or manifest of the folder; ignored: not part of a training folder;
+   *  refused: damaged or over the memory limit (reason: the engine's sentence) */
+  status: 'taken' | 'ignored' | 'refused';
+  reason?: string;
+}
+
+export interface TrainingSummary {
+  frames: number; benign: number; malignant: number;
+  /** near-duplicate groups (MANIFEST.tsv, else one per patient sub-folder, else one per frame) */
+  groups: number;
+  masks: number; conflicts: number; ignored: number;
+  refused: { path: string; reason: string }[];
+  /** the frames' memory in the engine */
+  bytes: number;
+  /** the sentence that refuses this folder for training (one class, fewer than 10 frames in a class, ...), or null */
+  problem: string | null;
+  [key: string]: unknown;
+}
+
+export interface TrainingProgress {
+  /** batch: after every batch; epoch: an epoch ended (valAuc, valLoss, line); start: a fold or the final model starts */
+  kind: 'batch' | 'epoch' | 'start';
+  /** 1..folds for cross-validation; 0 = the final model (every frame) */
+  fold: number; folds: number;
+  stage: number; stages: number; stageName: string; unfreeze: string; lr: number;
+  epoch: number; epochs: number; batch: number; batches: number;
+  /** mean training loss of the epoch so far */
+  loss: number | null;
+  valAuc: number | null; valLoss: number | null;
+  /** guided attention: mean share of the Grad-CAM energy outside the lesion masks */
+  outside: number | null;
+  improved: boolean;
+  imagesPerS: number | null;
+  /** the whole run at most, seconds */
+  etaS: number | null;
+  /** share of the whole run done, 0..1 */
+  done: number;
+  /** the line `sialoscan train` prints */
+  line: string;
+}
+
+/** one fold's test figures (threshold 0.5), as `sialoscan train` prints them */
+export interface FoldResult {
+  fold: number; n: number; accuracy: number | null; sensitivity: number | null; specificity: number | null;
+  ppv: number | null; npv: number | null; auc: number | null; tp: number; fp: number; tn: number; fn: number; threshold: number;
+}
+
+export interface RunOptions {
+  /** cross-validation folds, 2..32, or 0 for none (default 5) */
+  cv?: number;
+  /** train the final model on every frame after the cross-validation (default true) */
+  final?: boolean;
+  /** 'gradual' (default with a backbone), 'full', 'frozen', 'scratch' */
+  method?: string;
+  /** lines "name unfreeze lr max_epochs patience" ('#' comments); default: the method's */
+  schedule?: string | null;
+  seed?: number; foldSeed?: number; batch?: number; valFraction?: number; weightDecay?: number; dropout?: number;
+  calibration?: 'platt' | 'temperature' | 'none';
+  /** guided attention on the frames that have lesion masks (default false, as the CLI) */
+  masks?: boolean;
+  attentionWeight?: number;
+  includeConflicts?: boolean;
+  /** store the final model in fp32 (default fp16) */
+  fp32?: boolean;
+  /** the folder's name and the date (YYYY-MM-DD) for the provenance */
+  dataName?: string; date?: string;
+  /** a checkpoint's bytes to continue from (refused, with what differs, for another folder or other options) */
+  resume?: Uint8Array | ArrayBuffer;
+  /** stop at the next batch (seen after every epoch when aborted from outside the callbacks) */
+  signal?: AbortSignal;
+  /** 'epoch' (default): give the event loop a turn after every epoch; 'never': one synchronous run */
+  yieldEvery?: 'epoch' | 'never';
+  onProgress?: (p: TrainingProgress) => void;
+  /** after every epoch: the bytes to resume from (copy them: they are yours) */
+  onCheckpoint?: (checkpoint: Uint8Array) => void;
+  onFold?: (f: { fold: number; result: FoldResult; model: Uint8Array | null }) => void;
+  onLog?: (line: string) => void;
+}
+
+export interface CvSummary {
+  cv: number; method: string; seed: number;
+  accuracy_mean: number; accuracy_sd: number; auc_mean: number; auc_sd: number;
+  sensitivity_mean: number; sensitivity_sd: number; specificity_mean: number; specificity_sd: number;
+  ppv_mean: number; ppv_sd: number; npv_mean: number; npv_sd: number;
+  /** Youden's threshold on the pooled out-of-fold p (raw), and the figures there */
+  youden_threshold: number;
+  pooled_at_youden: Omit<FoldResult, 'fold' | 'threshold'>;
+}
+
+export interface Calibration {
+  calibration: 'platt' | 'temperature'; n: number; a: number; b: number; threshold_raw: number; threshold: number;
+  brier_before: number; brier_after: number; ece_before: number; ece_after: number;
+}
+
+export interface TrainingResult {
+  stopped: false;
+  /** the final model's .sialo bytes (null with final: false) */
+  model: Uint8Array | null;
+  folds: FoldResult[];
+  cv: CvSummary | null;
+  calibration: Calibration | null;
+  /** the pooled out-of-fold predictions (raw p) */
+  oof: { path: string; label: 'benign' | 'malignant'; fold: number; p: number }[];
+  /** the same as `train --predictions` writes it: path,label,fold,p_malignant */
+  oofCsv: string;
+  log: string[];
+  report: { folds: FoldResult[]; cv: CvSummary | null; calibration: Calibration | null; log: string[] };
+}
+
+export interface StoppedRun {
+  stopped: true;
+  /** the last checkpoint (null if the run stopped before its first epoch ended) */
+  checkpoint: Uint8Array | null;
+  folds: FoldResult[];
+  log: string[];
+}
+
+export interface Trainer {
+  /** one file of the folder, by its path relative to the folder's root */
+  add(path: string, bytes: Uint8Array | ArrayBuffer): AddResult;
+  summary(): TrainingSummary;
+  run(options?: RunOptions): Promise<TrainingResult | StoppedRun>;
+  resume(checkpoint: Uint8Array | ArrayBuffer, options?: RunOptions): Promise<TrainingResult | StoppedRun>;
+  heapBytes(): number;
+  /** the frames and models back to the engine; a threaded engine also ends its threads */
+  dispose(): void;
+}
+
+export function createTrainer(options: TrainerOptions): Promise<Trainer>;
+
 export default createSialoscan;

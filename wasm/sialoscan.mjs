@@ -92,6 +92,30 @@ async function startCore({ factory, wasmBinary, threads, simd }) {
 }
 // ---- end
 
+// views of a module's memory (a pthreads build's memory is shared and may have grown — a new
+// buffer — since the last look, so they are taken afresh when that happened), and
+// withBytes(src, fn): src copied into the heap for the duration of fn(ptr)
+function heapOf(M) {
+  let u8 = M.HEAPU8, f32 = M.HEAPF32;
+  const heap = () => {
+    const buf = M.wasmMemory ? M.wasmMemory.buffer : M.HEAPU8.buffer;
+    if (u8.buffer !== buf) { u8 = new Uint8Array(buf); f32 = new Float32Array(buf); }
+  };
+  const U8 = () => (heap(), u8);
+  const F32 = () => (heap(), f32);
+  const withBytes = (src, fn) => {
+    const p = M._malloc(Math.max(1, src.length));
+    if (!p) throw new Error('sialoscan: out of memory');
+    try {
+      U8().set(src, p);
+      return fn(p);
+    } finally {
+      M._free(p);
+    }
+  };
+  return { U8, F32, withBytes };
+}
+
 export async function createSialoscan(options = {}) {
   const { model, keepActivations = false, factory, wasmBinary, threads = DEFAULT_THREADS } = options;
   const isBytes = (b) => b instanceof Uint8Array || b instanceof ArrayBuffer;
@@ -115,15 +139,7 @@ export async function createSialoscan(options = {}) {
   }
   const M = await core;
   mark('engine started');
-  // views of the module's memory; a pthreads build's memory is shared and may have grown
-  // (a new buffer) since the last look, so they are taken afresh when that happened
-  let u8 = M.HEAPU8, f32 = M.HEAPF32;
-  const heap = () => {
-    const buf = M.wasmMemory ? M.wasmMemory.buffer : M.HEAPU8.buffer;
-    if (u8.buffer !== buf) { u8 = new Uint8Array(buf); f32 = new Float32Array(buf); }
-  };
-  const U8 = () => (heap(), u8);
-  const F32 = () => (heap(), f32);
+  const { U8, F32, withBytes } = heapOf(M);
   const c = {
     error: M.cwrap('sialo_wasm_error', 'string', []),
     load: M.cwrap('sialo_wasm_load', 'number', ['number', 'number', 'number', 'number']),
@@ -151,18 +167,6 @@ export async function createSialoscan(options = {}) {
     camFree: M.cwrap('sialo_wasm_cam_free', null, ['number']),
   };
   const bytes = modelIn instanceof Uint8Array ? modelIn : new Uint8Array(modelIn);
-
-  // copy bytes into the module's heap for the duration of fn(ptr)
-  const withBytes = (src, fn) => {
-    const p = M._malloc(Math.max(1, src.length));
-    if (!p) throw new Error('sialoscan: out of memory');
-    try {
-      U8().set(src, p);
-      return fn(p);
-    } finally {
-      M._free(p);
-    }
-  };
 
   const handle = withBytes(bytes, (p) => c.load(p, bytes.length, keepActivations ? 1 : 0, threads));
   if (!handle) {
@@ -339,6 +343,217 @@ export async function createSialoscan(options = {}) {
       c.free(handle);
       // a pthreads build: end its workers (each instance has its own module and pool)
       if (M.PThread) M.PThread.terminateAllThreads();
+    },
+  };
+}
+
+// ---- the trainer: fine-tune a backbone on a labelled folder, in memory (train/trainer.h)
+//
+//   const t = await createTrainer({ backbone, threads });   // backbone: the bytes of a .sialo model
+//   t.add('benign/p017/a.png', bytes) -> { status: 'taken' | 'ignored' | 'refused', reason }
+//   t.summary()                       -> { frames, benign, malignant, groups, masks, conflicts, ignored,
+//                                          refused: [{ path, reason }], bytes, input, problem }
+//   await t.run({ cv: 5, schedule, seed, onProgress, onCheckpoint, onFold, onLog, signal })
+//        -> { model, folds, cv, calibration, oof, oofCsv, log, report, stopped: false }
+//           or, stopped by signal: { stopped: true, checkpoint, folds, log }
+//   await t.resume(checkpoint, runOptions)     (the same as run({ ...runOptions, resume: checkpoint }))
+//   t.dispose()
+// The run's options are those of `sialoscan train` and default as it does (seed 1, batch 16,
+// validation share 0.15, weight decay 1e-4, dropout 0.5, Platt calibration, fp16 model), except
+// cv (5) and final (true). The run is synchronous inside the engine; it yields to the event loop
+// after every epoch (yieldEvery: 'epoch', the default: it stops and resumes itself from the
+// checkpoint it has just made, which gives the same model as one uninterrupted run), so a
+// signal aborted by a timer or a message is seen within an epoch; with yieldEvery: 'never' a
+// signal is seen only when a callback aborts it (it is checked after every batch).
+const DEFAULT_TRAIN_BYTES = 640 * 1048576; // the frames' share of the 2 GB of WebAssembly memory
+const NaNtoNull = (v) => (Number.isFinite(v) ? v : null);
+const PROGRESS_KIND = ['batch', 'epoch', 'start'];
+
+export async function createTrainer(options = {}) {
+  const { backbone = null, arch = null, input = 0, threads = DEFAULT_THREADS, maxBytes = DEFAULT_TRAIN_BYTES,
+    masks = true, backboneName = null } = options;
+  const isBytes = (b) => b instanceof Uint8Array || b instanceof ArrayBuffer;
+  if (backbone !== null && !isBytes(backbone)) {
+    throw new TypeError('createTrainer: options.backbone must be the bytes of a .sialo model (Uint8Array or ArrayBuffer), or null with options.arch');
+  }
+  if (backbone === null && typeof arch !== 'string') throw new TypeError("createTrainer: give options.backbone (a .sialo model's bytes) or options.arch (e.g. 'smallcnn')");
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new RangeError(`createTrainer: options.threads must be a whole number from 1 to 64 (got ${threads})`);
+  }
+  if (!Number.isInteger(input) || input < 0 || input > 1024) throw new RangeError(`createTrainer: options.input must be 0 (the backbone's) or a side in pixels (got ${input})`);
+  if (!(Number(maxBytes) >= 0)) throw new RangeError('createTrainer: options.maxBytes must be a number of bytes (0 = no limit)');
+  const M = await startCore({ ...options, threads });
+  const { U8, withBytes } = heapOf(M);
+  const c = {
+    error: M.cwrap('sialo_wasm_error', 'string', []),
+    make: M.cwrap('sialo_wasm_trainer_new', 'number', ['number', 'number', 'string', 'number', 'number', 'number', 'number', 'string']),
+    configure: M.cwrap('sialo_wasm_trainer_configure', 'number', ['number', 'string', 'string', 'number', 'number', 'number', 'number',
+      'number', 'number', 'number', 'number', 'string', 'number', 'number', 'number', 'number', 'string', 'string']),
+    add: M.cwrap('sialo_wasm_trainer_add', 'number', ['number', 'string', 'number', 'number']),
+    summary: M.cwrap('sialo_wasm_trainer_summary_json', 'number', ['number']),
+    run: M.cwrap('sialo_wasm_trainer_run', 'number', ['number', 'number', 'number']),
+    model: M.cwrap('sialo_wasm_trainer_model', 'number', ['number', 'number']),
+    oof: M.cwrap('sialo_wasm_trainer_oof_csv', 'number', ['number']),
+    free: M.cwrap('sialo_wasm_trainer_free', null, ['number']),
+  };
+  const end = () => { if (M.PThread) M.PThread.terminateAllThreads(); };
+  const bb = backbone === null ? null : backbone instanceof Uint8Array ? backbone : new Uint8Array(backbone);
+  const t = bb ? withBytes(bb, (p) => c.make(p, bb.length, null, input, threads, Number(maxBytes), masks ? 1 : 0, backboneName))
+    : c.make(0, 0, arch, input, threads, Number(maxBytes), masks ? 1 : 0, backboneName);
+  if (!t) {
+    const why = c.error();
+    end();
+    throw new Error(`sialoscan: ${why}`);
+  }
+  let disposed = false, running = false;
+  const live = (what) => {
+    if (disposed) throw new Error('sialoscan: this trainer has been disposed');
+    if (running) throw new Error(`sialoscan: ${what} while the trainer runs`);
+  };
+  const jsonOut = (p) => {
+    if (!p) throw new Error(`sialoscan: ${c.error()}`);
+    try { return JSON.parse(M.UTF8ToString(p)); } finally { M._free(p); }
+  };
+
+  function configure(o) {
+    const num = (v, name, lo, hi, whole) => {
+      if (typeof v !== 'number' || !(v >= lo && v <= hi) || (whole && !Number.isInteger(v))) {
+        throw new RangeError(`run: ${name} must be ${whole ? 'a whole number' : 'a number'} from ${lo} to ${hi} (got ${v})`);
+      }
+      return v;
+    };
+    const str = (v, name) => {
+      if (v != null && typeof v !== 'string') throw new TypeError(`run: ${name} must be text`);
+      return v ?? null;
+    };
+    const cv = o.cv ?? 5;
+    if (cv !== 0) num(cv, 'cv (the folds; 0 = none)', 2, 32, true);
+    const rc = c.configure(t, str(o.method, 'method'), str(o.schedule, 'schedule'), cv, (o.final ?? true) ? 1 : 0,
+      num(o.seed ?? 1, 'seed', 0, Number.MAX_SAFE_INTEGER, true), num(o.foldSeed ?? 0, 'foldSeed', 0, Number.MAX_SAFE_INTEGER, true),
+      num(o.batch ?? 16, 'batch', 1, 512, true), num(o.valFraction ?? 0.15, 'valFraction', 0, 0.5), num(o.weightDecay ?? 1e-4, 'weightDecay', 0, 1),
+      num(o.dropout ?? 0.5, 'dropout', 0, 0.99), str(o.calibration ?? 'platt', 'calibration'), o.masks ? 1 : 0,
+      num(o.attentionWeight ?? 1, 'attentionWeight', 0, 100), o.includeConflicts ? 1 : 0, o.fp32 ? 32 : 16,
+      str(o.dataName, 'dataName'), str(o.date, 'date'));
+    if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
+  }
+
+  async function run(o = {}) {
+    live('run');
+    if (o.resume != null && !isBytes(o.resume)) throw new TypeError('run: resume must be the bytes of a checkpoint (Uint8Array or ArrayBuffer)');
+    if (o.yieldEvery != null && !['epoch', 'never'].includes(o.yieldEvery)) throw new RangeError("run: yieldEvery must be 'epoch' or 'never'");
+    configure(o);
+    const { signal, onProgress, onCheckpoint, onFold, onLog } = o;
+    const yielding = (o.yieldEvery ?? 'epoch') === 'epoch';
+    const folds = new Map(), log = [], seenLog = new Set(), results = [];
+    let last = o.resume == null ? null : new Uint8Array(o.resume instanceof Uint8Array ? o.resume : new Uint8Array(o.resume));
+    let segment = 0, paused = false, failure = null, startedFold = null;
+    const guard = (fn) => { // an exception in the caller's callback ends the run with it
+      try { return fn(); } catch (e) { failure ??= e; return 1; }
+    };
+    M.sialoTrainHooks = {
+      progress: (kind, fold, nfolds, stage, stages, stageName, unfreeze, lr, epoch, epochs, batch, batches, loss, valAuc, valLoss, outside,
+        improved, ips, eta, done, line) => {
+        if (kind === 2) { // a run starts: once, not again when a segment resumes it
+          if (segment > 0 && startedFold === fold) return 0;
+          startedFold = fold;
+        }
+        if (!onProgress) return 0;
+        const p = { kind: PROGRESS_KIND[kind], fold, folds: nfolds, stage, stages, stageName: stageName ? M.UTF8ToString(stageName) : '',
+          unfreeze: unfreeze ? M.UTF8ToString(unfreeze) : '', lr, epoch, epochs, batch, batches, loss: NaNtoNull(loss),
+          valAuc: NaNtoNull(valAuc), valLoss: NaNtoNull(valLoss), outside: NaNtoNull(outside), improved: !!improved,
+          imagesPerS: NaNtoNull(ips), etaS: NaNtoNull(eta), done, line: line ? M.UTF8ToString(line) : '' };
+        return guard(() => { onProgress(p); return 0; });
+      },
+      checkpoint: (ptr, n) => {
+        last = U8().slice(ptr, ptr + n);
+        if (onCheckpoint && guard(() => { onCheckpoint(last); return 0; })) return 1;
+        if (signal?.aborted) return 1;
+        if (yielding) { paused = true; return 1; }
+        return 0;
+      },
+      fold: (k, json, model, n) => {
+        if (folds.has(k)) return;
+        const r = JSON.parse(M.UTF8ToString(json));
+        folds.set(k, r);
+        if (onFold) guard(() => { onFold({ fold: k, result: r, model: model ? U8().slice(model, model + n) : null }); return 0; });
+      },
+      result: (json) => { results.push(JSON.parse(M.UTF8ToString(json))); },
+      log: (ptr) => {
+        const line = M.UTF8ToString(ptr);
+        if (segment > 0 && seenLog.has(line)) return; // said again by a segment that resumes the run
+        seenLog.add(line);
+        log.push(line);
+        if (onLog) guard(() => { onLog(line); return 0; });
+      },
+      shouldStop: () => (failure || signal?.aborted ? 1 : 0),
+    };
+    running = true;
+    let rc;
+    try {
+      for (;;) {
+        paused = false;
+        const from = last;
+        rc = from ? withBytes(from, (p) => c.run(t, p, from.length)) : c.run(t, 0, 0);
+        if (failure) throw failure;
+        if (rc < 0) throw new Error(`sialoscan: ${c.error()}`);
+        if (rc === 0 || !paused || signal?.aborted) break;
+        segment++;
+        await new Promise((r) => setTimeout(r, 0)); // messages, timers, an abort: seen here
+        if (signal?.aborted) break;
+      }
+    } finally {
+      running = false;
+      delete M.sialoTrainHooks;
+    }
+    const foldList = [...folds.keys()].sort((a, b) => a - b).map((k) => folds.get(k));
+    if (rc !== 0) return { stopped: true, checkpoint: last, folds: foldList, log };
+    const np = M._malloc(8);
+    let model = null;
+    try {
+      const mp = c.model(t, np);
+      if (mp) model = U8().slice(mp, mp + new Uint32Array(U8().buffer, np, 1)[0]);
+    } finally {
+      M._free(np);
+    }
+    const op = c.oof(t);
+    const oofCsv = op ? M.UTF8ToString(op) : '';
+    const oof = oofCsv.split('\n').slice(1).filter(Boolean).map((row) => {
+      const cut = row.split(','), p = Number(cut.pop()), fold = Number(cut.pop()), label = cut.pop() === '1' ? 'malignant' : 'benign';
+      return { path: cut.join(','), label, fold, p };
+    });
+    const cvSummary = results.find((r) => r.cv !== undefined) ?? null;
+    const calibration = results.find((r) => r.calibration !== undefined) ?? null;
+    return { model, folds: foldList, cv: cvSummary, calibration, oof, oofCsv, log,
+      report: { folds: foldList, cv: cvSummary, calibration, log }, stopped: false };
+  }
+
+  return {
+    /** one file of the folder: path relative to its root (benign/…, malignant/…, masks/…, MANIFEST.tsv) */
+    add(path, bytes) {
+      live('add');
+      if (typeof path !== 'string' || !path) throw new TypeError('add: path must be the file\'s path relative to the folder (text)');
+      if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+      if (!(bytes instanceof Uint8Array)) throw new TypeError('add: expected the file bytes (Uint8Array or ArrayBuffer)');
+      const rc = withBytes(bytes, (p) => c.add(t, path, p, bytes.length));
+      return rc === 1 ? { status: 'taken' } : rc === 0 ? { status: 'ignored' } : { status: 'refused', reason: c.error() };
+    },
+    summary() {
+      live('summary');
+      return jsonOut(c.summary(t));
+    },
+    run,
+    resume(checkpoint, o = {}) {
+      if (!isBytes(checkpoint)) return Promise.reject(new TypeError('resume: expected the bytes of a checkpoint (Uint8Array or ArrayBuffer)'));
+      return run({ ...o, resume: checkpoint });
+    },
+    heapBytes: () => U8().buffer.byteLength,
+    /** the trainer's memory back (its frames, the model); a threaded engine also ends its threads */
+    dispose() {
+      if (disposed) return;
+      if (running) throw new Error('sialoscan: dispose while the trainer runs (abort its signal first)');
+      disposed = true;
+      c.free(t);
+      end();
     },
   };
 }

@@ -22,6 +22,8 @@ struct sialo_trainer {
     uint8_t *backbone;
     size_t backbone_n;
     uint32_t backbone_crc;
+    char arch_name[64];          /* the backbone's architecture (default schedules) */
+    int arch_set;                /* input, masks, threads fixed (the data set exists) */
     sialo_stage st[SIALO_MAX_STAGES];
     int nst;
     sialo_dataset d;
@@ -110,28 +112,64 @@ static void inner_split(const sialo_dataset *d, const int *idx, int n, float fra
 }
 
 /* ------------------------------------------------------------------ creating, adding */
-sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_trainer_opts *opts) {
-    sialo_trainer *t = sialo_xcalloc(1, sizeof *t);
-    if (!t) return NULL;
+/* the options of a run (everything but the data set's: input side, threads, memory limit; masks
+   only off, when the data set kept them): set by sialo_trainer_new, replaced by sialo_trainer_configure */
+static int apply_opts(sialo_trainer *t, const sialo_trainer_opts *opts) {
+    char *sched = dup_or_null(opts->schedule_text), *date = dup_or_null(opts->date);
+    char *calib = sialo_strdup(opts->o.calibration ? opts->o.calibration : "platt");
+    char *method = sialo_strdup(opts->o.method ? opts->o.method : (t->backbone ? "gradual" : "scratch"));
+    char *bname = opts->backbone_name ? sialo_strdup(opts->backbone_name) : NULL;
+    char *dname = opts->data_name ? sialo_strdup(opts->data_name) : NULL;
+    sialo_stage st[SIALO_MAX_STAGES];
+    int nst = -1;
+    if (!calib || !method || (opts->schedule_text && !sched) || (opts->date && !date) || (opts->backbone_name && !bname) ||
+        (opts->data_name && !dname)) {
+        sialo_fail("out of memory");
+    } else if (strcmp(calib, "platt") && strcmp(calib, "temperature") && strcmp(calib, "none")) {
+        sialo_fail("unknown calibration '%s' (platt, temperature, none)", calib);
+    } else if (opts->o.batch > 512 || opts->o.batch < 0) {
+        sialo_fail("the batch must be 1..512, not %d", opts->o.batch);
+    } else if (opts->o.cv == 1 || opts->o.cv < 0 || opts->o.cv > 32) {
+        sialo_fail("cross-validation needs 2..32 folds (or none), not %d", opts->o.cv);
+    } else {
+        nst = sched ? sialo_schedule_parse(sched, st, SIALO_MAX_STAGES) : sialo_schedule_default(method, t->arch_name, st, SIALO_MAX_STAGES);
+    }
+    if (nst < 0) {
+        free(sched); free(date); free(calib); free(method); free(bname); free(dname);
+        return -1;
+    }
+    /* the data set's options stay those of sialo_trainer_new */
+    int input = t->o.input, masks = t->o.masks, threads = t->o.threads;
+    free(t->schedule_text); free(t->date); free(t->calibration); free(t->method);
+    t->schedule_text = sched; t->date = date; t->calibration = calib; t->method = method;
+    if (bname) { free(t->backbone_name); t->backbone_name = bname; }
+    if (dname) { free(t->data_name); t->data_name = dname; }
+    size_t max_bytes = t->opts.max_bytes;
     t->opts = *opts;
-    t->o = opts->o;
-    t->schedule_text = dup_or_null(opts->schedule_text);
-    t->backbone_name = sialo_strdup(opts->backbone_name ? opts->backbone_name : "backbone");
-    t->data_name = sialo_strdup(opts->data_name ? opts->data_name : "data");
-    t->date = dup_or_null(opts->date);
-    t->arch = dup_or_null(opts->o.arch);
-    t->calibration = sialo_strdup(opts->o.calibration ? opts->o.calibration : "platt");
+    t->opts.max_bytes = max_bytes;
     t->opts.schedule_text = t->schedule_text;
     t->opts.backbone_name = t->backbone_name;
     t->opts.data_name = t->data_name;
     t->opts.date = t->date;
-    if (strcmp(t->calibration, "platt") && strcmp(t->calibration, "temperature") && strcmp(t->calibration, "none")) {
-        sialo_fail("unknown calibration '%s' (platt, temperature, none)", t->calibration);
-        goto fail;
-    }
-    t->method = sialo_strdup(opts->o.method ? opts->o.method : (backbone ? "gradual" : "scratch"));
-    if (!t->method || !t->backbone_name || !t->data_name || !t->calibration) goto fail;
-    char arch[64] = "";
+    t->o = opts->o;
+    memcpy(t->st, st, sizeof st);
+    t->nst = nst;
+    if (t->o.batch < 1) t->o.batch = 16;
+    if (t->arch_set) { t->o.input = input; t->o.masks = masks && opts->o.masks; t->o.threads = threads; }
+    t->o.arch = t->arch;
+    t->o.method = t->method;
+    t->o.calibration = t->calibration;
+    t->o.backbone = NULL; t->o.data_dir = NULL; t->o.schedule = NULL; t->o.out = NULL; t->o.checkpoint = NULL; t->o.predictions = NULL;
+    return 0;
+}
+
+sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_trainer_opts *opts) {
+    sialo_trainer *t = sialo_xcalloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->backbone_name = sialo_strdup(opts->backbone_name ? opts->backbone_name : "backbone");
+    t->data_name = sialo_strdup(opts->data_name ? opts->data_name : "data");
+    t->arch = dup_or_null(opts->o.arch);
+    if (!t->backbone_name || !t->data_name || (opts->o.arch && !t->arch)) goto fail;
     int side = opts->o.input;
     if (backbone) {
         t->backbone = malloc(n ? n : 1);
@@ -146,32 +184,28 @@ sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_
             sialo_fail("the backbone %s: %s", t->backbone_name, why);
             goto fail;
         }
-        snprintf(arch, sizeof arch, "%s", g->arch ? g->arch : "");
+        snprintf(t->arch_name, sizeof t->arch_name, "%s", g->arch ? g->arch : "");
         if (!side) side = g->in_h;
         sialo_graph_free(g);
     } else {
         if (!t->arch && !(t->arch = sialo_strdup("smallcnn"))) goto fail;
-        snprintf(arch, sizeof arch, "%s", t->arch);
+        snprintf(t->arch_name, sizeof t->arch_name, "%s", t->arch);
         if (!side) side = 224;
     }
-    t->nst = t->schedule_text ? sialo_schedule_parse(t->schedule_text, t->st, SIALO_MAX_STAGES)
-                              : sialo_schedule_default(t->method, arch, t->st, SIALO_MAX_STAGES);
-    if (t->nst < 0) goto fail;
     if (side < SIALO_MIN_SIDE || side > 1024) { sialo_fail("the input side must be %d..1024, not %d", SIALO_MIN_SIDE, side); goto fail; }
+    t->opts.max_bytes = opts->max_bytes;
+    if (apply_opts(t, opts) < 0) goto fail;
     t->o.input = side;
-    if (t->o.batch < 1) t->o.batch = 16;
-    if (t->o.batch > 512) { sialo_fail("the batch must be 1..512, not %d", t->o.batch); goto fail; }
-    if (t->o.cv == 1 || t->o.cv < 0 || t->o.cv > 32) { sialo_fail("cross-validation needs 2..32 folds (or none), not %d", t->o.cv); goto fail; }
-    t->o.arch = t->arch;
-    t->o.method = t->method;
-    t->o.calibration = t->calibration;
-    t->o.backbone = NULL; t->o.data_dir = NULL; t->o.schedule = NULL; t->o.out = NULL; t->o.checkpoint = NULL; t->o.predictions = NULL;
+    t->o.threads = opts->o.threads < 1 ? 1 : opts->o.threads;
+    t->arch_set = 1;
     sialo_dataset_init(&t->d, side, opts->max_bytes, t->o.masks);
     return t;
 fail:
     sialo_trainer_free(t);
     return NULL;
 }
+
+int sialo_trainer_configure(sialo_trainer *t, const sialo_trainer_opts *opts) { return apply_opts(t, opts); }
 
 int sialo_trainer_add(sialo_trainer *t, const char *relpath, const uint8_t *bytes, size_t n) {
     return sialo_dataset_add(&t->d, relpath, bytes, n);

@@ -84,6 +84,10 @@ typedef struct {
 } sialo_trainer_opts;
 
 sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_trainer_opts *opts);
+/* replace the options of the next run (method, schedule, folds, seeds, batch, regularisation,
+   calibration, final, names, date); the data set's (input side, threads, memory limit) stay
+   those given to sialo_trainer_new; guided attention (o.masks) can be turned off, not on. -1 (sialo_error(): why) leaves the old options. */
+int sialo_trainer_configure(sialo_trainer *t, const sialo_trainer_opts *opts);
 int sialo_trainer_add(sialo_trainer *t, const char *relpath, const uint8_t *bytes, size_t n);
 /* the same for many files, decoded in parallel on the trainer's threads; status[i] as add's
    return value, reasons[i] (malloc'ed, caller frees) the sentence for -1 (and 0), or NULL */

@@ -189,6 +189,24 @@ static void test_memory_trainer(void) {
         free(ms); free(mr);
         rec_free(&s); rec_free(&r);
     }
+    /* options given after the frames (the JS API's order): configure replaces those of new */
+    {
+        sialo_trainer_opts first = toy_opts("all all 1e-2 1 1\n", 3, 0);
+        first.o.seed = 9;
+        sialo_trainer *t = sialo_trainer_new(NULL, 0, &first);
+        for (int i = 0; t && i < set.n; i++) sialo_trainer_add(t, set.path[i], set.bytes[i], set.size[i]);
+        sialo_trainer_opts bad = toy_opts("all all fast 1 1\n", 2, 1);
+        CHECK(t && sialo_trainer_configure(t, &bad) < 0 && strlen(sialo_error()) > 10, "a bad schedule refused: %s", sialo_error());
+        CHECK(t && sialo_trainer_configure(t, &to) == 0, "configure: %s", sialo_error());
+        recorder c = {0};
+        sialo_train_callbacks cb = {rec_progress, rec_ck, rec_fold, rec_result, NULL, NULL, &c};
+        int rc = t ? sialo_trainer_run(t, &cb, NULL, 0) : -1;
+        size_t nc = 0;
+        const uint8_t *mc = t ? sialo_trainer_model(t, &nc) : NULL;
+        CHECK(rc == 0 && mc && nc == na && !memcmp(mc, ma, na), "configured after adding: the same model as options given at the start");
+        sialo_trainer_free(t);
+        rec_free(&c);
+    }
     /* another folder, other options, a damaged checkpoint */
     toy_set other = {0};
     make_set(&other, 12, "f");

@@ -40,6 +40,30 @@ test('sialoscan.d.ts declares exactly the methods the API object has', async () 
   }
 });
 
+test('sialoscan.d.ts declares exactly the methods the Trainer has, in every export and the classic script', async () => {
+  const dts = readFileSync(join(WASM, pkg.types), 'utf8');
+  const body = dts.match(/export interface Trainer \{([\s\S]*?)\n\}/)[1];
+  const declared = [...body.matchAll(/^\s{2}(\w+)\(/gm)].map((m) => m[1]).sort();
+  const check = async (createTrainer, name, U8 = Uint8Array) => {
+    const t = await createTrainer({ arch: 'smallcnn', input: 32 });
+    assert.deepEqual(Object.keys(t).sort(), declared, `export ${name}`);
+    assert.equal(t.add('benign/a.png', U8.from(testImage(1, 40, 40))).status, 'taken');
+    assert.equal(t.summary().frames, 1);
+    t.dispose();
+  };
+  for (const [name, target] of Object.entries(pkg.exports)) {
+    if (name === './package.json' || typeof target === 'string') continue;
+    await check((await import(pathToFileURL(join(WASM, target.default)))).createTrainer, name);
+  }
+  // the classic script of a page opened from disk defines the global
+  const { runInNewContext } = await import('node:vm');
+  const ctx = { console, setTimeout, clearTimeout, WebAssembly, TextDecoder, TextEncoder, performance, atob, URL };
+  ctx.globalThis = ctx;
+  runInNewContext(readFileSync(join(WASM, 'dist', 'sialoscan-standalone.js'), 'utf8'), ctx);
+  assert.equal(typeof ctx.createTrainer, 'function', 'globalThis.createTrainer');
+  await check(ctx.createTrainer, 'sialoscan-standalone.js', runInNewContext('Uint8Array', ctx)); // that script's own realm
+});
+
 test('classify({cam, image}): the decoded image, and the overlay is linear in its opacity', async () => {
   const { createSialoscan } = await import(pathToFileURL(join(WASM, pkg.main)));
   const s = await createSialoscan({ model });
