@@ -207,7 +207,8 @@ static int train_should_stop(void *user) { return sialo_js_train_should_stop(); 
 EMSCRIPTEN_KEEPALIVE sialo_trainer *sialo_wasm_trainer_new(const uint8_t *backbone, size_t n, const char *arch, int input, int threads,
                                                            double max_bytes, int masks, const char *backbone_name) {
     sialo_trainer_opts to = {
-        .o = {.arch = arch, .input = input, .threads = threads < 1 ? 1 : threads, .masks = masks, .batch = 16, .seed = 1},
+        .o = {.arch = arch, .input = input, .threads = threads < 1 ? 1 : threads, .batch = 16, .seed = 1},
+        .keep_masks = masks,
         .backbone_name = backbone_name,
         .max_bytes = max_bytes > 0 ? (size_t)max_bytes : 0,
     };

@@ -6,6 +6,8 @@ import { setupIntake } from './intake.js';
 import { createCard } from './result-card.js';
 import { resultsCsv, setupResultsTable } from './results-table.js';
 import { showModel, setupModelInput } from './model-panel.js';
+import { download } from './download.js';
+import { setupTrainPanel } from './train-panel.js';
 
 const MAX_SIDE = 480;          // pictures kept per card are at most this size (memory stays bounded over big batches)
 const MAX_FILE = 256 << 20;    // bytes; the engine refuses images over 64 megapixels anyway
@@ -45,16 +47,6 @@ function setProgress() {
     : 'No files yet.';
   ui.exportCsv.disabled = table.rows().length === 0;
   ui.clear.disabled = total === 0;
-}
-
-function download(blob, name) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
 const stem = (name) => name.replace(/\.[^.]*$/, '');
@@ -158,6 +150,15 @@ function engineLabel(i) {
   return `WebAssembly${e.relaxedSimd ? ' relaxed SIMD' : e.simd ? ' SIMD' : ''}, ${t} (${why})`;
 }
 
+// load another model into the engine worker (bytes: transferred); the model panel shows it
+async function useModel(bytes, name) {
+  if (!engine) throw new Error('the engine has not started');
+  const r = await engine.loadModel(bytes.buffer);
+  info = r.info;
+  showModel(ui.modelInfo, info, name);
+  return info;
+}
+
 async function main() {
   const build = globalThis.SIALOSCAN_BUILD || { mt: false };
   // the shipped model: opened from disk, only its scripts can bring it (loaded at once, beside the
@@ -170,6 +171,9 @@ async function main() {
   };
   if (location.protocol !== 'http:' && location.protocol !== 'https:') shipped();
   setupIntake(ui.zone, ui.input, addFiles);
+  // the training panel: its trainer runs in a worker of its own; "Use this model" loads its result
+  // into the engine worker, as "Load another model" does
+  setupTrainPanel({ build, shippedModel: () => shipped().then((m) => m.bytes()), useModel: (bytes, name) => useModel(bytes, name) });
   ui.exportCsv.addEventListener('click', () => {
     const when = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
     download(new Blob([resultsCsv(table.rows())], { type: 'text/csv' }), `sialoscan-results-${when}.csv`);
@@ -199,11 +203,7 @@ async function main() {
   ui.status.dataset.heapBytes = String(engine.heapBytes);
   ui.zone.classList.remove('disabled');
   runQueue();
-  setupModelInput(ui.modelInput, async (bytes, name) => {
-    const r = await engine.loadModel(bytes.buffer);
-    info = r.info;
-    showModel(ui.modelInfo, info, name);
-  }, (text, isError) => {
+  setupModelInput(ui.modelInput, useModel, (text, isError) => {
     ui.modelMessage.textContent = text;
     ui.modelMessage.classList.toggle('failed', isError);
   });

@@ -2,10 +2,11 @@
 // picker (also from the keyboard: the drop zone is focusable, Enter or Space opens the picker), and
 // paste from the clipboard. Hands a list of File objects to onFiles; reads nothing itself.
 
-// every file under a dropped folder (FileSystemEntry API); hidden files (.DS_Store, ...) skipped
-async function filesOfEntry(entry, out) {
+// every file under a dropped folder (FileSystemEntry API) with its path from the drop
+// ("folder/sub/a.png"); hidden files (.DS_Store, ...) skipped
+async function filesOfEntry(entry, out, path = entry.name) {
   if (entry.isFile) {
-    if (!entry.name.startsWith('.')) out.push(await new Promise((ok, fail) => entry.file(ok, fail)));
+    if (!entry.name.startsWith('.')) out.push({ file: await new Promise((ok, fail) => entry.file(ok, fail)), path });
     return;
   }
   if (!entry.isDirectory) return;
@@ -13,25 +14,30 @@ async function filesOfEntry(entry, out) {
   for (;;) {
     const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
     if (!batch.length) break;
-    for (const e of batch) await filesOfEntry(e, out);
+    for (const e of batch) await filesOfEntry(e, out, `${path}/${e.name}`);
   }
 }
 
-async function droppedFiles(dt) {
+/** Every file of a drop (files, and the files under dropped folders) with its path from the
+ * drop: [{ file, path }]. */
+export async function droppedTree(dt) {
   const entries = [];
   for (const item of dt.items || []) {
     if (item.kind !== 'file') continue;
     const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
     entries.push(entry || item.getAsFile());
   }
-  if (!entries.length) return Array.from(dt.files || []);
+  const named = (f) => ({ file: f, path: f.webkitRelativePath || f.name });
+  if (!entries.length) return Array.from(dt.files || [], named);
   const out = [];
   for (const e of entries) {
-    if (e instanceof File) out.push(e);
+    if (e instanceof File) out.push(named(e));
     else if (e) await filesOfEntry(e, out).catch(() => {});
   }
   return out;
 }
+
+const droppedFiles = async (dt) => (await droppedTree(dt)).map((x) => x.file);
 
 let pasted = 0;
 const sortByName = (files) => files.sort((a, b) => (a.webkitRelativePath || a.name).localeCompare(b.webkitRelativePath || b.name, undefined, { numeric: true }));

@@ -14,17 +14,18 @@ function base64Bytes(b64) {
 
 /** Start loading the shipped model (build.model: { name, parts }); resolves to { name, bytes() }
  * (bytes(): the whole file, a fresh Uint8Array each call, to be transferred to a worker), rejects
- * if a part is missing. */
-export function loadShippedModel({ name, parts } = {}) {
+ * if a part is missing. The same for another model file shipped this way (the training panel's
+ * ImageNet backbone): its scripts are `${prefix}-1.js` … and fill globalThis[global]. */
+export function loadShippedModel({ name, parts } = {}, { prefix = 'sialoscan-model', global = 'SIALOSCAN_MODEL_PARTS' } = {}) {
   if (!parts) return Promise.reject(new Error('this page was built without a model'));
-  const decoded = Array.from({ length: parts }, (_, i) => loadScript(`sialoscan-model-${i + 1}.js`).then(() => {
-    const b64 = globalThis.SIALOSCAN_MODEL_PARTS?.[i];
-    if (typeof b64 !== 'string') throw new Error(`sialoscan-model-${i + 1}.js holds no model part`);
-    globalThis.SIALOSCAN_MODEL_PARTS[i] = null; // the text is not needed once decoded
+  const decoded = Array.from({ length: parts }, (_, i) => loadScript(`${prefix}-${i + 1}.js`).then(() => {
+    const b64 = globalThis[global]?.[i];
+    if (typeof b64 !== 'string') throw new Error(`${prefix}-${i + 1}.js holds no model part`);
+    globalThis[global][i] = null; // the text is not needed once decoded
     return base64Bytes(b64);
   }));
   return Promise.all(decoded).then((chunks) => {
-    performance.mark('sialoscan:model decoded');
+    performance.mark(`sialoscan:${prefix === 'sialoscan-model' ? 'model' : prefix.replace(/^sialoscan-/, '')} decoded`);
     return {
       name,
       bytes() {

@@ -112,8 +112,9 @@ static void inner_split(const sialo_dataset *d, const int *idx, int n, float fra
 }
 
 /* ------------------------------------------------------------------ creating, adding */
-/* the options of a run (everything but the data set's: input side, threads, memory limit; masks
-   only off, when the data set kept them): set by sialo_trainer_new, replaced by sialo_trainer_configure */
+/* the options of a run (everything but the data set's: input side, threads, memory limit; guided
+   attention only where the data set keeps masks): set by sialo_trainer_new, replaced by
+   sialo_trainer_configure */
 static int apply_opts(sialo_trainer *t, const sialo_trainer_opts *opts) {
     char *sched = dup_or_null(opts->schedule_text), *date = dup_or_null(opts->date);
     char *calib = sialo_strdup(opts->o.calibration ? opts->o.calibration : "platt");
@@ -139,7 +140,7 @@ static int apply_opts(sialo_trainer *t, const sialo_trainer_opts *opts) {
         return -1;
     }
     /* the data set's options stay those of sialo_trainer_new */
-    int input = t->o.input, masks = t->o.masks, threads = t->o.threads;
+    int input = t->o.input, threads = t->o.threads;
     free(t->schedule_text); free(t->date); free(t->calibration); free(t->method);
     t->schedule_text = sched; t->date = date; t->calibration = calib; t->method = method;
     if (bname) { free(t->backbone_name); t->backbone_name = bname; }
@@ -155,7 +156,7 @@ static int apply_opts(sialo_trainer *t, const sialo_trainer_opts *opts) {
     memcpy(t->st, st, sizeof st);
     t->nst = nst;
     if (t->o.batch < 1) t->o.batch = 16;
-    if (t->arch_set) { t->o.input = input; t->o.masks = masks && opts->o.masks; t->o.threads = threads; }
+    if (t->arch_set) { t->o.input = input; t->o.masks = t->d.keep_masks && opts->o.masks; t->o.threads = threads; }
     t->o.arch = t->arch;
     t->o.method = t->method;
     t->o.calibration = t->calibration;
@@ -198,7 +199,7 @@ sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_
     t->o.input = side;
     t->o.threads = opts->o.threads < 1 ? 1 : opts->o.threads;
     t->arch_set = 1;
-    sialo_dataset_init(&t->d, side, opts->max_bytes, t->o.masks);
+    sialo_dataset_init(&t->d, side, opts->max_bytes, t->o.masks || opts->keep_masks);
     return t;
 fail:
     sialo_trainer_free(t);

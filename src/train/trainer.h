@@ -81,12 +81,14 @@ typedef struct {
     int final;
     size_t max_bytes;           /* frames' memory limit; 0 = none (native), the WASM build sets one */
     const char *date;           /* YYYY-MM-DD for the provenance; NULL = today (UTC) */
+    int keep_masks;             /* keep masks/ even with o.masks off (a later configure may turn it on) */
 } sialo_trainer_opts;
 
 sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_trainer_opts *opts);
 /* replace the options of the next run (method, schedule, folds, seeds, batch, regularisation,
    calibration, final, names, date); the data set's (input side, threads, memory limit) stay
-   those given to sialo_trainer_new; guided attention (o.masks) can be turned off, not on. -1 (sialo_error(): why) leaves the old options. */
+   those given to sialo_trainer_new; guided attention (o.masks) only where the data set keeps masks
+   (o.masks or keep_masks at sialo_trainer_new). -1 (sialo_error(): why) leaves the old options. */
 int sialo_trainer_configure(sialo_trainer *t, const sialo_trainer_opts *opts);
 int sialo_trainer_add(sialo_trainer *t, const char *relpath, const uint8_t *bytes, size_t n);
 /* the same for many files, decoded in parallel on the trainer's threads; status[i] as add's

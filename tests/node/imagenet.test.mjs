@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,3 +39,18 @@ for (const file of ['mobilenet_v2_1.0_224_quant.tflite', 'tf2_mobilenet_v2_1.0_2
     }
   });
 }
+
+// the training panel's starting point (models/mobilenetv2-imagenet.sialo, shipped in web/dist/) is
+// exactly this conversion, as docs/model.md says: run in the folder of the TFLite file, fp16
+test('models/mobilenetv2-imagenet.sialo is the fp16 conversion of tf2_mobilenet_v2_1.0_224_ptq.tflite', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sialo-backbone-'));
+  try {
+    const out = join(dir, 'b.sialo');
+    const r = spawnSync(join(process.cwd(), 'build', 'sialoscan'), ['convert', '--from', 'tflite', 'tf2_mobilenet_v2_1.0_224_ptq.tflite', out,
+      '--labels', 'imagenet_labels.txt', '--fp16'], { cwd: join(SHARED, 'pretrained'), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(out).equals(readFileSync('models/mobilenetv2-imagenet.sialo')), 'byte for byte');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -168,6 +168,15 @@ test('a folder the trainer cannot use is refused before training', async () => {
   } finally {
     t.dispose();
   }
+  // masks are kept by default, used only when a run asks for guided attention
+  const t2 = await createTrainer({ arch: 'smallcnn', input: 32 });
+  try {
+    for (let i = 0; i < 12; i++) { t2.add(`benign/b${i}.png`, testImage(i, 48, 40)); t2.add(`malignant/m${i}.png`, testImage(50 + i, 48, 40)); }
+    assert.equal(t2.summary().problem, null, 'a folder without masks trains');
+    await assert.rejects(t2.run({ ...RUN, masks: true }), /no lesion masks found/);
+  } finally {
+    t2.dispose();
+  }
   await assert.rejects(createTrainer({ backbone: new Uint8Array(100) }), /the backbone backbone: /);
   await assert.rejects(createTrainer({}), /backbone|arch/);
 });
