@@ -112,6 +112,16 @@ static int map_act(conv_ctx *c, int oi, int64_t a, int *act) {
     return 0;
 }
 
+/* the inputs of a weighted op (convolution, dense): its activation, data input, weights and
+   optional bias; -1 with the reason set */
+static int weighted_inputs(conv_ctx *c, int oi, int64_t act, int spatial, int *gact, int *in, int *wt, int *bt) {
+    if (map_act(c, oi, act, gact) < 0) return -1;
+    if ((*in = data_input(c, oi, 0, spatial)) < 0) return -1;
+    if ((*wt = const_input(c, oi, 1, 0)) < 0) return -1;
+    if ((*bt = const_input(c, oi, 2, 1)) == -1) return -1;
+    return 0;
+}
+
 /* Layer name for operator oi: a reserved one (tail of the network) or one derived from the
  * output tensor's name: the part before ';', without the leading scope ("MobilenetV2/") and
  * without trailing TF op segments ("Relu6", "add_fold", "batch_norm/FusedBatchNormV3", ...),
@@ -236,14 +246,8 @@ static int do_conv(conv_ctx *c, int oi, int depthwise) {
     if (dw != 1 || dh != 1) return op_fail(c, oi, "dilated convolution is not supported");
     if (sw < 1 || sh < 1 || sw > 64 || sh > 64) return op_fail(c, oi, "stride out of range");
     if (pad != TPAD_SAME && pad != TPAD_VALID) return op_fail(c, oi, "unknown padding");
-    int gact;
-    if (map_act(c, oi, act, &gact) < 0) return -1;
-    int in = data_input(c, oi, 0, 1);
-    if (in < 0) return -1;
-    int wt = const_input(c, oi, 1, 0);
-    if (wt < 0) return -1;
-    int bt = const_input(c, oi, 2, 1);
-    if (bt == -1) return -1;
+    int gact, in, wt, bt;
+    if (weighted_inputs(c, oi, act, 1, &gact, &in, &wt, &bt) < 0) return -1;
     const tfl_tensor *w = &c->m->t[wt];
     int cin = c->g->nodes[in].oc, ih = c->g->nodes[in].oh, iw = c->g->nodes[in].ow;
     if (w->rank != 4) return op_fail(c, oi, "filter is not 4-dimensional");
@@ -296,14 +300,8 @@ static int do_fc(conv_ctx *c, int oi) {
     if (get_opts(c, oi, OPT_FC, &opt) < 0) return -1;
     if (fb_int(f, &opt, 0, 1, 1, 0, &act, "fc options") < 0 || fb_int(f, &opt, 1, 1, 1, 0, &fmt, "fc options") < 0) return -1;
     if (fmt != 0) return op_fail(c, oi, "shuffled weight format is not supported");
-    int gact;
-    if (map_act(c, oi, act, &gact) < 0) return -1;
-    int in = data_input(c, oi, 0, 0);
-    if (in < 0) return -1;
-    int wt = const_input(c, oi, 1, 0);
-    if (wt < 0) return -1;
-    int bt = const_input(c, oi, 2, 1);
-    if (bt == -1) return -1;
+    int gact, in, wt, bt;
+    if (weighted_inputs(c, oi, act, 0, &gact, &in, &wt, &bt) < 0) return -1;
     const tfl_tensor *w = &c->m->t[wt];
     const sialo_node *src = &c->g->nodes[in];
     if (w->rank != 2 || (uint64_t)w->dims[1] != (uint64_t)src->oh * src->ow * src->oc)
