@@ -8,6 +8,9 @@ const METRICS = [
   ['accuracy', 'Accuracy'], ['auc', 'AUC'], ['sensitivity', 'Sensitivity'], ['specificity', 'Specificity'], ['ppv', 'PPV'], ['npv', 'NPV'],
 ];
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '—');
+/** a metric's cell: the AUC with its 95% confidence interval (DeLong, computed by the engine) when known */
+const cell = (row, key) => (key === 'auc' && Array.isArray(row.auc_ci95) && Number.isFinite(row.auc)
+  ? `${num(row.auc)} (95% CI ${num(row.auc_ci95[0])}–${num(row.auc_ci95[1])})` : num(row[key]));
 
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
@@ -30,7 +33,7 @@ export function cvTable({ folds = [], cv = null }) {
   const body = el('tbody');
   for (const f of folds) {
     body.append(el('tr', {}, el('th', { scope: 'row', text: String(f.fold) }), el('td', { text: String(f.n ?? '—') }),
-      ...METRICS.map(([key]) => el('td', { text: num(f[key]) })), el('td', { text: [f.tp, f.fp, f.tn, f.fn].map((v) => v ?? '—').join(' / ') })));
+      ...METRICS.map(([key]) => el('td', { text: cell(f, key) })), el('td', { text: [f.tp, f.fp, f.tn, f.fn].map((v) => v ?? '—').join(' / ') })));
   }
   table.append(body);
   if (cv) {
@@ -40,7 +43,7 @@ export function cvTable({ folds = [], cv = null }) {
     const p = cv.pooled_at_youden;
     if (p) {
       foot.append(el('tr', {}, el('th', { scope: 'row', text: `pooled, at Youden's threshold ${num(cv.youden_threshold)}` }), el('td', { text: String(p.n ?? '—') }),
-        ...METRICS.map(([key]) => el('td', { text: num(p[key]) })), el('td', { text: [p.tp, p.fp, p.tn, p.fn].map((v) => v ?? '—').join(' / ') })));
+        ...METRICS.map(([key]) => el('td', { text: cell(p, key) })), el('td', { text: [p.tp, p.fp, p.tn, p.fn].map((v) => v ?? '—').join(' / ') })));
     }
     table.append(foot);
   }

@@ -74,6 +74,13 @@ static void jmetrics(sbuf *b, const sialo_metrics *mt) {
     jnum(b, "auc", mt->auc, 0);
     sb_printf(b, ",\"tp\":%d,\"fp\":%d,\"tn\":%d,\"fn\":%d", mt->tp, mt->fp, mt->tn, mt->fn);
 }
+/* ,"auc_ci95":[lo,hi] (DeLong), null when a class has fewer than 2 frames */
+static void jauc_ci(sbuf *b, const float *p, const int *y, int n) {
+    double lo, hi;
+    sialo_auc_ci95(p, y, n, &lo, &hi);
+    if (isnan(lo) || isnan(hi)) sb_printf(b, ",\"auc_ci95\":null");
+    else sb_printf(b, ",\"auc_ci95\":[%.4f,%.4f]", lo, hi);
+}
 static void say(const sialo_train_callbacks *cb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const sialo_train_callbacks *cb, const char *fmt, ...) {
     if (!cb || !cb->log) return;
@@ -604,6 +611,7 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
             sbuf b = {0};
             sb_printf(&b, "{\"fold\":%d,", k + 1);
             jmetrics(&b, &fm[k]);
+            jauc_ci(&b, pte, yte, nte);
             sb_printf(&b, ",\"threshold\":0.5}");
             if (cb && cb->fold_done && !b.oom) cb->fold_done(cb->user, k + 1, b.s, fold_model, fold_model_n);
             free(b.s);
@@ -651,6 +659,7 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         sialo_metrics_compute(oof, oofy, n, thr, &pooled);
         sb_printf(&b, ",\"youden_threshold\":%.4f,\"pooled_at_youden\":{", thr);
         jmetrics(&b, &pooled);
+        jauc_ci(&b, oof, oofy, n);
         sb_printf(&b, "}}");
         if (cb && cb->result && !b.oom) cb->result(cb->user, b.s);
         free(b.s);

@@ -145,6 +145,10 @@ test('train on a folder from disk: summary, progress, curves, CV table, use and 
   assert.equal(await table.getByRole('columnheader', { name: 'AUC', exact: true }).count(), 1);
   assert.equal(await table.locator('tbody tr').count(), 2);
   assert.match(await table.locator('tfoot').textContent(), /mean ± sd/);
+  // the AUC with its 95% confidence interval (the engine's DeLong interval), per fold and pooled
+  const aucCells = await table.locator('tbody tr td:nth-of-type(3)').allTextContents();
+  assert.ok(aucCells.every((t) => /^(0|1)\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}\)$|^—$/.test(t)), `fold AUC cells: ${aucCells}`);
+  assert.match(await table.locator('tfoot tr').last().textContent(), /\d\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}\)/, 'the pooled row\'s AUC with its interval');
   // the curves and the figures are drawn
   const series = await page.$$eval('#train-loss-plot svg polyline', (ps) => ps.map((p) => p.getAttribute('points').trim().split(/\s+/).length));
   assert.ok(series.length >= 3, `a loss curve per fold and the final model: ${series}`);

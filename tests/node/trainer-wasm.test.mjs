@@ -92,6 +92,22 @@ test('the JS trainer reproduces the CLI: folds, out-of-fold rows, first-epoch lo
     const cliOof = readFileSync(join(dir, 'cli-oof.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     assert.deepEqual(r.oof.map((o) => [o.path, o.label === 'malignant' ? '1' : '0', String(o.fold)]), cliOof.map((c) => c.slice(0, 3)));
     assert.equal(r.oofCsv.trim().split('\n').length, 41);
+    // the AUC's 95% confidence interval (the paper's table): the engine's DeLong interval against
+    // one computed here from the out-of-fold predictions, per fold and pooled
+    const delong = (rows) => {
+      const pos = rows.filter((o) => o.label === 'malignant').map((o) => o.p), neg = rows.filter((o) => o.label !== 'malignant').map((o) => o.p);
+      const psi = (a, b) => (a > b ? 1 : a === b ? 0.5 : 0);
+      const v10 = pos.map((x) => neg.reduce((s, y) => s + psi(x, y), 0) / neg.length);
+      const v01 = neg.map((y) => pos.reduce((s, x) => s + psi(x, y), 0) / pos.length);
+      const auc = v10.reduce((s, v) => s + v, 0) / pos.length;
+      const vr = (v) => v.reduce((s, x) => s + (x - auc) ** 2, 0) / (v.length - 1);
+      const se = Math.sqrt(vr(v10) / pos.length + vr(v01) / neg.length);
+      return [Math.max(0, auc - 1.959964 * se), Math.min(1, auc + 1.959964 * se)];
+    };
+    const near = (got, want, what) => assert.ok(Array.isArray(got) && Math.abs(got[0] - want[0]) <= 2e-3 && Math.abs(got[1] - want[1]) <= 2e-3,
+      `${what}: engine ${JSON.stringify(got)}, here ${want.map((v) => v.toFixed(4))}`);
+    near(r.cv.pooled_at_youden.auc_ci95, delong(r.oof), 'pooled AUC CI');
+    for (const f of r.folds) near(f.auc_ci95, delong(r.oof.filter((o) => o.fold === f.fold)), `fold ${f.fold} AUC CI`);
     // the first epoch's mean training loss (fold 1): native and WebAssembly kernels round differently
     const m = /\[fold 1\/2\] stage 1\/1 .* epoch  1\/2  loss ([\d.]+)/.exec(cliRun.stderr);
     assert.ok(m, cliRun.stderr);
