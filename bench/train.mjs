@@ -5,15 +5,13 @@
 //   native   `sialoscan train` (the CLI, -march=native kernels), 1 and 2 threads
 //   node     createTrainer of wasm/sialoscan.mjs in Node 20 (1 thread: the SIMD128 build;
 //            2 threads: the pthreads build)
-//   chromium the same in a worker of a cross-origin-isolated page in headless Chromium
-//            (sialoscan-standalone.js for 1 thread, sialoscan-mt.js for 2), as the page's panel runs it
+//   chromium the page's own trainer worker (web/train-worker.js) of a cross-origin-isolated page in
+//            headless Chromium (sialoscan-standalone.js for 1 thread, sialoscan-mt.js for 2), as the
+//            panel runs it
 // The same generated frames everywhere (N PNG frames, written once); each configuration's figure is
 // the median over its epochs after the first (the first warms caches and the allocator), as each
 // engine reports it: the CLI's epoch line ("… img/s"), the JS API's onProgress imagesPerS at the
 // end of an epoch. Configurations run one after another, rounds interleaved.
-// Known gap: chromium with 2 threads (the pthreads build started from a Blob worker of this
-// harness) did not finish in the first measurement (2026-12-07); the page's own trainer worker does
-// run threaded (tests/node/page-train.test.mjs). Use --only native,node or --threads 1 meanwhile.
 //
 //   node bench/train.mjs [--frames 64] [--epochs 3] [--rounds 1] [--only native,node,chromium] [--threads 1,2]
 //
@@ -81,23 +79,31 @@ async function chromium(threads) {
     await page.goto(`${server.url}index.html`);
     await page.waitForFunction(() => globalThis.crossOriginIsolated);
     const data = files.map((f) => [f, [...fs.readFileSync(path.join(dir, 'data', f))]]);
+    // the page's own trainer worker (web/train-worker.js, a URL worker of the served folder): the
+    // pthreads build on `threads` threads when > 1, as the panel starts it on a cross-origin-isolated page
     return await page.evaluate(async ({ threads, data, schedule, backbone }) => {
-      const src = `importScripts(${JSON.stringify(new URL(threads > 1 ? 'sialoscan-mt.js' : 'sialoscan-standalone.js', location.href).href)});
-        onmessage = async (ev) => {
-          const { threads, data, schedule, backbone } = ev.data;
-          const t = await createTrainer({ backbone: new Uint8Array(backbone), threads });
-          for (const [f, b] of data) t.add(f, new Uint8Array(b));
-          const ips = [];
-          await t.run({ cv: 0, schedule, batch: 16, valFraction: 0, seed: 1, onProgress: (p) => { if (p.kind === 'epoch') ips.push(p.imagesPerS); } });
-          t.dispose();
-          postMessage(ips);
-        };`;
-      const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-      return await new Promise((ok, fail) => {
-        w.onmessage = (ev) => { w.terminate(); ok(ev.data); };
-        w.onerror = (ev) => { w.terminate(); fail(new Error(ev.message)); };
-        w.postMessage({ threads, data: data.map(([f, b]) => [f, new Uint8Array(b)]), schedule, backbone });
+      const w = new Worker('sialoscan-train-worker.js');
+      const ips = [];
+      const ask = (msg, until, transfer = []) => new Promise((ok, fail) => {
+        w.onmessage = (ev) => {
+          const m = ev.data;
+          if (m.type === 'error') fail(new Error(m.message));
+          else if (m.type === 'progress' && m.p.kind === 'epoch') ips.push(m.p.imagesPerS);
+          else if (m.type === until) ok(m);
+        };
+        w.onerror = (ev) => fail(new Error(ev.message));
+        w.postMessage(msg, transfer);
       });
+      try {
+        const b = new Uint8Array(backbone);
+        const ready = await ask({ type: 'init', mt: threads > 1, threads, backbone: b.buffer, backboneName: 'bench', dataName: 'bench' }, 'ready', [b.buffer]);
+        if (ready.engine.threads !== threads) throw new Error(`the trainer worker runs ${ready.engine.threads} threads, not ${threads}`);
+        await ask({ type: 'add', files: data.map(([f, bytes]) => ({ path: f, file: new File([new Uint8Array(bytes)], f.split('/').pop()) })) }, 'summary');
+        await ask({ type: 'run', options: { cv: 0, schedule, batch: 16, valFraction: 0, seed: 1 }, resume: null }, 'done');
+        return ips;
+      } finally {
+        w.terminate();
+      }
     }, { threads, data, schedule: SCHEDULE, backbone: [...fs.readFileSync(BACKBONE)] });
   } finally {
     await page.close();

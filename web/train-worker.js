@@ -7,7 +7,7 @@
 //
 // Messages in  { type: 'init', mt, threads, backbone: ArrayBuffer, backboneName, dataName, maxBytes }
 //              { type: 'add', files: [{ path, file: File }] }    path relative to the folder's root
-//              { type: 'run', options: { cv, method, schedule, seed, batch }, resume: ArrayBuffer | null }
+//              { type: 'run', options: { cv, method, schedule, seed, batch, valFraction? }, resume: ArrayBuffer | null }
 // Messages out { type: 'ready', engine: { build, threads } }
 //              { type: 'reading', done, total }                  while the files are read and decoded
 //              { type: 'summary', summary }                      Trainer.summary() after an 'add'
@@ -74,7 +74,7 @@ async function handle(msg) {
     case 'run': {
       const o = msg.options;
       const result = await trainer.run({
-        cv: o.cv, final: true, method: o.method, schedule: o.schedule || null, seed: o.seed, batch: o.batch, dataName,
+        cv: o.cv, final: true, method: o.method, schedule: o.schedule || null, seed: o.seed, batch: o.batch, valFraction: o.valFraction, dataName,
         resume: msg.resume ? new Uint8Array(msg.resume) : undefined,
         onProgress: (p) => self.postMessage({ type: 'progress', p }),
         onCheckpoint: (bytes) => {
