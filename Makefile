@@ -37,7 +37,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-page clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -228,6 +228,9 @@ bench-chromium: all
 # training throughput: MobileNetV2 224, batch 16, top 11 blocks unfrozen; native CLI vs WASM (Node, Chromium), 1 and 2 threads
 bench-train: all
 	node bench/train.mjs
+# what a reload costs a training run (the epoch in progress + a restart), in epochs; same model bytes
+bench-train-resume: all
+	node bench/train-resume.mjs --frames 128 --epochs 3 --stop-epoch 2
 # the page as a clinician meets it: cold start to first result, per-frame time; from disk and served
 bench-page: all
 	node bench/page.mjs
