@@ -4,12 +4,6 @@
 
 #include <math.h>
 
-static inline vf vsqrt(vf x) {
-    vf r;
-    for (int j = 0; j < SIALO_VW; j++) r[j] = __builtin_sqrtf(x[j]);
-    return r;
-}
-
 void f32_adamw(float *w, const float *g, float *m, float *v, size_t n, const f32_adam_params *p) {
     const vf b1 = vsplat(p->b1), a1 = vsplat(1.0f - p->b1), b2 = vsplat(p->b2), a2 = vsplat(1.0f - p->b2);
     const vf c1 = vsplat(p->c1), c2 = vsplat(p->c2), eps = vsplat(p->eps), lr = vsplat(p->lr), decay = vsplat(p->decay);
