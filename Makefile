@@ -37,7 +37,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-page clean gradcam-examples
+.PHONY: all native wasm web serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-train-profile bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -231,6 +231,17 @@ bench-train: all
 # what a reload costs a training run (the epoch in progress + a restart), in epochs; same model bytes
 bench-train-resume: all
 	node bench/train-resume.mjs --frames 128 --epochs 3 --stop-epoch 2
+# where a training step spends its time, per layer kind, forward vs backward GFLOP/s: native vs WASM (Node), 1 and 2 threads
+TRAIN_STEP_SRC := $(filter-out wasm/bindings.c,$(WASM_SRC))
+build/train-step: bench/train_step.c build/libsialoscan.a
+	$(CC) $(CFLAGS_NATIVE) $< build/libsialoscan.a -o $@ $(LIBS)
+build/wasm-train/train-step.js: bench/train_step.c $(TRAIN_STEP_SRC) $(HEADERS)
+	@mkdir -p build/wasm-train && echo '{ "type": "commonjs" }' > build/wasm-train/package.json
+	$(EMCC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+	  -pthread -sPTHREAD_POOL_SIZE=2 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=256MB -sMAXIMUM_MEMORY=2GB -Wno-pthreads-mem-growth \
+	  -sENVIRONMENT=node,worker -sNODERAWFS=1 -sEXIT_RUNTIME=1 -sSINGLE_FILE=1 $< $(TRAIN_STEP_SRC) -o $@
+bench-train-profile: build/train-step build/wasm-train/train-step.js
+	node bench/train-profile.mjs
 # the page as a clinician meets it: cold start to first result, per-frame time; from disk and served
 bench-page: all
 	node bench/page.mjs

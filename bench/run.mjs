@@ -14,6 +14,10 @@
 //   TensorFlow.js, WASM backend             tests/node/lib/keras-archs.mjs + the same weights (tfjs-layers)
 //   TensorFlow.js, WASM, BN folded          bench/tfjs-folded.mjs: as a converted graph model runs it
 //   ONNX Runtime Web, wasm EP, 1 / 2 thr.   bench/onnx-export.mjs of the same model file
+//   training (--only train)                 images/s of forward + backward + AdamW update, MobileNetV2 at
+//                                           224 (models/mobilenetv2-imagenet.sialo), batch 16, top 11
+//                                           blocks unfrozen: native CLI vs WASM in Node, 1 and 2 threads
+//                                           (`node bench/train.mjs --only native,node`, rounds interleaved)
 //   TFLite-web f32, 1 / 2 threads           MobileNetV2 only, browser-only: a headless-Chromium sub-run,
 //   (@tensorflow/tfjs-tflite, XNNPACK)      `node bench/chromium.mjs --arch mobilenetv2 --only tflite`,
 //                                           on a float .tflite of the ImageNet MobileNetV2 (tools/tflite-float.mjs
@@ -362,6 +366,24 @@ async function main() {
         record(row);
       }
     }
+    // 4. training throughput (its own sub-run: 48 generated frames, 3 epochs, the median of the
+    // epochs after the first; the row says images/s, not ms)
+    if (want('train')) {
+      await settle();
+      const c0 = cpuStat();
+      const r = await run(process.execPath, [path.join(HERE, 'train.mjs'), '--frames', '48', '--epochs', '3', '--only', 'native,node'], { timeoutMs: 1800000 });
+      const busy = busyCores(c0, cpuStat());
+      const j = r.code === 0 ? lastJsonLine(r.stdout) : null;
+      for (const threads of [1, 2]) {
+        const row = { engine: 'train', arch: 'mobilenetv2', threads, busy_cores: busy, where: 'bench/train.mjs (batch 16, top 11 blocks unfrozen)' };
+        if (!j) row.error = `bench/train.mjs exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+        else Object.assign(row, { native_images_per_s: j[`native_${threads}t`], wasm_images_per_s: j[`node_${threads}t`], wasm_over_native: j[`ratio_node_${threads}t`], median_ms: null });
+        row.others_busy_before = quiet?.busy ?? null;
+        row.noisy = !(quiet && quiet.busy <= QUIET);
+        results.push(row);
+        console.error(`# train x${threads}: ${row.error ?? `native ${row.native_images_per_s} img/s, WASM ${row.wasm_images_per_s} img/s (${row.wasm_over_native}x)`}`);
+      }
+    }
     resumeTraining();
 
     // fairness: every engine's p against the sialoscan WASM module's
@@ -414,6 +436,9 @@ async function main() {
     for (const q of results.filter((r) => r.engine === 'tflite-web' && r.median_ms !== undefined))
       console.log(`TFLite-web ${q.threads}t ${q.median_ms} ms (min ${q.min_ms}) vs ours on the same ImageNet weights in the same Chromium ${q.ours_same_weights_median_ms} ms (min ${q.ours_same_weights_min_ms}); ` +
         `max |dp| over 1001 probabilities ${q.abs_dp}, top-1 agree ${q.check.top1_agree[`tflite-${q.threads}t`]} (${q.check.inputs.join(', ')}), XNNPACK ${q.check.xnnpack}`);
+    for (const q of results.filter((r) => r.engine === 'train'))
+      console.log(`training ${q.threads} thread${q.threads > 1 ? 's' : ''} (MobileNetV2 224, batch 16, top 11 blocks): ` +
+        (q.error ? 'error' : `native ${q.native_images_per_s} img/s, WASM (Node) ${q.wasm_images_per_s} img/s = ${q.wasm_over_native}x native${q.noisy ? ' ~' : ''}`));
     const ort2 = results.filter((q) => q.engine === 'ort-wasm' && q.threads === 2 && q.cpu_ratio !== undefined);
     if (ort2.length) console.log(`ORT 2 threads: process CPU / wall while measuring ${ort2.map((q) => `${q.arch} ${q.cpu_ratio}`).join(', ')}`);
     console.log(`|dp| = |p - p(sialoscan WASM)| on the same input (must be < ${P_TOL}); others' load at the start: ${idleBusy} cores${o.pauseTraining ? `; training paused: ${pausedList.length}` : ''}`);
@@ -479,6 +504,14 @@ function summary(results, archs) {
       // Node: module instantiation + model load + first forward (the page's cold start is measured in Chromium)
       cold_start_ms: wasm1 ? Math.round((wasm1.load_ms + wasm1.first_ms) * 10) / 10 : null,
     };
+    if (arch === 'mobilenetv2') {
+      const tr = (t, k) => results.find((q) => q.engine === 'train' && q.threads === t && !q.error)?.[k] ?? null;
+      out[arch].training_images_per_s = {
+        native_1t: tr(1, 'native_images_per_s'), native_2t: tr(2, 'native_images_per_s'),
+        wasm_1t: tr(1, 'wasm_images_per_s'), wasm_2t: tr(2, 'wasm_images_per_s'),
+        wasm_over_native_1t: tr(1, 'wasm_over_native'), wasm_over_native_2t: tr(2, 'wasm_over_native'),
+      };
+    }
     const tfl = [1, 2].map((t) => results.find((q) => q.engine === 'tflite-web' && q.arch === arch && q.threads === t && !q.error));
     if (arch === 'mobilenetv2' && tfl[0]) {
       out[arch].tflite_web_race = {

@@ -13,7 +13,9 @@
 // engine reports it: the CLI's epoch line ("… img/s"), the JS API's onProgress imagesPerS at the
 // end of an epoch. Configurations run one after another, rounds interleaved.
 //
-//   node bench/train.mjs [--frames 64] [--epochs 3] [--rounds 1] [--only native,node,chromium] [--threads 1,2]
+//   node bench/train.mjs [--frames 64] [--epochs 3] [--rounds 1] [--only native,node,chromium] [--threads 1,2] [--before DIR]
+//     --before DIR: also run DIR/sialoscan and DIR/wasm/sialoscan.mjs (a copy of another build, e.g.
+//     before a change: `cp -r build/sialoscan wasm DIR/`) in the same rounds, as native-before, node-before
 //
 // Prints a table and a last JSON line { native_1t, native_2t, node_1t, ..., ratio_node_1t, ... }
 // (ratio = WASM / native images/s on the same threads; the target is >= 0.5).
@@ -32,6 +34,7 @@ const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0
 const N = Number(arg('--frames', 64)), EPOCHS = Number(arg('--epochs', 3)), ROUNDS = Number(arg('--rounds', 1));
 const ONLY = arg('--only', 'native,node,chromium').split(',');
 const THREADS = arg('--threads', '1,2').split(',').map(Number);
+const BEFORE = arg('--before', null);
 const SCHEDULE = `top11 top:34 2e-5 ${EPOCHS} ${EPOCHS}\n`;
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 
@@ -47,15 +50,15 @@ for (const [cls, base] of [['benign', 0], ['malignant', 1000]]) {
 }
 fs.writeFileSync(path.join(dir, 'schedule.txt'), SCHEDULE);
 
-function native(threads) {
-  const r = spawnSync(CLI, ['train', '--data', path.join(dir, 'data'), '--backbone', BACKBONE, '--schedule', path.join(dir, 'schedule.txt'),
+function native(threads, cli = CLI) {
+  const r = spawnSync(cli, ['train', '--data', path.join(dir, 'data'), '--backbone', BACKBONE, '--schedule', path.join(dir, 'schedule.txt'),
     '--batch', '16', '--val-fraction', '0', '--threads', String(threads), '--seed', '1', '--out', path.join(dir, 'native.sialo')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sialoscan train: ${r.stderr}`);
   return [...r.stderr.matchAll(/epoch +\d+\/\d+ .*?([\d.]+) img\/s/g)].map((m) => Number(m[1]));
 }
 
-async function node(threads) {
-  const { createTrainer } = await import(pathToFileURL(path.join(ROOT, 'wasm', 'sialoscan.mjs')).href);
+async function node(threads, wasmDir = path.join(ROOT, 'wasm')) {
+  const { createTrainer } = await import(pathToFileURL(path.join(wasmDir, 'sialoscan.mjs')).href);
   const t = await createTrainer({ backbone: fs.readFileSync(BACKBONE), threads });
   try {
     for (const f of files) t.add(f, fs.readFileSync(path.join(dir, 'data', f)));
@@ -111,15 +114,21 @@ async function chromium(threads) {
 }
 
 const runs = { native, node, chromium };
+if (BEFORE) {
+  runs['native-before'] = (t) => native(t, path.join(path.resolve(BEFORE), 'sialoscan'));
+  runs['node-before'] = (t) => node(t, path.join(path.resolve(BEFORE), 'wasm'));
+  ONLY.splice(0, ONLY.length, ...ONLY.flatMap((k) => (k === 'native' || k === 'node' ? [`${k}-before`, k] : [k])));
+}
 const got = {};
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of ONLY) {
       for (const threads of THREADS) {
         const key = `${kind}_${threads}t`;
+        const load = os.loadavg()[0].toFixed(2);
         const ips = await runs[kind](threads);
         (got[key] ||= []).push(...ips.slice(1));
-        console.log(`${key.padEnd(12)} epochs: ${ips.map((v) => v.toFixed(2)).join(' ')} img/s`);
+        console.log(`${key.padEnd(18)} epochs: ${ips.map((v) => v.toFixed(2)).join(' ')} img/s (load before ${load})`);
       }
     }
   }
@@ -131,14 +140,15 @@ try {
 const out = { frames: N, epochs: EPOCHS, batch: 16, schedule: SCHEDULE.trim(), cpu: os.cpus()[0]?.model, date: new Date().toISOString().slice(0, 10) };
 for (const [k, v] of Object.entries(got)) out[k] = Number(median(v).toFixed(2));
 for (const threads of THREADS) {
-  for (const kind of ['node', 'chromium']) {
-    const a = out[`${kind}_${threads}t`], b = out[`native_${threads}t`];
+  for (const kind of ['node', 'chromium', 'node-before']) {
+    const a = out[`${kind}_${threads}t`], b = out[`${kind === 'node-before' ? 'native-before' : 'native'}_${threads}t`];
     if (a && b) out[`ratio_${kind}_${threads}t`] = Number((a / b).toFixed(3));
   }
 }
 console.log('\nimages/s (median of the epochs after the first), WASM / native on the same threads:');
 for (const threads of THREADS) {
   console.log(`  ${threads} thread${threads > 1 ? 's' : ' '}: native ${out[`native_${threads}t`] ?? '—'}, Node ${out[`node_${threads}t`] ?? '—'} ` +
-    `(${out[`ratio_node_${threads}t`] ?? '—'}x), Chromium ${out[`chromium_${threads}t`] ?? '—'} (${out[`ratio_chromium_${threads}t`] ?? '—'}x)`);
+    `(${out[`ratio_node_${threads}t`] ?? '—'}x), Chromium ${out[`chromium_${threads}t`] ?? '—'} (${out[`ratio_chromium_${threads}t`] ?? '—'}x)` +
+    (BEFORE ? `; before: native ${out[`native-before_${threads}t`] ?? '—'}, Node ${out[`node-before_${threads}t`] ?? '—'} (${out[`ratio_node-before_${threads}t`] ?? '—'}x)` : ''));
 }
 console.log(JSON.stringify(out));

@@ -69,6 +69,9 @@ static void bw_part(void *arg, int part, int nparts) {
         float *dx = want_dx && c->need[in0] && in0 != 0 ? m->dy[in0] + (size_t)b0 * isz : NULL;
         shape4 xs = {nb, g->nodes[in0].oh, g->nodes[in0].ow, g->nodes[in0].oc}, ys = {nb, n->oh, n->ow, n->oc};
         size_t cnt = (size_t)nb * osz;
+        /* profile (part 0 only: its wall time stands for the pass, the other parts run beside it) */
+        int prof = part == 0 && m->prof_bw_ms;
+        double t0 = prof ? sialo_now_ms() : 0;
         switch (n->op) {
         case OP_CONV:
             act_backward(y, dy, cnt, n->p[P_ACT], dy);
@@ -121,6 +124,11 @@ static void bw_part(void *arg, int part, int nparts) {
             }
             break;
         default: break;
+        }
+        if (prof) {
+            m->prof_bw_ms[i] += sialo_now_ms() - t0;
+            if (n->op == OP_CONV || n->op == OP_DENSE)
+                m->prof_bw_macs[i] += sialo_layer_macs(m, i) * ((grad[n->t[0]] != NULL) + (dx != NULL));
         }
     }
 }
@@ -181,6 +189,7 @@ int sialo_backward_extra(sialo_model *m, int start, const float *dy_start, const
     } else {
         bw_part(&c, 0, 1);
     }
+    if (m->prof_bw_ms && rc == 0) m->prof_bw_runs++;
     return rc;
 }
 

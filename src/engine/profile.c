@@ -14,20 +14,24 @@
 int sialo_profile_start(sialo_model *m) {
     if (m->n_members > 1)
         return sialo_fail("the model is an ensemble of %d networks: profile one of the networks it was built from", m->n_members);
-    free(m->prof_ms);
+    sialo_profile_stop(m);
     m->prof_ms = calloc((size_t)m->g->n_nodes, sizeof *m->prof_ms);
-    m->prof_runs = 0;
-    return m->prof_ms ? 0 : sialo_fail("out of memory");
+    m->prof_bw_ms = calloc((size_t)m->g->n_nodes, sizeof *m->prof_bw_ms);
+    m->prof_bw_macs = calloc((size_t)m->g->n_nodes, sizeof *m->prof_bw_macs);
+    if (!m->prof_ms || !m->prof_bw_ms || !m->prof_bw_macs) { sialo_profile_stop(m); return sialo_fail("out of memory"); }
+    return 0;
 }
 
 void sialo_profile_stop(sialo_model *m) {
     free(m->prof_ms);
-    m->prof_ms = NULL;
-    m->prof_runs = 0;
+    free(m->prof_bw_ms);
+    free(m->prof_bw_macs);
+    m->prof_ms = m->prof_bw_ms = m->prof_bw_macs = NULL;
+    m->prof_runs = m->prof_bw_runs = 0;
 }
 
 /* multiply-adds of one layer for the model's batch */
-static double layer_macs(const sialo_model *m, int i) {
+double sialo_layer_macs(const sialo_model *m, int i) {
     const sialo_node *n = &m->g->nodes[i];
     const exec_node *e = &m->ex[i];
     double out = (double)m->batch * n->oh * n->ow * n->oc;
@@ -61,8 +65,8 @@ static void jstr(char **p, char *end, const char *s) {
 char *sialo_profile_json(const sialo_model *m) {
     if (!m->prof_ms || m->prof_runs < 1) return sialo_fail_null("no profile: call sialo_profile_start, then run forwards");
     const sialo_graph *g = m->g;
-    int nn = g->n_nodes, runs = m->prof_runs;
-    size_t cap = 256 + (size_t)nn * 256;
+    int nn = g->n_nodes, runs = m->prof_runs, bw_runs = m->prof_bw_runs;
+    size_t cap = 512 + (size_t)nn * 384;
     char *buf = malloc(cap), *p = buf, *end = buf + cap;
     if (!buf) return sialo_fail_null("out of memory");
     /* kinds, in order of first appearance */
@@ -75,7 +79,7 @@ char *sialo_profile_json(const sialo_model *m) {
     for (int i = 1; i < nn; i++) {
         char k[48];
         layer_kind(m, i, k, sizeof k);
-        double ms = m->prof_ms[i] / runs, macs = layer_macs(m, i);
+        double ms = m->prof_ms[i] / runs, macs = sialo_layer_macs(m, i);
         total += ms;
         total_macs += macs;
         int q = 0;
@@ -85,16 +89,46 @@ char *sialo_profile_json(const sialo_model *m) {
         if (end - p < 200) break;
         p += snprintf(p, (size_t)(end - p), "%s{\"name\":", i > 1 ? "," : "");
         jstr(&p, end, g->nodes[i].name);
-        p += snprintf(p, (size_t)(end - p), ",\"kind\":\"%s\",\"out\":[%d,%d,%d],\"ms\":%.4f,\"macs\":%.0f,\"gflops\":%.2f}", k,
+        p += snprintf(p, (size_t)(end - p), ",\"kind\":\"%s\",\"out\":[%d,%d,%d],\"ms\":%.4f,\"macs\":%.0f,\"gflops\":%.2f", k,
                       g->nodes[i].oh, g->nodes[i].ow, g->nodes[i].oc, ms, macs, ms > 0 ? 2 * macs / (ms * 1e6) : 0.0);
+        if (bw_runs) {
+            double bms = m->prof_bw_ms[i] / bw_runs, bmacs = m->prof_bw_macs[i] / bw_runs;
+            p += snprintf(p, (size_t)(end - p), ",\"bw_ms\":%.4f,\"bw_macs\":%.0f,\"bw_gflops\":%.2f", bms, bmacs,
+                          bms > 0 ? 2 * bmacs / (bms * 1e6) : 0.0);
+        }
+        if (end - p > 1) *p++ = '}';
     }
     p += snprintf(p, (size_t)(end - p), "],\"kinds\":[");
     for (int q = 0; q < nk && end - p > 200; q++)
         p += snprintf(p, (size_t)(end - p), "%s{\"kind\":\"%s\",\"layers\":%d,\"ms\":%.4f,\"share\":%.4f,\"macs\":%.0f,\"gflops\":%.2f}",
                       q ? "," : "", kinds[q], kcount[q], kms[q], total > 0 ? kms[q] / total : 0.0, kmacs[q],
                       kms[q] > 0 ? 2 * kmacs[q] / (kms[q] * 1e6) : 0.0);
-    snprintf(p, (size_t)(end - p), "],\"total_ms\":%.4f,\"macs\":%.0f,\"gflops\":%.2f}", total, total_macs,
-             total > 0 ? 2 * total_macs / (total * 1e6) : 0.0);
+    p += snprintf(p, (size_t)(end - p), "],\"total_ms\":%.4f,\"macs\":%.0f,\"gflops\":%.2f", total, total_macs,
+                  total > 0 ? 2 * total_macs / (total * 1e6) : 0.0);
+    if (bw_runs && end - p > 200) {
+        /* the backward passes, per kind (in the forward's order of kinds; layers that did no backward work are left out) */
+        double bt = 0, bmacs_t = 0;
+        p += snprintf(p, (size_t)(end - p), ",\"backward\":{\"runs\":%d,\"kinds\":[", bw_runs);
+        int first = 1;
+        for (int q = 0; q < nk && end - p > 200; q++) {
+            double ms = 0, macs = 0;
+            int cnt = 0;
+            for (int i = 1; i < nn; i++) {
+                char k[48];
+                layer_kind(m, i, k, sizeof k);
+                if (strcmp(k, kinds[q]) || m->prof_bw_ms[i] <= 0) continue;
+                ms += m->prof_bw_ms[i] / bw_runs; macs += m->prof_bw_macs[i] / bw_runs; cnt++;
+            }
+            if (!cnt) continue;
+            bt += ms; bmacs_t += macs;
+            p += snprintf(p, (size_t)(end - p), "%s{\"kind\":\"%s\",\"layers\":%d,\"ms\":%.4f,\"macs\":%.0f,\"gflops\":%.2f}", first ? "" : ",",
+                          kinds[q], cnt, ms, macs, ms > 0 ? 2 * macs / (ms * 1e6) : 0.0);
+            first = 0;
+        }
+        p += snprintf(p, (size_t)(end - p), "],\"total_ms\":%.4f,\"macs\":%.0f,\"gflops\":%.2f}", bt, bmacs_t,
+                      bt > 0 ? 2 * bmacs_t / (bt * 1e6) : 0.0);
+    }
+    if (end - p > 1) { *p++ = '}'; *p = 0; }
     free(kinds); free(kms); free(kmacs); free(kcount);
     return buf;
 }

@@ -228,6 +228,8 @@ void sialo_model_free(sialo_model *m) {
     free(m->grad_arena);
     free(m->dy);
     free(m->prof_ms);
+    free(m->prof_bw_ms);
+    free(m->prof_bw_macs);
     free(m);
 }
 

@@ -37,6 +37,10 @@ struct sialo_model {
     /* profile.c: wall ms per layer summed over prof_runs forwards, or NULL (off) */
     double *prof_ms;
     int prof_runs;
+    /* and per layer over the backward passes since the start: wall ms, multiply-adds done (the
+       weight and input gradients each count as many as the forward), passes */
+    double *prof_bw_ms, *prof_bw_macs;
+    int prof_bw_runs;
     /* ensemble.c: a model file of several networks. This model is network 0 (g: its graph, whose
        threshold, calibration and classes are the ensemble's); member[0..n_members-1] are all the
        networks (member[0] == this model), each with its own graph, packed weights and arena, all
@@ -79,8 +83,11 @@ int sialo_model_repack(sialo_model *m, int node);
 int sialo_profile_start(sialo_model *m);
 void sialo_profile_stop(sialo_model *m);
 /* one JSON object: runs, threads, layers [{name, kind, out, ms, macs, gflops}], kinds [...], total_ms;
-   caller frees */
+   after backward passes also "backward": {runs, kinds [{kind, layers, ms, macs, gflops}], total_ms}
+   (per backward pass; layers gain bw_ms, bw_gflops). Caller frees */
 char *sialo_profile_json(const sialo_model *m);
+/* multiply-adds of one forward of layer i at the model's batch (0 for layers without weights) */
+double sialo_layer_macs(const sialo_model *m, int i);
 /* the core's clock while busy (GHz), measured; 0 where unknown (WASM) */
 double sialo_clock_ghz(void);
 

@@ -56,6 +56,16 @@ static inline vf vmin(vf a, vf b) {
     vi m = a < b;
     return (vf)(((vi)a & m) | ((vi)b & ~m));
 }
+/* square root per lane: f32x4.sqrt in WASM; natively one scalar square root per lane */
+static inline vf vsqrt(vf x) {
+#if defined(__wasm_simd128__)
+    return __builtin_wasm_sqrt_f32x4(x);
+#else
+    vf r;
+    for (int j = 0; j < SIALO_VW; j++) r[j] = __builtin_sqrtf(x[j]);
+    return r;
+#endif
+}
 /* act: 0 none, 1 relu, 2 relu6 */
 static inline vf vact(vf v, int act) {
     if (act == 1) return vmax(v, vsplat(0.0f));

@@ -5,7 +5,9 @@
  * otherwise im2col of a block of output pixels into scratch, then GEMM against packed weights. */
 #include "ops/ops.h"
 #include "kernels/f32_dwconv.h"
+#include "kernels/f32_dwconv_bwd.h"
 #include "kernels/f32_gemm.h"
+#include "kernels/f32_gemm_bwd.h"
 #include "kernels/vec.h"
 
 #include <stdlib.h>
@@ -173,28 +175,27 @@ static inline void fma_v(const float *a, const float *b, float *y, int n) { /* y
 }
 
 /* One group (every convolution but depthwise / grouped ones): two GEMMs over the P output pixels
- * of the im2col matrix X (P x K, K = kh*kw*cin; for a 1x1 / stride 1 / unpadded conv X is x):
- *   dX[P,K]  = dz[P,Cout] . w^T[Cout,K]        then col2im: dx += dX scattered back to its taps
- *   dw[K,Cout] += X^T[K,P] . dz[P,Cout]                                                        */
+ * of the im2col matrix X (P x K, K = kh*kw*cin; for a 1x1 / stride 1 / unpadded conv X is x), on
+ * the packed panels of the forward's micro-kernel, accumulating (f32_gemm_bwd.h):
+ *   dX[P,K]  += dz[P,Cout] . w^T[Cout,K]   (w^T packed straight from w; col2im scatters dX back to
+ *                                            its taps, a 1x1 conv's dX is dx itself)
+ *   dw[K,Cout] += X^T[K,P] . dz[P,Cout]    (X read as stored, dz packed into panels)            */
 static int conv_backward_gemm(const conv_params *p, const float *x, shape4 xs, const float *w, const float *dz, shape4 ys,
                               float *dx, float *dw) {
     int ci = p->cin, co = p->cout, K = p->kh * p->kw * ci, P = ys.n * ys.h * ys.w;
     int direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && !p->pt && !p->pb && !p->pl && !p->pr;
     size_t pk_n = f32_gemm_packed_size(co, K) > f32_gemm_packed_size(P, co) ? f32_gemm_packed_size(co, K) : f32_gemm_packed_size(P, co);
-    size_t tmp_n = (size_t)P * K > (size_t)K * co ? (size_t)P * K : (size_t)K * co;
-    float *tmp = malloc(tmp_n * sizeof(float)), *pk = malloc(pk_n * sizeof(float));
+    float *pk = malloc(pk_n * sizeof(float));
     float *cols = direct ? NULL : malloc((size_t)P * K * sizeof(float));
-    float *xt = dw ? malloc((size_t)K * P * sizeof(float)) : NULL, *wt = dx ? malloc((size_t)K * co * sizeof(float)) : NULL;
-    if (!tmp || !pk || (!direct && !cols) || (dw && !xt) || (dx && !wt)) { free(tmp); free(pk); free(cols); free(xt); free(wt); return -1; }
+    float *tmp = !direct && dx ? calloc((size_t)P * K, sizeof(float)) : NULL;
+    if (!pk || (!direct && !cols) || (!direct && dx && !tmp)) { free(pk); free(cols); free(tmp); return -1; }
     const float *X = direct ? x : cols;
     if (!direct) im2col(p, x, xs, ys, 0, P, 0, cols);
     if (dx) {
-        for (int i = 0; i < K; i++)
-            for (int o = 0; o < co; o++) wt[(size_t)o * K + i] = w[(size_t)i * co + o];
-        f32_gemm_pack(co, K, wt, K, pk);
-        f32_gemm(0, P, K, co, dz, (size_t)co, pk, NULL, tmp, (size_t)K, 0);
-        if (direct) add_to(dx, tmp, (size_t)P * ci);
-        else /* col2im */
+        f32_gemm_pack_t(co, K, w, co, pk);
+        if (direct) f32_gemm_acc(0, P, K, co, dz, (size_t)co, pk, dx, (size_t)ci);
+        else { /* col2im */
+            f32_gemm_acc(0, P, K, co, dz, (size_t)co, pk, tmp, (size_t)K);
             for (int q = 0; q < P; q++) {
                 int n = q / (ys.h * ys.w), rem = q % (ys.h * ys.w), oy = rem / ys.w, ox = rem % ys.w;
                 const float *src = tmp + (size_t)q * K;
@@ -206,15 +207,13 @@ static int conv_backward_gemm(const conv_params *p, const float *x, shape4 xs, c
                     }
                 }
             }
+        }
     }
     if (dw) {
-        for (int q = 0; q < P; q++)
-            for (int i = 0; i < K; i++) xt[(size_t)i * P + q] = X[(size_t)q * K + i];
         f32_gemm_pack(P, co, dz, co, pk);
-        f32_gemm(0, K, co, P, xt, (size_t)P, pk, NULL, tmp, (size_t)co, 0);
-        add_to(dw, tmp, (size_t)K * co);
+        f32_gemm_tn_acc(0, K, co, P, X, (size_t)K, pk, dw, (size_t)co);
     }
-    free(tmp); free(pk); free(cols); free(xt); free(wt);
+    free(pk); free(cols); free(tmp);
     return 0;
 }
 
@@ -230,6 +229,11 @@ void conv_backward(const conv_params *p, const float *x, shape4 xs, const float 
         return;
     }
     int depthwise = p->groups > 1 && cgi == 1 && cgo == 1;
+    if (depthwise && p->kh * p->kw <= F32_DWCONV_BWD_MAX_TAPS) {
+        if (dw || db) f32_dwconv_dw(x, xs.h, xs.w, xs.c, dz, ys.h, ys.w, p->kh, p->kw, p->sh, p->sw, p->pt, p->pl, dw, db, 0, ys.n * ys.h);
+        if (dx) f32_dwconv_dx(dz, ys.h, ys.w, ys.c, w, p->kh, p->kw, p->sh, p->sw, p->pt, p->pl, dx, xs.h, xs.w, 0, xs.n * xs.h);
+        return;
+    }
     for (int n = 0; n < ys.n; n++)
         for (int oy = 0; oy < ys.h; oy++)
             for (int ox = 0; ox < ys.w; ox++) {

@@ -72,9 +72,25 @@ void softmax_forward(const float *x, size_t rows, int c, float *y) {
 }
 
 /* ------------------------------------------------------------------ backward */
-void act_backward(const float *y, const float *dy, size_t n, int act, float *dz) {
+void act_backward_ref(const float *y, const float *dy, size_t n, int act, float *dz) {
     if (act == 0) { if (dz != dy) memcpy(dz, dy, n * sizeof(float)); return; }
     for (size_t i = 0; i < n; i++) {
+        int pass = y[i] > 0.0f && (act != 2 || y[i] < 6.0f);
+        dz[i] = pass ? dy[i] : 0.0f;
+    }
+}
+
+/* the activation's mask from y, applied to dy with a bitwise and (no branches) */
+void act_backward(const float *y, const float *dy, size_t n, int act, float *dz) {
+    if (act == 0) { if (dz != dy) memcpy(dz, dy, n * sizeof(float)); return; }
+    size_t i = 0;
+    const vf zero = vsplat(0.0f), six = vsplat(act == 2 ? 6.0f : __builtin_inff());
+    for (; i + SIALO_VW <= n; i += SIALO_VW) {
+        vf yv = vload(y + i);
+        vi keep = (yv > zero) & (yv < six);
+        vstore(dz + i, (vf)((vi)vload(dy + i) & keep));
+    }
+    for (; i < n; i++) {
         int pass = y[i] > 0.0f && (act != 2 || y[i] < 6.0f);
         dz[i] = pass ? dy[i] : 0.0f;
     }
@@ -84,7 +100,14 @@ void act_backward(const float *y, const float *dy, size_t n, int act, float *dz)
 void affine_backward(const float *x, size_t rows, int c, const float *scale, const float *dz, float *dx, float *dscale, float *dshift) {
     for (size_t r = 0; r < rows; r++) {
         const float *d = dz + r * c, *xr = x + r * c;
-        for (int k = 0; k < c; k++) {
+        int k = 0;
+        for (; k + SIALO_VW <= c; k += SIALO_VW) {
+            vf dv = vload(d + k);
+            if (dx) vstore(dx + r * c + k, vload(dx + r * c + k) + dv * vload(scale + k));
+            if (dscale) vstore(dscale + k, vload(dscale + k) + vload(xr + k) * dv);
+            if (dshift) vstore(dshift + k, vload(dshift + k) + dv);
+        }
+        for (; k < c; k++) {
             if (dx) dx[r * c + k] += d[k] * scale[k];
             if (dscale) dscale[k] += xr[k] * d[k];
             if (dshift) dshift[k] += d[k];

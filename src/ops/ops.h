@@ -67,10 +67,12 @@ void softmax_forward(const float *x, size_t rows, int c, float *y);
  * the fused activation's derivative first: act_backward). dx / dw may be NULL when not needed. */
 /* dz = dy * act'(y), from the output y (relu: y > 0; relu6: 0 < y < 6); in place allowed */
 void act_backward(const float *y, const float *dy, size_t n, int act, float *dz);
+void act_backward_ref(const float *y, const float *dy, size_t n, int act, float *dz);
 /* conv: x [N,H,W,Cin], w [KH,KW,Cin/G,Cout], dz [N,OH,OW,Cout] */
 void conv_backward(const conv_params *p, const float *x, shape4 xs, const float *w, const float *dz, shape4 ys,
                    float *dx, float *dw, float *db);
 void dense_backward(const float *x, int n, int cin, const float *w, const float *dz, int cout, float *dx, float *dw, float *db);
+void dense_backward_ref(const float *x, int n, int cin, const float *w, const float *dz, int cout, float *dx, float *dw, float *db);
 void maxpool_backward(const conv_params *p, const float *x, shape4 xs, const float *dy, shape4 ys, float *dx);
 void avgpool_backward(const conv_params *p, shape4 xs, const float *dy, shape4 ys, float *dx);
 void gap_backward(shape4 xs, const float *dy, float *dx);

@@ -32,6 +32,7 @@
 #include "train/run.h"
 #include "base/metrics.h"
 #include "engine/runtime.h"
+#include "kernels/f32_adam.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ int sialo_schedule_default(const char *method, const char *arch, sialo_stage *st
 static int has_weights(const sialo_node *n) { return n->op == OP_CONV || n->op == OP_DENSE || n->op == OP_AFFINE || n->op == OP_BATCHNORM; }
 
 /* cut a backbone at the feature map feeding its (first) global pool and add the binary head */
-static sialo_graph *prepare_graph(const sialo_train_opts *o, const uint8_t *backbone, size_t backbone_n, uint64_t seed) {
+sialo_graph *sialo_train_graph(const sialo_train_opts *o, const uint8_t *backbone, size_t backbone_n, uint64_t seed) {
     sialo_graph *g;
     if (backbone) {
         g = sialo_graph_read(backbone, backbone_n);
@@ -146,7 +147,7 @@ static sialo_graph *prepare_graph(const sialo_train_opts *o, const uint8_t *back
 }
 
 /* first node index that trains in a stage (the head is always trainable) */
-static int stage_start(const sialo_model *m, const sialo_stage *st) {
+int sialo_train_stage_start(const sialo_model *m, const sialo_stage *st) {
     const sialo_graph *g = m->g;
     int head = sialo_graph_find_node(g, "predictions");
     if (!strcmp(st->unfreeze, "head")) return head;
@@ -224,6 +225,17 @@ static double bce(const float *p, const int *y, int n) {
         L -= y[i] ? log(q) : log(1 - q);
     }
     return n ? L / n : 0;
+}
+
+void sialo_train_update(sialo_model *m, const int *trainable, float *const *grad, float *const *mom, float *const *vel, float lr,
+                        float weight_decay, long t) {
+    f32_adam_params p = {lr, 0.9f, 0.999f, (float)(1.0 / (1.0 - pow(0.9, (double)t))), (float)(1.0 / (1.0 - pow(0.999, (double)t))), 1e-7f, 0.0f};
+    for (int k = 0; k < m->g->n_tensors; k++) {
+        if (!trainable[k]) continue;
+        sialo_tensor *T = &m->g->tensors[k];
+        p.decay = T->ndim >= 2 ? weight_decay : 0.0f;
+        f32_adamw(T->data, grad[k], mom[k], vel[k], T->count, &p);
+    }
 }
 
 static double now_s(void) { return sialo_now_ms() / 1000.0; }
@@ -375,7 +387,7 @@ sialo_model *sialo_train_run(const sialo_run_args *a, int *stopped) {
     const sialo_train_callbacks *cb = a->cb;
     *stopped = 0;
     uint64_t seed = o->seed;
-    sialo_graph *g = prepare_graph(o, a->backbone, a->backbone_n, seed);
+    sialo_graph *g = sialo_train_graph(o, a->backbone, a->backbone_n, seed);
     if (!g) return NULL;
     if (g->in_h != d->in_side || g->in_w != d->in_side) {
         sialo_fail("the model takes %dx%d inputs but the data was prepared at %d", g->in_h, g->in_w, d->in_side);
@@ -440,7 +452,7 @@ sialo_model *sialo_train_run(const sialo_run_args *a, int *stopped) {
     if (nb == 0) nb = 1;
     sialo_train_progress pr;
     for (int s = rs.stage; s < nst; s++) {
-        int start = stage_start(m, &st[s]);
+        int start = sialo_train_stage_start(m, &st[s]);
         if (start < 0) goto fail;
         for (int t = 0; t < nt; t++) {
             free(os.m[t]); free(os.v[t]); free(os.grad[t]); free(os.best[t]);
@@ -511,20 +523,7 @@ sialo_model *sialo_train_run(const sialo_run_args *a, int *stopped) {
                 if (sialo_backward_extra(m, logit, dl, need, os.grad, have_extra ? feat : -1, have_extra ? extra : NULL) < 0) goto fail;
                 /* AdamW */
                 adam_t++;
-                double b1 = 0.9, b2 = 0.999, c1 = 1 - pow(b1, (double)adam_t), c2 = 1 - pow(b2, (double)adam_t);
-                float lr = st[s].lr;
-                for (int t = 0; t < nt; t++) {
-                    if (!os.trainable[t]) continue;
-                    sialo_tensor *T = &m->g->tensors[t];
-                    float decay = T->ndim >= 2 ? o->weight_decay : 0.0f;
-                    float *w = T->data, *g1 = os.grad[t], *mm = os.m[t], *vv = os.v[t];
-                    for (size_t k = 0; k < T->count; k++) {
-                        mm[k] = (float)(b1 * mm[k] + (1 - b1) * g1[k]);
-                        vv[k] = (float)(b2 * vv[k] + (1 - b2) * (double)g1[k] * g1[k]);
-                        double mh = mm[k] / c1, vh = vv[k] / c2;
-                        w[k] -= (float)(lr * (mh / (sqrt(vh) + 1e-7) + decay * w[k]));
-                    }
-                }
+                sialo_train_update(m, os.trainable, os.grad, os.m, os.v, st[s].lr, o->weight_decay, adam_t);
                 for (int i = start; i < m->g->n_nodes; i++)
                     if (sialo_model_repack(m, i) < 0) goto fail;
                 images += B;

@@ -54,6 +54,15 @@ typedef struct {
 sialo_model *sialo_train_run(const sialo_run_args *a, int *stopped);
 /* probabilities of samples idx[0..n) (no augmentation) */
 int sialo_train_predict(sialo_model *m, const sialo_train_opts *o, const sialo_dataset *d, const int *idx, int n, float *p);
+/* the model a run trains: the backbone (or o->arch from random weights, seeded) cut at its global
+   pooling, plus the binary head (GAP, dropout, dense 1, sigmoid); NULL + reason */
+struct sialo_graph *sialo_train_graph(const sialo_train_opts *o, const uint8_t *backbone, size_t backbone_n, uint64_t seed);
+/* the first layer that trains in a stage (its unfreeze rule), or -1 + reason */
+int sialo_train_stage_start(const sialo_model *m, const sialo_stage *st);
+/* one AdamW step (beta 0.9 / 0.999, eps 1e-7, decoupled weight decay on kernels) of step number t
+   (1, 2, ...) on every trainable tensor: w, its moments mom / vel, from its gradient grad */
+void sialo_train_update(sialo_model *m, const int *trainable, float *const *grad, float *const *mom, float *const *vel, float lr,
+                        float weight_decay, long t);
 /* images a run trains at most (every stage to its max_epochs) */
 double sialo_run_planned_images(const sialo_stage *st, int nst, int ntr, int batch);
 

@@ -6,6 +6,7 @@
 #include "engine/runtime.h"
 #include "engine/backend_xnnpack.h"
 #include "ops/ops.h"
+#include "kernels/f32_adam.h"
 #include "kernels/f32_gemm.h"
 
 #include <math.h>
@@ -81,6 +82,70 @@ static void test_dense(int n, int cin, int cout, int act) {
     CHECK(e < 1e-5, "dense %dx%d -> %d: rel err %g", n, cin, cout, e);
     conv_packed_free(&pk);
     free(x); free(w); free(b); free(yr); free(yo);
+}
+
+/* the dense backward (vectorised over outputs, or over inputs for one output) against the reference */
+static void test_dense_backward(int n, int cin, int cout) {
+    float *x = rand_buf((size_t)n * cin), *w = rand_buf((size_t)cin * cout), *dz = rand_buf((size_t)n * cout);
+    float *dx = rand_buf((size_t)n * cin), *dw = rand_buf((size_t)cin * cout), *db = rand_buf((size_t)cout);
+    float *rx = malloc((size_t)n * cin * 4), *rw = malloc((size_t)cin * cout * 4), *rb = malloc((size_t)cout * 4);
+    memcpy(rx, dx, (size_t)n * cin * 4); memcpy(rw, dw, (size_t)cin * cout * 4); memcpy(rb, db, (size_t)cout * 4); /* both accumulate */
+    dense_backward(x, n, cin, w, dz, cout, dx, dw, db);
+    dense_backward_ref(x, n, cin, w, dz, cout, rx, rw, rb);
+    double ex = rel_err(dx, rx, (size_t)n * cin), ew = rel_err(dw, rw, (size_t)cin * cout), eb = rel_err(db, rb, (size_t)cout);
+    CHECK(ex < 1e-5 && ew < 1e-5 && eb < 1e-6, "dense backward %dx%d -> %d: dx %g dw %g db %g", n, cin, cout, ex, ew, eb);
+    free(x); free(w); free(dz); free(dx); free(dw); free(db); free(rx); free(rw); free(rb);
+}
+
+/* the element-wise backward passes and the AdamW update: fast forms against the references */
+static void test_eltwise_backward(void) {
+    size_t n = 1003;
+    float *y = rand_buf(n), *dy = rand_buf(n), *a = malloc(n * 4), *b = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) y[i] = y[i] * 8 - 1; /* below 0, inside, above 6 */
+    y[0] = 0.0f; y[1] = 6.0f; y[2] = 5.999f;
+    for (int act = 0; act <= 2; act++) {
+        act_backward(y, dy, n, act, a);
+        act_backward_ref(y, dy, n, act, b);
+        CHECK(memcmp(a, b, n * 4) == 0, "act backward %d", act);
+    }
+    memcpy(a, dy, n * 4);
+    act_backward(y, a, n, ACT_RELU6, a); /* in place */
+    CHECK(memcmp(a, b, n * 4) == 0 && a[0] == 0 && a[1] == 0 && a[2] == dy[2], "relu6 backward in place, the edges");
+    /* affine: against a loop in double */
+    int rows = 23, c = 19;
+    float *x = rand_buf((size_t)rows * c), *sc = rand_buf((size_t)c), *dx = calloc((size_t)rows * c, 4), *ds = calloc((size_t)c, 4), *dh = calloc((size_t)c, 4);
+    affine_backward(x, (size_t)rows, c, sc, dy, dx, ds, dh);
+    double e = 0;
+    for (int k = 0; k < c; k++) {
+        double s1 = 0, s2 = 0;
+        for (int r = 0; r < rows; r++) {
+            s1 += (double)x[r * c + k] * dy[r * c + k];
+            s2 += dy[r * c + k];
+            double d = fabs(dx[r * c + k] - (double)dy[r * c + k] * sc[k]);
+            if (d > e) e = d;
+        }
+        if (fabs(ds[k] - s1) > e) e = fabs(ds[k] - s1);
+        if (fabs(dh[k] - s2) > e) e = fabs(dh[k] - s2);
+    }
+    CHECK(e < 1e-5, "affine backward: max abs err %g", e);
+    /* AdamW: the vectorised single-precision step against the double-precision one, a few steps */
+    float *w1 = rand_buf(n), *w2 = malloc(n * 4), *m1 = calloc(n, 4), *m2 = calloc(n, 4), *v1 = calloc(n, 4), *v2 = calloc(n, 4);
+    memcpy(w2, w1, n * 4);
+    for (int t = 1; t <= 5; t++) {
+        for (size_t i = 0; i < n; i++) dy[i] = frand() - 0.5f;
+        f32_adam_params p = {1e-3f, 0.9f, 0.999f, (float)(1 / (1 - pow(0.9, t))), (float)(1 / (1 - pow(0.999, t))), 1e-7f, 1e-4f};
+        f32_adamw(w1, dy, m1, v1, n, &p);
+        f32_adamw_ref(w2, dy, m2, v2, n, &p);
+    }
+    double ew = rel_err(w1, w2, n), em = rel_err(m1, m2, n), ev = rel_err(v1, v2, n);
+    CHECK(ew < 1e-6 && em < 1e-5 && ev < 1e-5, "adamw: w %g m %g v %g", ew, em, ev);
+    /* the first step moves every weight by about lr against its gradient's sign */
+    float w0 = 0.5f, g0 = 3.0f, m0 = 0, v0 = 0;
+    f32_adam_params p1 = {1e-3f, 0.9f, 0.999f, 10.0f, 1000.0f, 1e-7f, 0.0f};
+    f32_adamw(&w0, &g0, &m0, &v0, 1, &p1);
+    CHECK(fabsf(w0 - (0.5f - 1e-3f)) < 1e-7f, "adamw first step: %.8f", w0);
+    free(y); free(dy); free(a); free(b); free(x); free(sc); free(dx); free(ds); free(dh);
+    free(w1); free(w2); free(m1); free(m2); free(v1); free(v2);
 }
 
 static void test_pools(void) {
@@ -218,7 +283,13 @@ int main(void) {
         {1, 11, 13, 6, 20, 3, 3, 2, 2, 0, 1, 0, 1, 1, 0, 1}, /* stride 2 on odd input */
         {1, 23, 23, 3, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1},  /* stem */
         {1, 9, 9, 16, 40, 1, 1, 2, 2, 0, 0, 0, 0, 1, 0, 1},  /* 1x1 stride 2 */
-        {2, 9, 9, 19, 19, 3, 3, 2, 2, 1, 1, 1, 1, 19, 0, 1}, /* depthwise (loops) */
+        {2, 9, 9, 19, 19, 3, 3, 2, 2, 1, 1, 1, 1, 19, 0, 1}, /* depthwise stride 2, odd channels */
+        {2, 8, 7, 72, 72, 3, 3, 1, 1, 1, 1, 1, 1, 72, 0, 1}, /* depthwise 3x3 same: 4-vector blocks, then 1-vector blocks */
+        {1, 12, 11, 37, 37, 3, 3, 2, 2, 0, 1, 1, 1, 37, 0, 1}, /* depthwise stride 2, TF 'same' (pad after) */
+        {3, 6, 5, 100, 100, 3, 3, 1, 1, 1, 1, 1, 1, 100, 0, 1}, /* depthwise, a remainder of scalars on every ISA */
+        {1, 9, 10, 24, 24, 5, 5, 1, 1, 2, 2, 2, 2, 24, 0, 1}, /* depthwise 5x5 */
+        {1, 3, 4, 16, 16, 5, 5, 2, 1, 2, 2, 1, 3, 16, 0, 1}, /* depthwise: window bigger than the map, uneven stride and pads */
+        {1, 7, 7, 8, 8, 3, 3, 1, 1, 0, 0, 0, 0, 8, 0, 1},    /* depthwise 'valid' */
         {1, 6, 7, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 1},    /* grouped (loops) */
     };
     for (size_t i = 0; i < sizeof bw / sizeof bw[0]; i++) test_conv_backward(&bw[i]);
@@ -239,6 +310,11 @@ int main(void) {
         {2, 15, 3, 33, 97, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1},   /* non-square kernel */
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
+    test_dense_backward(3, 1280, 1);
+    test_dense_backward(5, 37, 1);
+    test_dense_backward(4, 64, 33);
+    test_dense_backward(2, 9, 3);
+    test_eltwise_backward();
     test_dense(1, 37, 1, 0);
     test_dense(3, 1280, 5, 1);
     test_dense(7, 64, 33, 2);
