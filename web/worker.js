@@ -3,7 +3,7 @@
 // importScripts (the multi-threaded build when the page is cross-origin isolated); opened from
 // disk the page builds it from a Blob that already holds the single-threaded engine.
 //
-// Messages in  { type: 'init', mt: boolean, modelFile? }              start the engine at once (and, given
+// Messages in  { type: 'init', mt: boolean, modelFile?, warmUp? }    start the engine at once (and, given
 //                modelFile, fetch the shipped model from the worker's folder: no base64 to parse; if that
 //                fails, { type: 'need-model' } goes out and the page sends the bytes)
 //              { type: 'shipped', bytes: ArrayBuffer }                    the page's model, when it is ready
@@ -12,7 +12,9 @@
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
 // Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message } | { type: 'need-model' }
-//              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
+//              { type: 'reply', id, ok: true, ..., heapBytes } | { type: 'reply', id, ok: false, error, heapBytes }
+//              (heapBytes: the worker's WebAssembly memory after the request: the page replaces a
+//              worker whose memory a very large frame made grow, web/engine-client.js)
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
 // moves bytes and makes display-sized bitmaps of the engine's pictures.
 'use strict';
@@ -164,11 +166,11 @@ self.onmessage = (ev) => {
   queue = queue.then(async () => {
     try {
       const out = await handle(msg);
-      if (msg.type === 'init') { self.postMessage(out); warmUp(); return; }
+      if (msg.type === 'init') { self.postMessage(out); if (msg.warmUp !== false) warmUp(); return; }
       const transfer = [];
       if (out.view) transfer.push(out.view.frame, out.view.overlay);
       if (out.rgba) transfer.push(out.rgba.buffer);
-      self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out }, transfer);
+      self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out, heapBytes: engine.heapBytes() }, transfer);
     } catch (e) {
       if (msg.type === 'init') { self.postMessage({ type: 'fatal', message: reason(e) }); return; }
       let error = reason(e);
@@ -179,7 +181,7 @@ self.onmessage = (ev) => {
         engine = await self.createSialoscan({ model: modelBytes });
         error = `the engine failed on this file and was restarted (${error})`;
       }
-      self.postMessage({ type: 'reply', id: msg.id, ok: false, error });
+      self.postMessage({ type: 'reply', id: msg.id, ok: false, error, heapBytes: engine ? engine.heapBytes() : 0 });
     }
   });
 };
