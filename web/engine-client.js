@@ -5,7 +5,8 @@
 // A pool: a page opened from disk cannot share memory between workers (no SharedArrayBuffer on
 // file://), so its parallelism is frame-parallel: min(hardwareConcurrency, 4) engine workers, each
 // with its own module and model, frames dealt out in order to the least busy one (the page shows
-// the results in drop order). The first worker makes the page ready; the others start behind it.
+// the results in drop order). The first worker makes the page ready; the others start behind it
+// (when a batch needs them or soon after, so that they do not slow the first frame down).
 // Served cross-origin isolated, one worker runs the multi-threaded engine instead (every frame
 // gets every core: the first result is as fast as it can be; docs/page.md has the figures).
 // `?workers=N` in the page's URL forces N workers (1: the one-worker page, as before the pool).
@@ -18,15 +19,25 @@ import { loadScript } from './load-script.js';
 
 const RECYCLE_BYTES = 256 * 2 ** 20;
 const MAX_WORKERS = 4;
+const GROW_AFTER_MS = 1500;
 const served = location.protocol === 'http:' || location.protocol === 'https:';
 
+// the Blob worker's source holds one wasm: the relaxed-SIMD twin where this browser validates it
+// (the JS API's own probe, from the build), else the SIMD128 build
+function workerSourceFile() {
+  let relaxed = false;
+  try { relaxed = WebAssembly.validate(new Uint8Array(globalThis.SIALOSCAN_BUILD?.relaxedProbe || [])); } catch { relaxed = false; }
+  return `sialoscan-worker-${relaxed ? 'relaxed' : 'simd128'}-source.js`;
+}
 // opened from disk the Blob worker's source is needed for sure: start loading it at once
-const workerSource = !served ? loadScript('sialoscan-worker-source.js') : null;
+const workerSource = !served ? loadScript(workerSourceFile()) : null;
 let blobUrl = null;
+/** resolves once the Blob worker's source has loaded (at once when served) */
+export const engineSourceLoaded = () => workerSource || Promise.resolve();
 
 async function blobWorker() {
   if (!blobUrl) {
-    if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource || loadScript('sialoscan-worker-source.js'));
+    if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource || loadScript(workerSourceFile()));
     blobUrl = URL.createObjectURL(new Blob([globalThis.SIALOSCAN_WORKER_SOURCE], { type: 'text/javascript' }));
     globalThis.SIALOSCAN_WORKER_SOURCE = null; // the Blob holds it now
   }
@@ -65,7 +76,7 @@ function plan(build) {
 
 /** Start the engine. modelBytes(): a promise of the model (fresh bytes each call: they are
  * transferred); build: { mt } (whether the multi-threaded engine was built into this folder).
- * Resolves when the first worker is ready; onMemory({ workers: [bytes…], totalBytes, recycled, answered })
+ * Resolves when the first worker is ready; onMemory({ workers: [bytes…], totalBytes, peakBytes, recycled, answered })
  * whenever a worker starts, ends or answers. */
 export async function startEngine(modelBytes, build, { onMemory } = {}) {
   const want = plan(build);
@@ -80,12 +91,15 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
 
   const memory = () => {
     const workers = slots.map((s) => s.heapBytes);
-    const m = { workers, totalBytes: workers.reduce((a, b) => a + b, 0), recycled: memory.recycled, answered: slots.map((s) => s.answered) };
+    const totalBytes = workers.reduce((a, b) => a + b, 0);
+    memory.peak = Math.max(memory.peak, totalBytes);
+    const m = { workers, totalBytes, peakBytes: memory.peak, recycled: memory.recycled, answered: slots.map((s) => s.answered) };
     globalThis.__sialoscanMemory = m;
     onMemory?.(m);
     return m;
   };
   memory.recycled = 0;
+  memory.peak = 0;
 
   async function spawn() {
     const first = firstStart;
@@ -124,10 +138,10 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
         slot.heapBytes = m.heapBytes;
         if (m.heapBytes > RECYCLE_BYTES && !slot.retiring) slot.retiring = true;
       }
+      memory();
       if (m.ok) p.ok(m);
       else p.fail(new Error(m.error));
       if (slot.retiring && slot.pending.size === 0) retire(slot);
-      memory();
     };
     slot.worker.onerror = (ev) => {
       ev.preventDefault();
@@ -167,8 +181,10 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     }
   }
 
+  let grow = () => {};
   const request = async (msg, transfer = [], progress = null, slot = null) => {
     const s = slot || await pick();
+    if (s.pending.size > 0) grow(); // a frame waits behind another: time for the other workers
     return new Promise((ok, fail) => {
       const id = nextId++;
       s.pending.set(id, { ok, fail, progress });
@@ -179,10 +195,18 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
   const first = await spawn();
   lastHeap = first.heapBytes;
   // the other workers start behind the first one, one after another (each compiles, loads the
-  // model and warms up: on a small machine several at once would slow the first frame down)
-  (async () => {
-    for (let k = 1; k < want.workers; k++) await spawn();
-  })().catch(() => { /* fewer workers: the page still works */ });
+  // model and warms up: on a small machine that competes with the first frame), when a second
+  // frame is waiting for a busy worker or GROW_AFTER_MS after the page is ready, whichever comes first
+  let grown = false;
+  grow = () => {
+    if (grown) return;
+    grown = true;
+    (async () => {
+      for (let k = 1; k < want.workers; k++) await spawn();
+    })().catch(() => { /* fewer workers: the page still works */ });
+  };
+  if (want.workers > 1) setTimeout(grow, GROW_AFTER_MS);
+  else grown = true;
 
   return {
     info: first.info,

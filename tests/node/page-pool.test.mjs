@@ -7,10 +7,11 @@
 // - memory given back: a 48-megapixel frame (generated here) makes its worker's WebAssembly memory
 //   grow far past 256 MB; the page replaces that worker and, after 5 small frames, the page's
 //   WebAssembly memory (window.__sialoscanMemory) is back under 300 MB, and the 5 results equal those
-//   of a fresh page.
+//   of a fresh page; independently of the page's own read-out, the resident memory of the browser's
+//   renderer processes (Linux /proc) comes back to near where it was before the big frame.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
@@ -123,6 +124,34 @@ test('from disk, a pool of engine workers gives what one worker gives, bit for b
   console.log(`# pool of ${pool.poolSize}: WebAssembly memory per worker ${pool.memory.workers.map(mb).join(', ')} MB; frames per worker ${pool.memory.answered}`);
 });
 
+// resident memory (bytes) of this process's descendant Chromium renderer processes (null without /proc)
+function rendererRss() {
+  if (!existsSync('/proc/self/stat')) return null;
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch { /* gone meanwhile */ }
+  }
+  let total = 0;
+  const stack = [process.pid];
+  while (stack.length) {
+    for (const c of kids.get(stack.pop()) || []) {
+      stack.push(c);
+      try {
+        if (readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('--type=renderer')) {
+          total += 1024 * Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${c}/status`, 'utf8'))[1]);
+        }
+      } catch { /* gone meanwhile */ }
+    }
+  }
+  return total;
+}
+
 // an RGB PNG of w x h with a cheap pattern (48 MP in about a second), deflated at level 1
 function bigPng(w, h) {
   const stride = w * 3 + 1;
@@ -164,13 +193,11 @@ test('memory given back: after a 48-megapixel frame and 5 small ones the page is
   const fresh = await classify(URL_DISK, small);
   for (const workers of ['', '?workers=1']) {
     const { context, page, errors } = await open(URL_DISK + workers);
-    // the largest WebAssembly memory the page reported at any moment
-    await page.evaluate(() => {
-      globalThis.__peak = 0;
-      const el = document.querySelector('#engine-status');
-      new MutationObserver(() => { globalThis.__peak = Math.max(globalThis.__peak, Number(el.dataset.heapBytes)); })
-        .observe(el, { attributes: true, attributeFilter: ['data-heap-bytes'] });
-    });
+    // the pool whole (it grows soon after ready) before the resident memory is read
+    await page.waitForFunction(() => globalThis.__sialoscanMemory.workers.length === Number(document.querySelector('#engine-status').dataset.poolSize), null, { timeout: 60000 });
+    const rssBefore = rendererRss();
+    let rssPeak = 0;
+    const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rendererRss() || 0); }, 200);
     await page.setInputFiles('#dropzone input[type=file]', [big]);
     await waitDone(page, 1);
     await page.setInputFiles('#dropzone input[type=file]', small);
@@ -180,8 +207,11 @@ test('memory given back: after a 48-megapixel frame and 5 small ones the page is
       const s = document.querySelector('#engine-status').dataset;
       return s.workers === s.poolSize && Number(s.recycled) >= 1;
     }, null, { timeout: 60000 });
+    clearInterval(sampler);
+    await page.waitForTimeout(1000);
+    const rssAfter = rendererRss();
     const memory = await page.evaluate(() => globalThis.__sialoscanMemory);
-    const peak = await page.evaluate(() => globalThis.__peak);
+    const peak = memory.peakBytes; // the largest sum the page saw (after the big frame, before the replacement)
     const cards = await page.evaluate(cardPictures);
     await context.close();
     assert.deepEqual(errors, []);
@@ -190,6 +220,12 @@ test('memory given back: after a 48-megapixel frame and 5 small ones the page is
     assert.ok(memory.recycled >= 1, 'the grown worker was replaced');
     assert.ok(memory.totalBytes < 300 * 2 ** 20, `WebAssembly memory after the small frames: ${memory.totalBytes} bytes (${memory.workers})`);
     assert.deepEqual(cards.slice(1), fresh.cards, 'the small frames give what a fresh page gives');
-    console.log(`# ${workers || 'pool'}: peak ${(peak / 2 ** 20).toFixed(0)} MB, after ${(memory.totalBytes / 2 ** 20).toFixed(0)} MB in ${memory.workers.length} worker(s), ${memory.recycled} replaced`);
+    const mb = (b) => (b / 2 ** 20).toFixed(0);
+    if (rssBefore !== null) {
+      assert.ok(rssPeak > rssBefore + 300 * 2 ** 20, `the renderers' resident memory grew with the big frame (${mb(rssBefore)} -> ${mb(rssPeak)} MB)`);
+      assert.ok(rssAfter < rssBefore + 256 * 2 ** 20, `the renderers' resident memory came back: ${mb(rssBefore)} MB before, ${mb(rssPeak)} MB at the peak, ${mb(rssAfter)} MB after`);
+    }
+    console.log(`# ${workers || 'pool'}: WebAssembly memory peak ${mb(peak)} MB, after ${mb(memory.totalBytes)} MB in ${memory.workers.length} worker(s), ${memory.recycled} replaced; ` +
+      `renderers' resident memory ${mb(rssBefore)} MB before, ${mb(rssPeak)} MB peak, ${mb(rssAfter)} MB after`);
   }
 });
