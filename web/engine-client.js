@@ -30,14 +30,14 @@ function workerSourceFile() {
   return `sialoscan-worker-${relaxed ? 'relaxed' : 'simd128'}-source.js`;
 }
 // opened from disk the Blob worker's source is needed for sure: start loading it at once
-const workerSource = !served ? loadScript(workerSourceFile()) : null;
+let workerSource = !served ? loadScript(workerSourceFile()) : null;
 let blobUrl = null;
 /** resolves once the Blob worker's source has loaded (at once when served) */
 export const engineSourceLoaded = () => workerSource || Promise.resolve();
 
 async function blobWorker() {
   if (!blobUrl) {
-    if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource || loadScript(workerSourceFile()));
+    if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource ||= loadScript(workerSourceFile()));
     blobUrl = URL.createObjectURL(new Blob([globalThis.SIALOSCAN_WORKER_SOURCE], { type: 'text/javascript' }));
     globalThis.SIALOSCAN_WORKER_SOURCE = null; // the Blob holds it now
   }
@@ -192,8 +192,20 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     });
   };
 
+  // served, only the first worker is a URL worker (it reads the engine's script and the model file
+  // itself); the others, started after the page is ready, are Blob workers of the engine source
+  // read now, given the first worker's model bytes: once ready, the page makes no request at all
+  if (served && want.workers > 1) (workerSource ||= loadScript(workerSourceFile())).catch(() => {});
   const first = await spawn();
   lastHeap = first.heapBytes;
+  if (served && useUrl && want.workers > 1) {
+    useUrl = false;
+    if (model === modelBytes) {
+      const copy = request({ type: 'model-bytes' }, [], null, first).then((r) => new Uint8Array(r.bytes));
+      copy.catch(() => {});
+      model = () => copy.then((b) => b.slice());
+    }
+  }
   // the other workers start behind the first one, one after another (each compiles, loads the
   // model and warms up: on a small machine that competes with the first frame), when a second
   // frame is waiting for a busy worker or GROW_AFTER_MS after the page is ready, whichever comes first

@@ -11,6 +11,7 @@
 //              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
+//              { type: 'model-bytes', id }                                  a copy of the model in use
 // Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message } | { type: 'need-model' }
 //              { type: 'reply', id, ok: true, ..., heapBytes } | { type: 'reply', id, ok: false, error, heapBytes }
 //              (heapBytes: the worker's WebAssembly memory after the request: the page replaces a
@@ -126,6 +127,8 @@ async function handle(msg) {
         frame, frames, usRegion, heapBytes: engine.heapBytes(),
       };
     }
+    case 'model-bytes': // a copy of the model in use (for the page's other workers)
+      return { bytes: modelBytes.slice().buffer };
     case 'overlay': {
       const bytes = new Uint8Array(msg.bytes);
       const dicom = engine.dicomInfo(bytes);
@@ -170,6 +173,7 @@ self.onmessage = (ev) => {
       const transfer = [];
       if (out.view) transfer.push(out.view.frame, out.view.overlay);
       if (out.rgba) transfer.push(out.rgba.buffer);
+      if (out.bytes) transfer.push(out.bytes);
       self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out, heapBytes: engine.heapBytes() }, transfer);
     } catch (e) {
       if (msg.type === 'init') { self.postMessage({ type: 'fatal', message: reason(e) }); return; }

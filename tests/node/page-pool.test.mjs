@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { testImage, crc32 } from './lib/png.mjs';
-import { CHROMIUM, CHROMIUM_ARGS, DIST, ROOT } from './lib/page-fixtures.mjs';
+import { serveStatic } from '../../tools/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, DIST } from './lib/page-fixtures.mjs';
 
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (make setup installs it)`;
 const URL_DISK = `file://${DIST}/index.html`;
@@ -99,6 +100,14 @@ test('from disk, a pool of engine workers gives what one worker gives, bit for b
   paths.splice(5, 0, join(dir, 'garbage.png')); // an unreadable file in the middle keeps its place
   const one = await classify(`${URL_DISK}?workers=1`, paths);
   const pool = await classify(URL_DISK, paths);
+  // served by a plain static host (no isolation, no SharedArrayBuffer either): a pool too
+  const plain = await serveStatic(DIST, { isolation: false });
+  let servedPool;
+  try {
+    servedPool = await classify(plain.url, paths);
+  } finally {
+    await plain.close();
+  }
   const cores = await (async () => {
     const { context, page } = await open(URL_DISK);
     const n = await page.evaluate(() => navigator.hardwareConcurrency);
@@ -115,6 +124,9 @@ test('from disk, a pool of engine workers gives what one worker gives, bit for b
   assert.deepEqual(pool.cards.map((c) => c.file), order);
   assert.equal(pool.csv, one.csv, 'the CSV of the pool equals the CSV of one worker, byte for byte');
   assert.deepEqual(pool.cards, one.cards, 'every card: p, label, error and both pictures identical');
+  assert.equal(servedPool.poolSize, pool.poolSize);
+  assert.equal(servedPool.csv, one.csv, 'served (not isolated), the pool gives the same CSV');
+  assert.deepEqual(servedPool.cards, one.cards, 'served (not isolated), the same cards');
   assert.ok(pool.cards[order.indexOf('garbage.png')].error, 'the garbage file has its error card');
   if (cores > 1) {
     assert.equal(pool.memory.workers.length, pool.poolSize);
