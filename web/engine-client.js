@@ -84,9 +84,10 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
   let gen = 0;                      // bumped by each loadModel: a worker that started before loads it too
   let useUrl = served;              // a URL worker while the host allows it
   let firstStart = true;
-  const slots = [];                 // { worker, pending: Map, heapBytes, retiring }
+  const slots = [];                 // { worker, pending: Map, heapBytes, retiring, answered }
   let waiters = [];                 // requests waiting for a worker (every one retiring or starting)
   let lastHeap = 0;
+  let lost = null;                  // set when no worker is left and none could start
   let nextId = 1;
 
   const memory = () => {
@@ -168,7 +169,11 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     slot.worker.terminate();
     memory.recycled++;
     memory();
-    spawn().catch(() => { /* the next request reports it: no worker left */ });
+    spawn().catch((e) => {
+      if (slots.length) return; // the others go on
+      lost = new Error(`the engine could not restart: ${e.message}`);
+      for (const w of waiters.splice(0)) w();
+    });
   }
 
   // the least busy worker that takes requests (the first on a tie); waits when there is none
@@ -177,6 +182,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
       let best = null;
       for (const s of slots) if (!s.retiring && (!best || s.pending.size < best.pending.size)) best = s;
       if (best) return best;
+      if (lost && !slots.length) throw lost;
       await new Promise((ok) => waiters.push(ok));
     }
   }
