@@ -12,10 +12,12 @@
 //                                  decodes each as it arrives
 //   sialoscan-worker.js            the engine worker (served: loads the engine with importScripts)
 //   sialoscan-standalone.js        the single-threaded engine, wasm embedded
-//   sialoscan-worker-relaxed-source.js, sialoscan-worker-simd128-source.js
-//                                  worker + engine with ONE wasm (the relaxed-SIMD twin, or the
-//                                  SIMD128 build) as one string: the page opened from disk builds
-//                                  its workers from a Blob of the one this browser runs
+//   sialoscan-worker-source.js     worker + the engine's JS (no wasm) as one string: the page opened
+//                                  from disk builds its workers from a Blob of it
+//   sialoscan-wasm-relaxed.js, sialoscan-wasm-simd128.js
+//                                  the engine's wasm (the relaxed-SIMD twin, the SIMD128 build), base64:
+//                                  the page reads the one this browser runs, compiles it once and
+//                                  gives the compiled module to every Blob worker
 //   sialoscan-mt.*                 the multi-threaded engine, when it was built (used when isolated)
 //   sialoscan-train-worker.js      the training panel's worker (served: loads the engine with importScripts)
 //   sialoscan-train-worker-source.js  trainer worker + engine as one string (the Blob worker from disk),
@@ -79,16 +81,17 @@ export function bundle(entry) {
 }
 
 /** The standalone engine (both wasms: the SIMD128 build embedded as the Emscripten loader's data
- * URI, its relaxed-SIMD twin in RELAXED_WASM_BASE64) as two scripts of one wasm each: { relaxed, simd128 }.
- * The twin has the same imports and exports (checked by tools/make-standalone.mjs), so it takes
- * the data URI's place under the same loader. */
-export function oneWasm(standalone) {
+ * URI, its relaxed-SIMD twin in RELAXED_WASM_BASE64) cut in two: { engine: the JS without either
+ * wasm, wasm: { relaxed, simd128 } (base64) }. The engine then needs createSialoscan({ wasmBinary })
+ * (web/worker.js gives it the page's compiled module); the twin has the same imports and exports
+ * (checked by tools/make-standalone.mjs), so either wasm fits the one loader. */
+export function splitWasm(standalone) {
   const twin = /const RELAXED_WASM_BASE64 = '([A-Za-z0-9+/=]*)';/;
-  const embedded = /(data:application\/octet-stream;base64,)[A-Za-z0-9+/=]+/;
-  const m = twin.exec(standalone);
-  if (!m || !embedded.test(standalone)) throw new Error('make-web: the standalone engine no longer has its two embedded wasms');
-  const simd128 = standalone.replace(twin, () => "const RELAXED_WASM_BASE64 = '';");
-  return { relaxed: m[1] ? simd128.replace(embedded, (_, head) => head + m[1]) : simd128, simd128 };
+  const embedded = /(data:application\/octet-stream;base64,)([A-Za-z0-9+/=]+)/;
+  const t = twin.exec(standalone), e = embedded.exec(standalone);
+  if (!t || !e) throw new Error('make-web: the standalone engine no longer has its two embedded wasms');
+  const engine = standalone.replace(twin, () => "const RELAXED_WASM_BASE64 = '';").replace(embedded, (_, head) => head);
+  return { engine, wasm: { relaxed: t[1] || e[2], simd128: e[2] } };
 }
 
 function main() {
@@ -124,11 +127,13 @@ function main() {
   if (backbone) writeParts(backbone, backboneParts, 'SIALOSCAN_BACKBONE_PARTS');
   writeFileSync(join(OUT, 'sialoscan-worker.js'), worker);
   writeFileSync(join(OUT, 'sialoscan-standalone.js'), standalone);
-  // one wasm per worker source: the page picks the one this browser runs (half the text to read,
-  // parse and hand to the Blob worker; no second wasm decoded there)
-  for (const [kind, engine] of Object.entries(oneWasm(standalone))) {
-    writeFileSync(join(OUT, `sialoscan-worker-${kind}-source.js`), banner +
-      `globalThis.SIALOSCAN_WORKER_SOURCE = ${JSON.stringify(`${engine}\n${worker}`)};\n`);
+  // the Blob workers' source without its wasm (a twentieth of the text to read, parse and hand to
+  // each worker); the page compiles the one wasm this browser runs and gives the module to them all
+  const { engine, wasm } = splitWasm(standalone);
+  writeFileSync(join(OUT, 'sialoscan-worker-source.js'), banner +
+    `globalThis.SIALOSCAN_WORKER_SOURCE = ${JSON.stringify(`${engine}\n${worker}`)};\n`);
+  for (const [kind, b64] of Object.entries(wasm)) {
+    writeFileSync(join(OUT, `sialoscan-wasm-${kind}.js`), banner + `globalThis.SIALOSCAN_WASM = "${b64}";\n`);
   }
   writeFileSync(join(OUT, 'sialoscan-train-worker.js'), trainWorker);
   writeFileSync(join(OUT, 'sialoscan-train-worker-source.js'), banner +

@@ -1,6 +1,6 @@
 // app.js — the clinician's page: wires the drop zone, the engine worker, the result cards, the
 // results table and the model panel. Every number and decision shown comes from the engine.
-import { startEngine, engineSourceLoaded } from './engine-client.js';
+import { startEngine } from './engine-client.js';
 import { loadShippedModel } from './shipped-model.js';
 import { setupIntake } from './intake.js';
 import { createCard } from './result-card.js';
@@ -179,8 +179,7 @@ async function main() {
     if (!shippedLoad) { shippedLoad = loadShippedModel(build.model); shippedLoad.catch(() => {}); } // (reported below)
     return shippedLoad;
   };
-  // (after the engine's own script: the engine needs its worker before it needs the model)
-  if (location.protocol !== 'http:' && location.protocol !== 'https:') engineSourceLoaded().finally(shipped);
+  if (location.protocol !== 'http:' && location.protocol !== 'https:') shipped();
   setupIntake(ui.zone, ui.input, addFiles);
   // the training panel: its trainer runs in a worker of its own; "Use this model" loads its result
   // into the engine worker, as "Load another model" does

@@ -16,37 +16,61 @@
 // requests are answered and starts a fresh one in the background (frames meanwhile go to the
 // other workers, or wait for the fresh one). window.__sialoscanMemory reads the pool's memory.
 import { loadScript } from './load-script.js';
+import { base64Bytes } from './shipped-model.js';
 
 const RECYCLE_BYTES = 256 * 2 ** 20;
 const MAX_WORKERS = 4;
 const GROW_AFTER_MS = 1500;
 const served = location.protocol === 'http:' || location.protocol === 'https:';
 
-// the Blob worker's source holds one wasm: the relaxed-SIMD twin where this browser validates it
-// (the JS API's own probe, from the build), else the SIMD128 build
-function workerSourceFile() {
+// the Blob workers: their source is the engine's JS and web/worker.js without the wasm; the page
+// reads the one wasm this browser runs (the relaxed-SIMD twin where it validates the JS API's own
+// probe, from the build; else the SIMD128 build), compiles it once and gives the compiled module
+// to every Blob worker (no wasm text parsed, decoded or compiled in a worker)
+function wasmFile() {
   let relaxed = false;
   try { relaxed = WebAssembly.validate(new Uint8Array(globalThis.SIALOSCAN_BUILD?.relaxedProbe || [])); } catch { relaxed = false; }
-  return `sialoscan-worker-${relaxed ? 'relaxed' : 'simd128'}-source.js`;
+  return `sialoscan-wasm-${relaxed ? 'relaxed' : 'simd128'}.js`;
 }
-// opened from disk the Blob worker's source is needed for sure: start loading it at once
-let workerSource = !served ? loadScript(workerSourceFile()) : null;
+let workerSource = null, wasm = null;
+function loadBlobEngine() {
+  workerSource ||= loadScript('sialoscan-worker-source.js');
+  wasm ||= loadScript(wasmFile()).then(async () => {
+    const bytes = base64Bytes(globalThis.SIALOSCAN_WASM);
+    globalThis.SIALOSCAN_WASM = null;
+    const module = await WebAssembly.compile(bytes);
+    performance.mark('sialoscan:wasm compiled (page)');
+    return { module, bytes };
+  });
+  workerSource.catch(() => {});
+  wasm.catch(() => {});
+}
+// opened from disk the Blob worker's source and wasm are needed for sure: start loading them at once
+if (!served) loadBlobEngine();
 let blobUrl = null;
-/** resolves once the Blob worker's source has loaded (at once when served) */
-export const engineSourceLoaded = () => workerSource || Promise.resolve();
 
 async function blobWorker() {
+  loadBlobEngine();
   if (!blobUrl) {
-    if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await (workerSource ||= loadScript(workerSourceFile()));
+    if (typeof globalThis.SIALOSCAN_WORKER_SOURCE !== 'string') await workerSource;
     blobUrl = URL.createObjectURL(new Blob([globalThis.SIALOSCAN_WORKER_SOURCE], { type: 'text/javascript' }));
     globalThis.SIALOSCAN_WORKER_SOURCE = null; // the Blob holds it now
   }
-  return new Worker(blobUrl);
+  const worker = new Worker(blobUrl);
+  // the compiled module when this browser can pass one to a worker, else the wasm's bytes
+  wasm.then(({ module, bytes }) => {
+    try {
+      worker.postMessage({ type: 'wasm', module });
+    } catch {
+      worker.postMessage({ type: 'wasm', bytes: bytes.slice() });
+    }
+  }, (e) => worker.postMessage({ type: 'wasm', error: e.message }));
+  return worker;
 }
 
 // start a worker, then send it the model's bytes — or, given modelFile (a URL worker), let it fetch
 // the file itself and send the bytes only if it asks ('need-model'); resolves to { worker, info, heapBytes }
-function boot(worker, modelBytes, mt, modelFile, first) {
+function boot(worker, modelBytes, mt, modelFile, first, blob = false) {
   return new Promise((ok, fail) => {
     const sendModel = () => modelBytes().then((bytes) => worker.postMessage({ type: 'shipped', bytes: bytes.buffer }, [bytes.buffer]), fail);
     worker.onmessage = (ev) => {
@@ -60,7 +84,7 @@ function boot(worker, modelBytes, mt, modelFile, first) {
       ev.preventDefault();
       fail(new Error(ev.message || 'the engine worker could not start'));
     };
-    worker.postMessage({ type: 'init', mt, modelFile });
+    worker.postMessage({ type: 'init', mt, modelFile, wasm: blob });
     if (!modelFile) sendModel();
   });
 }
@@ -122,7 +146,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     if (!started) {
       const worker = await blobWorker();
       if (first) performance.mark('sialoscan:worker created');
-      started = await boot(worker, model, false, undefined, first);
+      started = await boot(worker, model, false, undefined, first, true);
     }
     const slot = { worker: started.worker, info: started.info, pending: new Map(), heapBytes: started.heapBytes, retiring: false, answered: 0 };
     slot.worker.onmessage = (ev) => {
@@ -201,7 +225,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
   // served, only the first worker is a URL worker (it reads the engine's script and the model file
   // itself); the others, started after the page is ready, are Blob workers of the engine source
   // read now, given the first worker's model bytes: once ready, the page makes no request at all
-  if (served && want.workers > 1) (workerSource ||= loadScript(workerSourceFile())).catch(() => {});
+  if (served && want.workers > 1) loadBlobEngine();
   const first = await spawn();
   lastHeap = first.heapBytes;
   if (served && useUrl && want.workers > 1) {
