@@ -1,23 +1,28 @@
 // page.mjs — `make bench-page`: the clinician's page (web/dist) as a clinician meets it, in headless
 // Chromium, interleaved rounds of
-//   disk     web/dist/index.html opened from disk (file://: single-threaded engine in a Blob worker)
-//   served   web/dist served by tools/serve.mjs (`make serve`: COOP/COEP, the threaded engine)
+//   disk          web/dist/index.html opened from disk (file://: a pool of min(cores, 4)
+//                 single-threaded engine workers, Blob workers)
+//   disk-1w       the same forced to one worker (?workers=1)
+//   served        web/dist served by tools/serve.mjs (`make serve`: COOP/COEP, one worker, the
+//                 threaded engine)
+//   served-pool   the same page served, forced to a pool (?workers=CORES, single-threaded workers)
 // per round and mode, in a fresh browser context:
 //   cold start  navigation -> engine ready, and navigation -> first result (one 560x420 frame given
 //               the moment the page is ready: what "open the page, drop a frame" costs)
-//   per frame   20 more frames given at once: wall time per frame (page to card, incl. Grad-CAM
-//               and drawing) and the engine's own ms (decode + preprocess + forward + Grad-CAM)
+//   per frame   once every worker has started, FRAMES more frames given at once: wall time per
+//               frame (page to card, incl. Grad-CAM and drawing; 1000 / it = frames per second) and
+//               the engine's own ms (decode + preprocess + forward + Grad-CAM)
 //
 // and where the cold start goes: when the page's files arrived (resource timing: responseEnd) and
 // the page's and the engine worker's sialoscan:* performance marks (ms since navigation start).
 //
-//   node bench/page.mjs [--rounds 3] [--frames 20] [--variant NAME=DIR ...]
-// --variant: also run another build of the page (e.g. a copy of web/dist made before a change),
+//   node bench/page.mjs [--rounds 3] [--frames 20] [--modes disk,disk-1w,served,served-pool] [--dist DIR] [--variant NAME=DIR ...]
+// --dist: the page folder to measure (default web/dist). --variant: also run another build of the page (e.g. a copy of web/dist made before a change),
 // interleaved with this one ("current" = web/dist) in every round.
 // Last stdout line: { disk: {...}, served: {...} } medians over rounds (with variants:
 // { "current disk": ..., "NAME disk": ..., ... }).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serveStatic } from '../tools/serve.mjs';
 import { testImage } from '../tests/node/lib/png.mjs';
@@ -26,7 +31,10 @@ import { CHROMIUM, CHROMIUM_ARGS, DIST } from '../tests/node/lib/page-fixtures.m
 const argv = process.argv.slice(2);
 const opt = (k, d) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
 const ROUNDS = opt('--rounds', 3), FRAMES = opt('--frames', 20);
-const variants = [['current', DIST], ...argv.flatMap((a, i) => (a === '--variant' ? [argv[i + 1].split('=')] : []))]
+const MODES = argv.includes('--modes') ? argv[argv.indexOf('--modes') + 1].split(',') : ['disk', 'disk-1w', 'served', 'served-pool'];
+const CORES = Math.min(cpus().length, 4);
+const CURRENT = argv.includes('--dist') ? argv[argv.indexOf('--dist') + 1] : DIST;
+const variants = [['current', CURRENT], ...argv.flatMap((a, i) => (a === '--variant' ? [argv[i + 1].split('=')] : []))]
   .map(([name, dir]) => [name, resolve(dir)]);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
@@ -43,8 +51,9 @@ for (const [name, dir] of variants) {
   const server = await serveStatic(dir, { isolation: true });
   servers.push(server);
   const prefix = variants.length > 1 ? `${name} ` : '';
-  modes[`${prefix}disk`] = `file://${dir}/index.html`;
-  modes[`${prefix}served`] = server.url;
+  const urls = { disk: `file://${dir}/index.html`, 'disk-1w': `file://${dir}/index.html?workers=1`,
+    served: server.url, 'served-pool': `${server.url}?workers=${CORES}` };
+  for (const m of MODES) modes[`${prefix}${m}`] = urls[m];
 }
 const { chromium } = await import('playwright-core');
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -77,21 +86,25 @@ async function once(url) {
     threads: Number(document.querySelector('#engine-status').dataset.threads),
   }));
   const steps = await page.evaluate(timeline);
+  await page.waitForFunction(() => { const s = document.querySelector('#engine-status').dataset; return s.workers === s.poolSize; }, null, { timeout: 60000 });
+  const workers = Number(await page.getAttribute('#engine-status', 'data-workers') ?? 1);
+  const memory = await page.evaluate(() => globalThis.__sialoscanMemory?.totalBytes ?? Number(document.querySelector('#engine-status').dataset.heapBytes));
   const t0 = Date.now();
   await page.setInputFiles('#dropzone input[type=file]', frames.slice(1));
   await page.waitForFunction((k) => document.querySelectorAll('[data-testid=result][aria-busy=false]').length === k, frames.length, { timeout: 300000 });
   const wall = (Date.now() - t0) / (frames.length - 1);
   const engineMs = await page.$$eval('#results-table tbody tr td:nth-child(5)', (tds) => tds.slice(1).map((t) => Number(t.textContent)));
   await context.close();
-  return { ...first, steps, perFrameWall: wall, perFrameEngine: median(engineMs) };
+  return { ...first, workers, memory, steps, perFrameWall: wall, perFrameEngine: median(engineMs) };
 }
 
 try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const [mode, url] of Object.entries(modes)) {
+      const load = loadavg()[0].toFixed(2);
       const x = await once(url);
-      results[mode].push(x);
-      console.log(`round ${r + 1} ${mode.padEnd(6)} threads ${x.threads}  ready ${x.ready} ms  first result ${x.firstResult.toFixed(0)} ms  ` +
+      results[mode].push({ ...x, load });
+      console.log(`round ${r + 1} ${mode.padEnd(11)} load ${load}  workers ${x.workers} (${(x.memory / 2 ** 20).toFixed(0)} MB)  threads ${x.threads}  ready ${x.ready} ms  first result ${x.firstResult.toFixed(0)} ms  ` +
         `(engine ${x.firstEngineMs} ms)  per frame ${x.perFrameWall.toFixed(1)} ms (engine ${x.perFrameEngine} ms)`);
       console.log(`  ${Object.entries(x.steps).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
     }
@@ -100,15 +113,21 @@ try {
   for (const [mode, xs] of Object.entries(results)) {
     out[mode] = {
       threads: xs[0].threads,
+      workers: xs[0].workers,
+      wasm_memory_mb: Math.round(median(xs.map((x) => x.memory)) / 2 ** 20),
+      load: xs.map((x) => x.load).join(' '),
       ready_ms: median(xs.map((x) => x.ready)),
       first_result_ms: Math.round(median(xs.map((x) => x.firstResult))),
       per_frame_ms: Number(median(xs.map((x) => x.perFrameWall)).toFixed(1)),
       per_frame_engine_ms: median(xs.map((x) => x.perFrameEngine)),
+      frames_per_s: Number((1000 / median(xs.map((x) => x.perFrameWall))).toFixed(2)),
       first_engine_ms: median(xs.map((x) => x.firstEngineMs)),
       steps: Object.fromEntries(Object.keys(xs[0].steps).map((k) => [k, median(xs.map((x) => x.steps[k] ?? NaN))])
         .sort((a, b) => a[1] - b[1])),
     };
   }
+  const ratio = (a, b) => (out[a] && out[b] ? ` · ${a} / ${b} throughput ${(out[a].frames_per_s / out[b].frames_per_s).toFixed(2)}x` : '');
+  console.log(`${new Date().toISOString()} cores ${cpus().length}${ratio('disk', 'disk-1w')}${ratio('served-pool', 'served')}`);
   console.log(JSON.stringify(out));
 } finally {
   await browser.close();

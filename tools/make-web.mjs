@@ -12,8 +12,12 @@
 //                                  decodes each as it arrives
 //   sialoscan-worker.js            the engine worker (served: loads the engine with importScripts)
 //   sialoscan-standalone.js        the single-threaded engine, wasm embedded
-//   sialoscan-worker-source.js     worker + engine as one string: the page opened from disk builds
-//                                  its worker from a Blob of it
+//   sialoscan-worker-source.js     worker + the engine's JS (no wasm) as one string: the page opened
+//                                  from disk builds its workers from a Blob of it
+//   sialoscan-wasm-relaxed.js, sialoscan-wasm-simd128.js
+//                                  the engine's wasm (the relaxed-SIMD twin, the SIMD128 build), base64:
+//                                  the page reads the one this browser runs, compiles it once and
+//                                  gives the compiled module to every Blob worker
 //   sialoscan-mt.*                 the multi-threaded engine, when it was built (used when isolated)
 //   sialoscan-train-worker.js      the training panel's worker (served: loads the engine with importScripts)
 //   sialoscan-train-worker-source.js  trainer worker + engine as one string (the Blob worker from disk),
@@ -36,6 +40,13 @@ const MODEL = resolve(opt('--model', join(ROOT, 'models', 'sialoscan-busi.sialo'
 const BACKBONE = resolve(opt('--backbone', join(ROOT, 'models', 'mobilenetv2-imagenet.sialo')));
 const WASM = join(ROOT, 'wasm', 'dist');
 const MODEL_PARTS = 4; // a 6 MB script took about twice as long to load as four 1.5 MB ones (Chromium, file://)
+
+// the 37-byte module that validates only where relaxed SIMD is on (the JS API's own probe)
+function relaxedProbe() {
+  const m = /const RELAXED_PROBE = new Uint8Array\(\[([^\]]*)\]\)/.exec(readFileSync(join(ROOT, 'wasm', 'sialoscan.mjs'), 'utf8'));
+  if (!m) throw new Error('make-web: wasm/sialoscan.mjs no longer has RELAXED_PROBE');
+  return m[1].split(',').map((x) => Number(x.trim()));
+}
 
 const need = (p, hint) => {
   if (!existsSync(p)) throw new Error(`make-web: ${p} is missing (${hint})`);
@@ -69,6 +80,20 @@ export function bundle(entry) {
   return `(() => {\n'use strict';\nconst __modules = {};\n${order.join('\n')}\n})();\n`;
 }
 
+/** The standalone engine (both wasms: the SIMD128 build embedded as the Emscripten loader's data
+ * URI, its relaxed-SIMD twin in RELAXED_WASM_BASE64) cut in two: { engine: the JS without either
+ * wasm, wasm: { relaxed, simd128 } (base64) }. The engine then needs createSialoscan({ wasmBinary })
+ * (web/worker.js gives it the page's compiled module); the twin has the same imports and exports
+ * (checked by tools/make-standalone.mjs), so either wasm fits the one loader. */
+export function splitWasm(standalone) {
+  const twin = /const RELAXED_WASM_BASE64 = '([A-Za-z0-9+/=]*)';/;
+  const embedded = /(data:application\/octet-stream;base64,)([A-Za-z0-9+/=]+)/;
+  const t = twin.exec(standalone), e = embedded.exec(standalone);
+  if (!t || !e) throw new Error('make-web: the standalone engine no longer has its two embedded wasms');
+  const engine = standalone.replace(twin, () => "const RELAXED_WASM_BASE64 = '';").replace(embedded, (_, head) => head);
+  return { engine, wasm: { relaxed: t[1] || e[2], simd128: e[2] } };
+}
+
 function main() {
   const standalone = readFileSync(need(join(WASM, 'sialoscan-standalone.js'), 'run `make wasm`'), 'utf8');
   const worker = readFileSync(join(WEB, 'worker.js'), 'utf8');
@@ -87,7 +112,7 @@ function main() {
   copyFileSync(join(WEB, 'style.css'), join(OUT, 'style.css'));
   // served, the engine worker fetches the model file itself (no base64 to parse); the scripts stay
   // for pages opened from disk and as the fallback
-  const build = { mt, model: { name: basename(MODEL), parts: parts.length, file: basename(MODEL) },
+  const build = { mt, relaxedProbe: relaxedProbe(), model: { name: basename(MODEL), parts: parts.length, file: basename(MODEL) },
     backbone: backbone ? { name: basename(BACKBONE), parts: backboneParts.length } : null };
   writeFileSync(join(OUT, basename(MODEL)), model);
   writeFileSync(join(OUT, 'sialoscan-app.js'), banner +
@@ -102,8 +127,14 @@ function main() {
   if (backbone) writeParts(backbone, backboneParts, 'SIALOSCAN_BACKBONE_PARTS');
   writeFileSync(join(OUT, 'sialoscan-worker.js'), worker);
   writeFileSync(join(OUT, 'sialoscan-standalone.js'), standalone);
+  // the Blob workers' source without its wasm (a twentieth of the text to read, parse and hand to
+  // each worker); the page compiles the one wasm this browser runs and gives the module to them all
+  const { engine, wasm } = splitWasm(standalone);
   writeFileSync(join(OUT, 'sialoscan-worker-source.js'), banner +
-    `globalThis.SIALOSCAN_WORKER_SOURCE = ${JSON.stringify(`${standalone}\n${worker}`)};\n`);
+    `globalThis.SIALOSCAN_WORKER_SOURCE = ${JSON.stringify(`${engine}\n${worker}`)};\n`);
+  for (const [kind, b64] of Object.entries(wasm)) {
+    writeFileSync(join(OUT, `sialoscan-wasm-${kind}.js`), banner + `globalThis.SIALOSCAN_WASM = "${b64}";\n`);
+  }
   writeFileSync(join(OUT, 'sialoscan-train-worker.js'), trainWorker);
   writeFileSync(join(OUT, 'sialoscan-train-worker-source.js'), banner +
     `globalThis.SIALOSCAN_TRAIN_WORKER_SOURCE = ${JSON.stringify(`${standalone}\n${trainWorker}`)};\n`);

@@ -91,7 +91,6 @@ function show(file, card, checksum, out) {
     const frames = r.frames ? r.frames.length : 0;
     table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
                 pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
-    ui.status.dataset.heapBytes = String(r.heapBytes);
   } else {
     card.fail(out.error);
     failed++;
@@ -101,17 +100,28 @@ function show(file, card, checksum, out) {
   setProgress();
 }
 
-// two files in flight: the worker classifies the next one while the page draws this one
+// the WebAssembly memory of every engine worker (a worker whose memory a very large frame made
+// grow is replaced by a fresh one: the sum comes back down); also window.__sialoscanMemory
+function showMemory(m) {
+  ui.status.dataset.heapBytes = String(m.totalBytes);
+  ui.status.dataset.workers = String(m.workers.length);
+  ui.status.dataset.recycled = String(m.recycled);
+}
+
+// one file more in flight than there are engine workers: each worker classifies its next file
+// while the page draws a result; results are shown in the order the files were given
 async function runQueue() {
   if (running || !engine) return; // files given before the engine is ready wait for it
   running = true;
-  let next = queue.length ? dispatch(queue.shift()) : null;
-  while (next) {
-    const { file, card, gen, checksum, result } = next;
-    next = queue.length ? dispatch(queue.shift()) : null;
+  const depth = engine.workers + 1;
+  const inFlight = [];
+  while (queue.length && inFlight.length < depth) inFlight.push(dispatch(queue.shift()));
+  while (inFlight.length) {
+    const { file, card, gen, checksum, result } = inFlight.shift();
+    if (queue.length) inFlight.push(dispatch(queue.shift()));
     const out = await result;
     if (gen === generation) show(file, card, checksum, out); // else: cleared meanwhile
-    if (!next && queue.length) next = dispatch(queue.shift()); // files added while this one was drawn
+    while (queue.length && inFlight.length < depth) inFlight.push(dispatch(queue.shift())); // files added meanwhile
   }
   running = false;
 }
@@ -143,9 +153,9 @@ function clearAll() {
   ui.zone.focus();
 }
 
-function engineLabel(i) {
+function engineLabel(i, workers) {
   const e = i.engine || { build: 'single', threads: 1, simd: true };
-  const t = e.threads > 1 ? `${e.threads} threads` : '1 thread';
+  const t = e.threads > 1 ? `${e.threads} threads` : workers > 1 ? `${workers} workers of 1 thread, a frame each` : '1 thread';
   const why = e.threads > 1 ? 'cross-origin isolated' : globalThis.crossOriginIsolated ? 'single-threaded build' : 'page not cross-origin isolated';
   return `WebAssembly${e.relaxedSimd ? ' relaxed SIMD' : e.simd ? ' SIMD' : ''}, ${t} (${why})`;
 }
@@ -181,7 +191,7 @@ async function main() {
   ui.clear.addEventListener('click', clearAll);
   setProgress();
   try {
-    engine = await startEngine(() => shipped().then((m) => m.bytes()), build);
+    engine = await startEngine(() => shipped().then((m) => m.bytes()), build, { onMemory: showMemory });
   } catch (e) {
     const noModel = build.model ? await (shippedLoad || Promise.resolve()).then(() => null, (why) => why)
       : new Error('this page was built without a model');
@@ -195,12 +205,13 @@ async function main() {
   info = engine.info;
   const coldMs = performance.mark('sialoscan:ready').startTime;
   showModel(ui.modelInfo, info, `${build.model.name} (shipped with this page)`);
-  ui.status.textContent = `Ready · ${engineLabel(info)} · started in ${Math.round(coldMs)} ms`;
+  ui.status.textContent = `Ready · ${engineLabel(info, engine.workers)} · started in ${Math.round(coldMs)} ms`;
   ui.status.dataset.ready = 'true';
   ui.status.dataset.coldStartMs = String(Math.round(coldMs));
   ui.status.dataset.threads = String(info.engine ? info.engine.threads : 1);
   ui.status.dataset.kernel = info.engine?.kernel ?? ''; // e.g. f32_gemm_4x8_relaxedsimd
-  ui.status.dataset.heapBytes = String(engine.heapBytes);
+  ui.status.dataset.poolSize = String(engine.workers);
+  showMemory(engine.memory());
   ui.zone.classList.remove('disabled');
   runQueue();
   setupModelInput(ui.modelInput, useModel, (text, isError) => {

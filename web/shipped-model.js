@@ -4,7 +4,7 @@
 // beside the engine's start in the worker, each decoded as it comes.
 import { loadScript } from './load-script.js';
 
-function base64Bytes(b64) {
+export function base64Bytes(b64) {
   if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(b64); // native: much faster
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);

@@ -3,16 +3,20 @@
 // importScripts (the multi-threaded build when the page is cross-origin isolated); opened from
 // disk the page builds it from a Blob that already holds the single-threaded engine.
 //
-// Messages in  { type: 'init', mt: boolean, modelFile? }              start the engine at once (and, given
+// Messages in  { type: 'init', mt: boolean, modelFile?, wasm? }     start the engine at once (and, given
 //                modelFile, fetch the shipped model from the worker's folder: no base64 to parse; if that
 //                fails, { type: 'need-model' } goes out and the page sends the bytes)
+//                (wasm: a Blob worker whose engine has no wasm: it waits for { type: 'wasm', module | bytes })
 //              { type: 'shipped', bytes: ArrayBuffer }                    the page's model, when it is ready
 //              { type: 'model', id, bytes: ArrayBuffer }                  load another model (validated)
 //              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
+//              { type: 'model-bytes', id }                                  a copy of the model in use
 // Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message } | { type: 'need-model' }
-//              { type: 'reply', id, ok: true, ... } | { type: 'reply', id, ok: false, error }
+//              { type: 'reply', id, ok: true, ..., heapBytes } | { type: 'reply', id, ok: false, error, heapBytes }
+//              (heapBytes: the worker's WebAssembly memory after the request: the page replaces a
+//              worker whose memory a very large frame made grow, web/engine-client.js)
 // Every number and decision (p, label, threshold, the map) comes from the engine; this file only
 // moves bytes and makes display-sized bitmaps of the engine's pictures.
 'use strict';
@@ -43,6 +47,19 @@ function markWasmStart() {
   };
   WebAssembly.instantiateStreaming = (response, imports) => timed(WebAssembly.compileStreaming(response), imports);
 }
+
+// a Blob worker's wasm: the page compiles it once and sends the module ({ type: 'wasm', module }, or
+// its bytes where a module cannot be sent); the engine's JS here holds no wasm of its own
+let given = null, gotWasm;
+const wasmGiven = new Promise((ok) => { gotWasm = ok; });
+function useGivenModule() {
+  const { instantiate } = WebAssembly;
+  WebAssembly.instantiate = (src, imports) => (src instanceof WebAssembly.Module || !given?.module
+    ? instantiate(src, imports)
+    : instantiate(given.module, imports).then((instance) => ({ module: given.module, instance })));
+}
+// every engine of this worker (another model, a restart) starts from the given wasm
+const newEngine = (model) => self.createSialoscan({ model, ...(given ? { wasmBinary: given.bytes || new Uint8Array(8) } : {}) });
 
 let engine = null;
 let modelBytes = null; // the model in use, to restart the engine if it ever fails hard
@@ -86,12 +103,20 @@ async function handle(msg) {
         mark('model bytes');
         return (modelBytes = new Uint8Array(bytes));
       });
-      engine = await self.createSialoscan({ model }); // the engine starts while the model arrives
+      if (msg.wasm) {
+        given = await wasmGiven;
+        if (given.error) throw new Error(given.error);
+        mark('wasm given');
+        useGivenModule();
+      }
+      // the engine starts while the model arrives (given a module, the loader's bytes are a
+      // placeholder: WebAssembly.instantiate takes the module instead)
+      engine = await newEngine(model);
       return { type: 'ready', info: engine.info(), heapBytes: engine.heapBytes(), marks: marks() };
     }
     case 'model': {
       const bytes = new Uint8Array(msg.bytes);
-      const next = await self.createSialoscan({ model: bytes }); // throws with the reason if refused
+      const next = await newEngine(bytes); // throws with the reason if refused
       engine.dispose();
       engine = next;
       modelBytes = bytes;
@@ -124,6 +149,8 @@ async function handle(msg) {
         frame, frames, usRegion, heapBytes: engine.heapBytes(),
       };
     }
+    case 'model-bytes': // a copy of the model in use (for the page's other workers)
+      return { bytes: modelBytes.slice().buffer };
     case 'overlay': {
       const bytes = new Uint8Array(msg.bytes);
       const dicom = engine.dicomInfo(bytes);
@@ -161,14 +188,16 @@ let queue = Promise.resolve();
 self.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'shipped') { shipped(msg.bytes); return; } // awaited by 'init', not queued behind it
+  if (msg.type === 'wasm') { gotWasm(msg); return; }
   queue = queue.then(async () => {
     try {
       const out = await handle(msg);
-      if (msg.type === 'init') { self.postMessage(out); warmUp(); return; }
+      if (msg.type === 'init') { self.postMessage(out); if (msg.warmUp !== false) warmUp(); return; }
       const transfer = [];
       if (out.view) transfer.push(out.view.frame, out.view.overlay);
       if (out.rgba) transfer.push(out.rgba.buffer);
-      self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out }, transfer);
+      if (out.bytes) transfer.push(out.bytes);
+      self.postMessage({ type: 'reply', id: msg.id, ok: true, ...out, heapBytes: engine.heapBytes() }, transfer);
     } catch (e) {
       if (msg.type === 'init') { self.postMessage({ type: 'fatal', message: reason(e) }); return; }
       let error = reason(e);
@@ -176,10 +205,10 @@ self.onmessage = (ev) => {
       // (which should never happen) leaves the module unusable: start a fresh one, same model
       if (e instanceof WebAssembly.RuntimeError || /^Aborted\(/.test(error)) {
         try { engine.dispose(); } catch { /* already broken */ }
-        engine = await self.createSialoscan({ model: modelBytes });
+        engine = await newEngine(modelBytes);
         error = `the engine failed on this file and was restarted (${error})`;
       }
-      self.postMessage({ type: 'reply', id: msg.id, ok: false, error });
+      self.postMessage({ type: 'reply', id: msg.id, ok: false, error, heapBytes: engine ? engine.heapBytes() : 0 });
     }
   });
 };

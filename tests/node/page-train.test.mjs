@@ -63,6 +63,8 @@ async function open(url = `file://${DIST}/index.html`, { context, init } = {}) {
   page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) log.csp.push(m.text()); });
   await page.goto(url);
   await page.waitForSelector('#engine-status[data-ready=true]', { timeout: 60000 });
+  // the page's engine workers (a pool from disk) all started, so that counting workers counts the trainer's
+  await page.waitForFunction(() => { const s = document.querySelector('#engine-status').dataset; return s.workers === s.poolSize; }, null, { timeout: 60000 });
   return { context, page, log };
 }
 
