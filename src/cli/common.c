@@ -95,7 +95,7 @@ const char *label_name(const sialo_model *m, int label) {
 /* ,"ood":{...} of a result: the out-of-distribution check (not checked: an older model file) */
 void print_ood(FILE *f, const sialo_ood *o) {
     if (!o->checked) { fprintf(f, ",\"ood\":{\"checked\":false,\"score\":null,\"flag\":null}"); return; }
-    fprintf(f, ",\"ood\":{\"checked\":true,\"score\":%.6g,\"flag\":%s,\"threshold\":%.6g", o->score, o->flag ? "true" : "false",
+    fprintf(f, ",\"ood\":{\"checked\":true,\"score\":%.7g,\"flag\":%s,\"threshold\":%.9g", o->score, o->flag ? "true" : "false",
             o->threshold);
     if (o->flag) { fprintf(f, ",\"warning\":"); json_str(f, SIALO_OOD_SENTENCE); }
     fprintf(f, "}");
