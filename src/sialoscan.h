@@ -137,11 +137,23 @@ int sialo_image_decode_frame(const void *data, size_t size, int frame, int us_re
  * every result reports. The one place the engine calibrates. */
 float sialo_calibrated_p(const sialo_model *m, float p_raw);
 
+/* Out-of-distribution check of one frame: the Mahalanobis distance of the network's pooled features
+ * to its training frames' (an ensemble: the mean over its networks of each one's distance, each
+ * divided by its training frames' median), against the threshold stored in the model file. */
+typedef struct {
+    int checked;       /* 1 = the model carries the statistics; 0 = not checked (an older model file): never "in distribution" */
+    int flag;          /* 1 = score > threshold: the frame does not look like the training frames */
+    float score;       /* 1 = a typical training frame (the median); larger = further away */
+    float threshold;   /* flagged above it; set so that <= 3% of the training frames (out of fold) are */
+} sialo_ood;
+#define SIALO_OOD_SENTENCE "This does not look like the ultrasound frames the model was trained on \u2014 the probability is not meaningful"
+
 typedef struct {
     float p_positive;  /* p(malignant) for binary models, calibrated by the model's calibration; top-1 probability otherwise */
     int label;         /* binary: 1 if p_positive >= threshold; multi-class: argmax */
     float threshold;
     double ms;         /* decode + preprocess + forward, milliseconds */
+    sialo_ood ood;     /* out-of-distribution check, from the same forward pass */
 } sialo_result;
 
 int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_result *out);

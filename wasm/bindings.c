@@ -43,8 +43,16 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_input_floats(const sialo_model *m) { return 
 
 EMSCRIPTEN_KEEPALIVE int sialo_wasm_output_floats(const sialo_model *m) { return (int)sialo_output_size(m); }
 
+/* the out-of-distribution check into out[4..7]: checked, score, flag, threshold (sialo_ood) */
+static void put_ood(const sialo_result *r, float *out) {
+    out[4] = (float)r->ood.checked;
+    out[5] = r->ood.score;
+    out[6] = (float)r->ood.flag;
+    out[7] = r->ood.threshold;
+}
+
 /* one frame (0 for an image file; DICOM: frame k, us_region = crop to the first ultrasound region).
- * out: [p_positive, label, threshold, ms] */
+ * out: [p_positive, label, threshold, ms, ood checked, ood score, ood flag, ood threshold] */
 EMSCRIPTEN_KEEPALIVE int sialo_wasm_classify(sialo_model *m, const void *bytes, size_t size, int frame, int us_region, float *out) {
     double t0 = sialo_now_ms();
     sialo_result r;
@@ -58,6 +66,7 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_classify(sialo_model *m, const void *bytes, 
     out[1] = (float)r.label;
     out[2] = r.threshold;
     out[3] = (float)r.ms;
+    put_ood(&r, out);
     return 0;
 }
 
@@ -100,7 +109,7 @@ typedef struct {
     sialo_image image; /* the decoded image (RGB) when the caller asked to keep it, else empty */
 } wasm_cam;
 
-/* layer: "" = the default. out: [p_positive, label, threshold, ms]. alpha < 0 = default opacity.
+/* layer: "" = the default. out: [p_positive, label, threshold, ms, ood x 4 (as sialo_wasm_classify)]. alpha < 0 = default opacity.
  * frame, us_region: which frame of a DICOM file, and whether to crop it to its first ultrasound region.
  * keep_image: also hand back the decoded image (sialo_wasm_cam_image), for pages that draw it. */
 EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const void *bytes, size_t size, int frame, int us_region,
@@ -123,6 +132,7 @@ EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const voi
     out[1] = (float)r.label;
     out[2] = r.threshold;
     out[3] = (float)(sialo_now_ms() - t0);
+    put_ood(&r, out);
     return c;
 }
 

@@ -94,6 +94,21 @@ export interface CamResult {
   raw: { width: number; height: number; data: Float32Array };
 }
 
+/** The out-of-distribution check of one frame, from the same forward pass: the Mahalanobis distance
+ * of the network's pooled features to its training frames' (an ensemble: the mean of its networks'),
+ * 1 = a typical training frame. A model file without the statistics gives checked: false. */
+export type OodResult =
+  | {
+      checked: true;
+      score: number;
+      /** score > threshold: the probability is not meaningful for this frame */
+      flag: boolean;
+      threshold: number;
+      /** when flagged: "This does not look like the ultrasound frames the model was trained on — the probability is not meaningful" */
+      warning?: string;
+    }
+  | { checked: false; score: null; flag: null };
+
 export interface ClassifyResult {
   /** p(malignant) for binary models, calibrated by the model's calibration (info().calibration);
    * the top-1 probability otherwise */
@@ -103,6 +118,8 @@ export interface ClassifyResult {
   threshold: number;
   /** decode + preprocess + forward (+ Grad-CAM), milliseconds */
   ms: number;
+  /** the out-of-distribution check */
+  ood: OodResult;
   cam?: CamResult;
   /** DICOM files: the frame classified */
   frame?: number;

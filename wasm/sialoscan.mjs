@@ -7,8 +7,10 @@
 //                                    (an ensemble file: members > 1, networks: [{ arch, parameters, layers,
 //                                     provenance }]; classify and Grad-CAM average its networks: nothing else changes)
 //                                    engine: { build: 'single' | 'pthreads', threads, simd, relaxedSimd, kernel } }
-//   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms }   (pMalignant: calibrated by
+//   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms, ood }   (pMalignant: calibrated by
 //                                    the engine, sigmoid(a·logit(p_raw) + b); forward() stays raw)
+//                                ood: { checked: true, score, flag, threshold, warning (when flagged) } or,
+//                                    for a model file without the statistics, { checked: false, score: null, flag: null }
 //                                (PNG, JPEG, BMP, GIF or DICOM bytes; a DICOM file also gives { frame })
 //   await s.classify(dicomBytes, { frame: k, usRegion: true })
 //                                -> frame k of a multi-frame DICOM file (default 0); usRegion crops it to
@@ -115,6 +117,9 @@ function heapOf(M) {
   };
   return { U8, F32, withBytes };
 }
+
+// the sentence of a frame the out-of-distribution check flags (the engine's SIALO_OOD_SENTENCE)
+const OOD_WARNING = 'This does not look like the ultrasound frames the model was trained on \u2014 the probability is not meaningful';
 
 export async function createSialoscan(options = {}) {
   const { model, keepActivations = false, factory, wasmBinary, threads = DEFAULT_THREADS } = options;
@@ -226,7 +231,7 @@ export async function createSialoscan(options = {}) {
       if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
       if (!Number.isInteger(frame) || frame < 0) throw new TypeError('classify: frame must be a frame number (0, 1, ...)');
       const dicom = withBytes(imageBytes.subarray(0, 132), (p) => c.isDicom(p, Math.min(132, imageBytes.length))) === 1;
-      const out = M._malloc(16);
+      const out = M._malloc(32);
       let h = 0;
       try {
         if (cam) {
@@ -236,9 +241,12 @@ export async function createSialoscan(options = {}) {
           const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, out));
           if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
         }
-        const r = F32().slice(out >> 2, (out >> 2) + 4);
+        const r = F32().slice(out >> 2, (out >> 2) + 8);
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
-        const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3] };
+        // the out-of-distribution check: not checked (an older model file) is never "in distribution"
+        const ood = r[4] ? { checked: true, score: r[5], flag: r[6] !== 0, threshold: r[7] } : { checked: false, score: null, flag: null };
+        if (ood.flag) ood.warning = OOD_WARNING;
+        const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3], ood };
         if (dicom) res.frame = frame;
         if (h) {
           const { image: decoded, ...camOnly } = readCam(h);

@@ -90,7 +90,7 @@ function show(file, card, checksum, out) {
     card.done(r, checksum);
     const frames = r.frames ? r.frames.length : 0;
     table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
-                pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum });
+                pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum, ood: r.ood });
   } else {
     card.fail(out.error);
     failed++;

@@ -4,6 +4,8 @@
 // and opens on its most suspicious frame; a file the engine refuses gets an error card with its reason.
 // Testing contract: [data-testid=result][data-file] with data-p-malignant + data-label (for a cine
 // loop: its most suspicious frame, data-frame), or data-error; the overlay is canvas[data-testid=cam].
+// The out-of-distribution check: data-ood = "flagged" | "ok" | "not-checked", data-ood-score; a
+// flagged frame shows the warning [data-testid=ood-warning] on the card itself (role=alert).
 
 const el = (tag, props = {}, ...children) => {
   const e = document.createElement(tag);
@@ -89,13 +91,24 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
     bar.firstChild.style.width = pct(r.pMalignant);
     bar.lastChild.style.left = pct(r.threshold);
     const nFrames = r.frames ? r.frames.length : 1;
+    const ood = r.ood || { checked: false };
+    node.dataset.ood = !ood.checked ? 'not-checked' : ood.flag ? 'flagged' : 'ok';
+    if (ood.checked) node.dataset.oodScore = String(ood.score); else delete node.dataset.oodScore;
+    node.classList.toggle('ood', !!ood.flag);
+    const warning = ood.flag
+      ? el('p', { class: 'ood-warning', role: 'alert', 'data-testid': 'ood-warning' },
+        el('strong', { text: '⚠ ' }), ood.warning || 'This does not look like the ultrasound frames the model was trained on — the probability is not meaningful',
+        el('span', { class: 'ood-score', text: ` (score ${ood.score.toFixed(2)}, threshold ${ood.threshold.toFixed(2)})` }))
+      : null;
     const next = el('div', { class: 'frame-view' },
+      warning,
       el('div', { class: 'pictures' }, el('figure', {}, cam), el('figure', { class: 'beside' }, original)),
       el('div', { class: 'verdict' },
         el('span', { class: `label ${malignant ? 'malignant' : 'benign'}`, text: r.label }),
         el('span', { class: 'p', text: `p(malignant) = ${r.pMalignant.toFixed(3)}` })),
       bar,
-      el('p', { class: 'meta', text: `threshold ${r.threshold.toFixed(3)} · ${r.width}×${r.height} px · ${Math.round(r.ms)} ms` }),
+      el('p', { class: 'meta', text: `threshold ${r.threshold.toFixed(3)} · ${r.width}×${r.height} px · ${Math.round(r.ms)} ms` +
+        (ood.checked ? (ood.flag ? '' : ` · like the training frames (score ${ood.score.toFixed(2)})`) : ' · not checked against the training frames (an older model file)') }),
       r.dicom ? el('p', { class: 'meta', text: dicomLine(r.dicom, r.frame, nFrames, r.usRegion) }) : null);
     if (body) body.replaceWith(next);
     else status.replaceWith(next, controls);

@@ -1,20 +1,28 @@
 // results-table.js — the batch's results as a sortable table, and its CSV export
-// (file, p_malignant, label, threshold, model_checksum; unreadable files: label "unreadable"; a
-// cine loop: its most suspicious frame).
+// (file, p_malignant, label, threshold, model_checksum, ood_checked, ood_score, ood_flag; unreadable
+// files: label "unreadable"; a cine loop: its most suspicious frame). A frame the out-of-distribution
+// check flags keeps its p, and its label says it is not meaningful: it is never counted as benign.
 // A file name that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with ' (OWASP).
 
-/** CSV text of rows [{ file, pMalignant, label, threshold, checksum, error }] (RFC 4180 quoting). */
+/** The table's label of a result: a flagged frame's label says the probability is not meaningful. */
+export function shownLabel(r) {
+  return r.ood && r.ood.flag ? `${r.label} — not meaningful (not like the training frames)` : r.label;
+}
+
+/** CSV text of rows [{ file, pMalignant, label, threshold, checksum, error, ood }] (RFC 4180 quoting). */
 export function resultsCsv(rows) {
   const q = (v) => {
     const s = v === undefined || v === null ? '' : String(v);
     const t = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
     return /[",\r\n']/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
   };
-  const lines = ['file,p_malignant,label,threshold,model_checksum'];
+  const lines = ['file,p_malignant,label,threshold,model_checksum,ood_checked,ood_score,ood_flag'];
+  // ood: checked true|false (false: the model file carries no statistics), score, flag true|false ('' when not checked)
+  const ood = (o) => (o && o.checked ? ['true', o.score, o.flag ? 'true' : 'false'] : ['false', '', '']);
   for (const r of rows) {
     lines.push(r.error
-      ? [q(r.file), '', 'unreadable', '', q(r.checksum)].join(',')
-      : [q(r.file), r.pMalignant, q(r.label), r.threshold, q(r.checksum)].join(','));
+      ? [q(r.file), '', 'unreadable', '', q(r.checksum), '', '', ''].join(',')
+      : [q(r.file), r.pMalignant, q(r.label), r.threshold, q(r.checksum), ...ood(r.ood)].join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }
@@ -24,6 +32,7 @@ const COLUMNS = [
   { key: 'file', title: 'File' },
   { key: 'pMalignant', title: 'p(malignant)', num: true },
   { key: 'label', title: 'Label' },
+  { key: 'oodScore', title: 'Like the training frames?', num: true },
   { key: 'ms', title: 'Time (ms)', num: true },
 ];
 
@@ -65,8 +74,10 @@ export function setupResultsTable(table) {
     tbody.replaceChildren(...sorted.map((r) => {
       const tr = document.createElement('tr');
       if (r.error) tr.className = 'error';
-      else tr.className = r.label === 'malignant' ? 'malignant' : 'benign';
-      const cells = [r.index, r.shown || r.file, r.error ? '—' : r.pMalignant.toFixed(4), r.error ? `unreadable: ${r.error}` : r.label, r.error ? '' : Math.round(r.ms)];
+      else tr.className = r.ood && r.ood.flag ? 'ood' : r.label === 'malignant' ? 'malignant' : 'benign';
+      const like = r.error ? '' : !r.ood || !r.ood.checked ? 'not checked' : r.ood.flag ? `no (score ${r.ood.score.toFixed(2)})` : `yes (${r.ood.score.toFixed(2)})`;
+      const cells = [r.index, r.shown || r.file, r.error ? '—' : r.pMalignant.toFixed(4), r.error ? `unreadable: ${r.error}` : shownLabel(r), like,
+        r.error ? '' : Math.round(r.ms)];
       for (const v of cells) tr.insertCell().textContent = String(v);
       return tr;
     }));
@@ -76,7 +87,8 @@ export function setupResultsTable(table) {
   render();
   return {
     add(row) {
-      rows.push({ ...row, index: rows.length + 1 });
+      // sorted by the check's score; not checked (or unreadable) below every score
+      rows.push({ ...row, index: rows.length + 1, oodScore: row.ood && row.ood.checked ? row.ood.score : -Infinity });
       render();
     },
     clear() {

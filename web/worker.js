@@ -133,7 +133,7 @@ async function handle(msg) {
         frames = [];
         for (let k = 0; k < dicom.frames; k++) {
           const f = await engine.classify(bytes, { frame: k, usRegion });
-          frames.push({ pMalignant: f.pMalignant, label: f.label });
+          frames.push({ pMalignant: f.pMalignant, label: f.label, ood: f.ood });
           self.postMessage({ type: 'progress', id: msg.id, done: k + 1, total: dicom.frames });
           if (f.pMalignant > frames[frame].pMalignant) frame = k;
         }
@@ -143,7 +143,7 @@ async function handle(msg) {
       const [view, overlay] = await Promise.all([bitmap(r.image.rgba, r.image.width, r.image.height, msg.maxSide),
         bitmap(r.cam.rgba, r.cam.width, r.cam.height, msg.maxSide)]);
       return {
-        pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, layer: r.cam.layer,
+        pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, layer: r.cam.layer, ood: r.ood,
         width: r.image.width, height: r.image.height, view: { frame: view, overlay },
         dicom: dicom && { frames: dicom.frames, modality: dicom.modality, manufacturer: dicom.manufacturer, model: dicom.model, transferSyntax: dicom.transferSyntax },
         frame, frames, usRegion, heapBytes: engine.heapBytes(),

@@ -140,6 +140,7 @@ int cmd_classify(cli_opts *o) {
                 printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
                 json_str(stdout, label_name(m, r.label));
                 printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);
+                print_ood(stdout, &r.ood);
                 if (*cam_path) { printf(",\"cam\":"); json_str(stdout, cam_path); }
                 printf("}\n");
             }

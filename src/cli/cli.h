@@ -9,6 +9,7 @@
  *   convert.c    init, convert (TFLite, Keras), imagenet
  *   bench.c      forward, bench
  *   train.c      train
+ *   ood.c        ood-fit (the out-of-distribution statistics of an existing model)
  */
 #ifndef SIALO_CLI_H
 #define SIALO_CLI_H
@@ -58,10 +59,12 @@ int cmd_init(cli_opts *o);
 int cmd_eval(cli_opts *o);
 int die(const char *fmt, const char *arg);
 void json_str(FILE *f, const char *s);
+void print_ood(FILE *f, const sialo_ood *o);
 const char *label_name(const sialo_model *m, int label);
 sialo_model *open_model(cli_opts *o);
 uint8_t *read_all(const char *path, size_t *n);
 int usage(void);
 int cmd_train(int argc, char **argv);
+int cmd_ood_fit(int argc, char **argv);
 
 #endif

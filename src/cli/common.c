@@ -92,6 +92,15 @@ const char *label_name(const sialo_model *m, int label) {
     return g->n_classes == 1 ? (label ? "positive" : "negative") : "?";
 }
 
+/* ,"ood":{...} of a result: the out-of-distribution check (not checked: an older model file) */
+void print_ood(FILE *f, const sialo_ood *o) {
+    if (!o->checked) { fprintf(f, ",\"ood\":{\"checked\":false,\"score\":null,\"flag\":null}"); return; }
+    fprintf(f, ",\"ood\":{\"checked\":true,\"score\":%.7g,\"flag\":%s,\"threshold\":%.9g", o->score, o->flag ? "true" : "false",
+            o->threshold);
+    if (o->flag) { fprintf(f, ",\"warning\":"); json_str(f, SIALO_OOD_SENTENCE); }
+    fprintf(f, "}");
+}
+
 int usage(void) {
     fprintf(stderr,
             "usage:\n"
@@ -103,6 +112,8 @@ int usage(void) {
             "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
             "      [--csv FILE] [--report FILE.html]         per-image CSV; HTML report (ROC, confusion matrix, misclassified frames)\n"
             "      [--frame N] [--us-region]                 DICOM files: frame N (default 0); crop to the first ultrasound region\n"
+            "  sialoscan ood-fit --model M --data DIR --out M2 [--rank K] [--folds K] [--rate R]\n"
+            "                                                 the out-of-distribution statistics of M on DIR's frames, written into M2\n"
             "  sialoscan dicom-info FILE                      the DICOM file's non-identifying metadata, one JSON object\n"
             "  sialoscan frame [--frame N] [--us-region] FILE OUT.png   a decoded frame (DICOM or image) as PNG\n"
             "  sialoscan calibrate --model IN.sialo --predictions OOF.csv --out OUT.sialo [--method platt|temperature]\n"

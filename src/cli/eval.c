@@ -182,6 +182,9 @@ int cmd_eval(cli_opts *o) {
     int *y = malloc((size_t)total * sizeof *y);
     sialo_report_item *items = calloc((size_t)total, sizeof *items);
     float *pt = malloc((size_t)total * sizeof *pt), *pe = malloc((size_t)total * sizeof *pe); /* per-image CAM figures */
+    sialo_ood *ood = calloc((size_t)total, sizeof *ood); /* per-image out-of-distribution check */
+    int ood_checked = 1, ood_flagged = 0;
+    float ood_thr = 0;
     double t0 = sialo_now_ms();
     for (int i = 0; i < total; i++) {
         const char *path = i < nb ? ben[i] : mal[i - nb];
@@ -205,6 +208,10 @@ int cmd_eval(cli_opts *o) {
             items[n].p = p[n];
             if (cam_thumb) { items[n].thumb_png64 = cam_thumb; items[n].thumb_is_cam = 1; cam_thumb = NULL; }
             else if (o->report && r.label != y[n]) items[n].thumb_png64 = sialo_thumbnail_base64(bytes, sz, 160);
+            if (ood) ood[n] = r.ood;
+            ood_checked &= r.ood.checked;
+            ood_flagged += r.ood.checked && r.ood.flag;
+            if (r.ood.checked) ood_thr = r.ood.threshold;
             pt[n] = has_mask ? (float)hit : NAN;
             pe[n] = has_mask ? (float)energy : NAN;
             n++;
@@ -238,6 +245,10 @@ int cmd_eval(cli_opts *o) {
     else printf(",\"brier\":null,\"ece\":null");
     free(pd);
     printf(",\"calibration\":{\"a\":%.9g,\"b\":%.9g}", m->g->calib_a, m->g->calib_b);
+    /* the out-of-distribution check: frames flagged (their p is counted above as it is, never as benign) */
+    if (ood_checked && n) printf(",\"ood\":{\"checked\":true,\"threshold\":%.9g,\"flagged\":%d,\"flagged_rate\":%.4f}", ood_thr, ood_flagged,
+                                 (double)ood_flagged / n);
+    else printf(",\"ood\":{\"checked\":false}");
     if (cam_on) { /* on the map of each frame's true class: share of masked frames whose CAM peak is in a lesion
                      (all; malignant frames only); mean share of CAM mass in the lesions */
         printf(",\"cam_layer\":");
@@ -264,12 +275,14 @@ int cmd_eval(cli_opts *o) {
         FILE *f = fopen(o->csv, "w");
         if (!f) rc = die("cannot write '%s'", o->csv);
         else {
-            fprintf(f, "file,label,p_malignant,predicted%s\n", cam_on ? ",cam_pointing,cam_energy_in_mask" : "");
+            fprintf(f, "file,label,p_malignant,predicted%s,ood_score,ood_flag\n", cam_on ? ",cam_pointing,cam_energy_in_mask" : "");
             for (int i = 0; i < n; i++) {
                 fprintf(f, "\"%s\",%s,%.6f,%s", items[i].file, items[i].label ? "malignant" : "benign", items[i].p,
                         items[i].p >= m->g->threshold ? "malignant" : "benign");
                 if (cam_on && !isnan(pt[i])) fprintf(f, ",%d,%.4f", (int)pt[i], pe[i]);
                 else if (cam_on) fprintf(f, ",,");
+                if (ood && ood[i].checked) fprintf(f, ",%.6g,%s", ood[i].score, ood[i].flag ? "true" : "false");
+                else fprintf(f, ",,"); /* not checked */
                 fprintf(f, "\n");
             }
             if (fclose(f) != 0) rc = die("cannot write '%s'", o->csv);
@@ -286,7 +299,7 @@ int cmd_eval(cli_opts *o) {
         if (!rc) fprintf(stderr, "report: %s\n", o->report);
     }
     for (int i = 0; i < n; i++) free(items[i].thumb_png64);
-    free(items); free(pt); free(pe);
+    free(items); free(pt); free(pe); free(ood);
     for (int i = 0; i < nb; i++) free(ben[i]);
     for (int i = 0; i < nm; i++) free(mal[i]);
     for (int i = 0; i < nmb; i++) free(mask_b[i]);

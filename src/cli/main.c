@@ -11,6 +11,8 @@
  *                                             (Platt / temperature scaling fitted on out-of-fold predictions)
  *   sialoscan ensemble A B [...] --out E [--threshold T] [--fp16]   (one file of several networks whose
  *                                             logits are averaged; then calibrate it on its own predictions)
+ *   sialoscan ood-fit --model M --data DIR --out M2 [--rank K] [--folds K] [--rate R]   (out-of-distribution
+ *                                             statistics fitted on a labelled folder, written with the model: cli/ood.c)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
  *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
  *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   (--cam: classify-only vs classify+Grad-CAM;
@@ -125,6 +127,7 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
+    if (!strcmp(cmd, "ood-fit")) return cmd_ood_fit(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(); return 0; }
     if (!strcmp(cmd, "--version")) { printf("sialoscan %s\n", SIALO_VERSION); return 0; }
     cli_opts o;

@@ -86,6 +86,14 @@ char *sialo_model_info_json(const sialo_model *m) {
     sb_printf(&s, ",\"threshold\":%.6g,\"parameters\":%zu,\"layers\":%d,\"storage\":\"fp%d\",\"checksum\":\"%08x\",\"provenance\":",
               in.threshold, in.n_params, in.n_layers, in.storage_bits, in.checksum);
     json_string(&s, in.provenance);
+    { /* the out-of-distribution check (ood.c) */
+        int nets = m->n_members > 1 ? m->n_members : 1, ok = m->g->ood_threshold > 0;
+        for (int k = 0; k < nets; k++) ok &= (nets > 1 ? m->member[k] : m)->ood_node > 0 && (nets > 1 ? m->member[k] : m)->g->ood != NULL;
+        const sialo_graph *f = m->meta ? m->meta : m->g;
+        if (ok) sb_printf(&s, ",\"ood\":{\"checked\":true,\"threshold\":%.9g,\"frames\":%d,\"rank\":%d,\"features\":%d}", m->g->ood_threshold,
+                          f->ood_frames ? f->ood_frames : m->g->ood_frames, m->g->ood->rank, m->g->ood->dim);
+        else sb_printf(&s, ",\"ood\":{\"checked\":false}");
+    }
     sb_printf(&s, ",\"calibration\":{\"a\":%.9g,\"b\":%.9g,\"identity\":%s},\"format_version\":%d,\"members\":%d", in.calib_a, in.calib_b,
               in.calib_a == 1.0f && in.calib_b == 0.0f ? "true" : "false", in.format_version, in.n_members);
     if (m->n_members > 1) { /* an ensemble: each network's own facts */
@@ -124,4 +132,5 @@ void sialo_decide(const sialo_model *m, const float *y, sialo_result *r) {
         r->label = best;
         r->p_positive = y[best];
     }
+    sialo_ood_decide(m, &r->ood);
 }

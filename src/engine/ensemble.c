@@ -112,6 +112,7 @@ sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt) {
         a->threshold = g->threshold;
         a->calib_a = g->calib_a;
         a->calib_b = g->calib_b;
+        a->ood_threshold = g->ood_threshold;
         a->checksum = g->checksum;
         a->format_version = g->format_version;
     }
@@ -139,7 +140,7 @@ sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt) {
                        fin0 == OP_SIGMOID ? " through a sigmoid" : fin0 == OP_SOFTMAX ? " through a softmax" : "");
             goto fail;
         }
-        if (sialo_model_pin(mm[k], sialo_score_node(gk)) < 0) goto fail;
+        if (sialo_model_pin(mm[k], sialo_score_node(gk)) < 0 || sialo_ood_attach(mm[k]) < 0) goto fail;
     }
     mm[0]->member = mm;
     mm[0]->n_members = n;

@@ -51,6 +51,7 @@ void sialo_graph_free(sialo_graph *g) {
     free(g->nodes);
     for (int i = 0; i < g->n_members; i++) sialo_graph_free(g->members[i]);
     free(g->members);
+    sialo_ood_net_free(g->ood);
     free(g);
 }
 

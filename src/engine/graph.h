@@ -78,6 +78,20 @@ typedef struct {
     int frozen;                       /* trainer: 1 = weights not updated */
 } sialo_node;
 
+/* Out-of-distribution statistics of one network (ood.c; model file version 4): its pooled features
+ * (the output of the global average pool `layer`) of the training frames, summarised as class means
+ * and a low-rank shared within-class covariance: rank orthonormal principal directions with their
+ * variances, and one variance per dimension for the rest. */
+typedef struct {
+    char *layer;      /* the GAP layer whose output are the features */
+    int dim, n_means, rank;
+    float *means;     /* n_means x dim: the class means (index = label) */
+    float *basis;     /* rank x dim, orthonormal rows: top principal directions of the within-class covariance */
+    float *var;       /* rank: the variance along each direction */
+    float resid_var;  /* the variance per dimension of the rest (the residual, isotropic) */
+    float scale;      /* the median out-of-fold squared distance of the training frames: score = d^2 / scale */
+} sialo_ood_net;
+
 typedef struct sialo_graph {
     /* metadata */
     char *arch;
@@ -92,6 +106,12 @@ typedef struct sialo_graph {
     int format_version;       /* of the file it was read from (0 if built in memory) */
     int storage_bits;         /* 32 or 16 when written */
     uint32_t checksum;        /* as read from a file (0 if built in memory) */
+    /* out-of-distribution check (ood.c): the network's statistics (a single network, or each member of
+       an ensemble), and the threshold on the model's score (a single network, or the ensemble's own
+       graph; copied to its members at load). ood_threshold <= 0 = no check ("not checked"). */
+    sialo_ood_net *ood;
+    float ood_threshold;
+    int ood_frames;           /* frames the statistics were fitted on */
     /* content */
     int n_tensors, cap_tensors;
     sialo_tensor *tensors;
@@ -160,6 +180,29 @@ int sialo_graph_write_file(const sialo_graph *g, int storage_bits, const char *p
  * threshold 0.5, no calibration (sialoscan calibrate fits one on the ensemble's predictions), arch
  * = the members' arch ("a+b" when they differ), provenance = a sentence naming the members. */
 sialo_graph *sialo_ensemble_graph(sialo_graph **members, int n);
+
+/* ---- out-of-distribution statistics (ood.c) */
+void sialo_ood_net_free(sialo_ood_net *o);
+/* the raw squared Mahalanobis distance of features f (o->dim) to the nearest class mean */
+double sialo_ood_d2(const sialo_ood_net *o, const float *f);
+/* Fit one network's statistics on the rows i with use[i] != 0 (use NULL = all) of feats (n x dim),
+ * labels[i] in 0..n_means-1; rank = principal directions kept (clamped to the frames and dim).
+ * scale = 1. NULL + reason on failure. */
+sialo_ood_net *sialo_ood_fit(const float *feats, const int *labels, const unsigned char *use, int n, int dim, int n_means,
+                             int rank, const char *layer);
+/* Cross-fitted statistics of n_nets networks (feats[k]: n x dims[k]) on frames with group-aware
+ * folds fold[i] in 0..k_folds-1: each frame's out-of-fold squared distance per network (statistics
+ * fitted on the other folds), each network's scale = the median of them, the model's score of a
+ * frame = the mean over the networks of d^2 / scale, and the threshold = the smallest value that
+ * flags at most max_rate of the frames' out-of-fold scores. Then each network's statistics on all
+ * the frames (with that scale) in nets[k]. oof (n, may be NULL) receives the out-of-fold scores. */
+int sialo_ood_crossfit(float *const *feats, const int *dims, int n_nets, const int *labels, const int *fold, int n, int k_folds,
+                       int n_means, int rank, double max_rate, const char *const *layers, sialo_ood_net **nets, float *threshold,
+                       double *oof);
+/* attach: nets[k] to network k (a single network: nets[0]) and the threshold; takes the nets over */
+int sialo_graph_set_ood(sialo_graph *g, sialo_ood_net **nets, int n_nets, float threshold, int frames);
+/* the name of the graph's global average pool (the features), or NULL + reason */
+const char *sialo_graph_feature_layer(const sialo_graph *g);
 
 /* ---- architectures (arch.c): Keras layer names, random (seeded) or zero weights */
 /* head: "binary" = GAP -> dropout(0.5) -> dense(1) -> sigmoid; "imagenet" = GAP -> dense(1000/1001) -> softmax;

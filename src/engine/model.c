@@ -8,7 +8,9 @@
 
 sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
     if (g->n_members) return sialo_ensemble_model(g, opt);
-    return sialo_model_from_graph_pool(g, opt, NULL);
+    sialo_model *m = sialo_model_from_graph_pool(g, opt, NULL);
+    if (m && sialo_ood_attach(m) < 0) { sialo_model_free(m); return NULL; }
+    return m;
 }
 
 sialo_model *sialo_model_load(const void *data, size_t size, const sialo_options *opt) {

@@ -50,6 +50,22 @@
  *             multiple of 16 of the file offset and ends with the body
  *     the payload ends with the last body.
  *
+ *   payload (version 4: versions 2 and 3 with SECTIONS, written when the model carries its
+ *   out-of-distribution statistics; a model without any is written as version 2 or 3 as before):
+ *     the fields arch .. calib_b as above
+ *     u32   n_sections (0..64), then per section:
+ *             str tag; u32 network (0-based index, 0xFFFFFFFF = the model as a whole); u64 size;
+ *             size bytes. A reader skips the tags it does not know.
+ *     u32   n_networks: 1 = one network, its BODY follows (as version 2, to the end of the payload);
+ *           2..16 = an ensemble, the per-network records follow as in version 3
+ *   sections known (ood.c):
+ *     "ood" (one per network, all or none):  str layer (the global average pool whose output are
+ *             the features); u32 dim, n_means, rank (rank < dim); f32 scale (> 0), resid_var (> 0);
+ *             f32 means[n_means * dim]; f32 var[rank] (> 0); f32 basis[rank * dim] (orthonormal rows)
+ *     "ood-threshold" (network 0xFFFFFFFF):  f32 threshold (> 0) on the model's score; u32 frames
+ *             the statistics were fitted on. Without it (or without "ood" for every network) the
+ *             model's frames are "not checked".
+ *
  * The reader checks every count, length, offset, index and shape against the bytes that are
  * there before it allocates or reads, and refuses a bad file with a reason naming the problem.
  */
@@ -65,7 +81,10 @@
 #define FORMAT_VERSION 2          /* written for a single network */
 #define FORMAT_VERSION_ENSEMBLE 3 /* written for an ensemble */
 #define FORMAT_VERSION_MIN 1
-#define FORMAT_VERSION_MAX 3
+#define FORMAT_VERSION_SECTIONS 4 /* written when the model carries out-of-distribution statistics */
+#define FORMAT_VERSION_MAX 4
+#define MAX_SECTIONS 64
+#define OOD_ALL 0xFFFFFFFFu
 #define MAX_STR 65536
 #define MAX_NAME 1024
 #define MAX_TENSORS 100000
@@ -376,6 +395,71 @@ fail: {
     }
 }
 
+/* version 4: the sections (before the networks); the "ood" ones into ood[network], the threshold */
+static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *thr, int *frames) {
+    r->what = "section table";
+    uint32_t ns = rd_u32(r);
+    if (r->bad) return -1;
+    if (ns > MAX_SECTIONS) return sialo_fail("model file is corrupt: %u sections announced", ns);
+    for (uint32_t s = 0; s < ns; s++) {
+        r->what = "section tag";
+        char *tag = rd_str(r, MAX_NAME);
+        if (!tag) return -1;
+        r->what = "section header";
+        uint32_t net = rd_u32(r);
+        uint64_t size = rd_u64(r);
+        if (r->bad || size > r->n - r->pos) {
+            if (!r->bad) sialo_fail("model file is truncated: section '%.100s' runs past the end of the payload", tag);
+            free(tag);
+            return -1;
+        }
+        reader sub = {r->p + r->pos, (size_t)size, 0, 0, "section", r->base + r->pos};
+        int rc = 0;
+        if (!strcmp(tag, "ood-threshold")) {
+            sub.what = "out-of-distribution threshold";
+            *thr = rd_f32(&sub);
+            *frames = (int)rd_u32(&sub);
+            if (sub.bad) rc = -1;
+            else if (!(*thr > 0 && *thr < 1e30f) || *frames < 0)
+                rc = sialo_fail("model file is corrupt: out-of-distribution threshold %g", *thr);
+            else *has_thr = 1;
+        } else if (!strcmp(tag, "ood")) {
+            if (net >= SIALO_MAX_MEMBERS || ood[net]) { free(tag); return sialo_fail("model file is corrupt: out-of-distribution statistics for network %u", net + 1); }
+            sialo_ood_net *o = sialo_xcalloc(1, sizeof *o);
+            if (!o) { free(tag); return -1; }
+            ood[net] = o;
+            sub.what = "out-of-distribution statistics";
+            o->layer = rd_str(&sub, MAX_NAME);
+            uint32_t dim = rd_u32(&sub), nm = rd_u32(&sub), rank = rd_u32(&sub);
+            o->scale = rd_f32(&sub);
+            o->resid_var = rd_f32(&sub);
+            if (sub.bad) rc = -1;
+            else if (dim < 2 || dim > 65536 || nm < 1 || nm > 1024 || rank >= dim ||
+                     (uint64_t)((uint64_t)nm * dim + rank + (uint64_t)rank * dim) * 4 != size - sub.pos)
+                rc = sialo_fail("model file is corrupt: out-of-distribution statistics of %u features, %u means, rank %u in %llu bytes",
+                                dim, nm, rank, (unsigned long long)size);
+            else if (!(o->scale > 0 && o->scale < 1e30f && o->resid_var > 0 && o->resid_var < 1e30f))
+                rc = sialo_fail("model file is corrupt: out-of-distribution scale %g, residual variance %g", o->scale, o->resid_var);
+            else {
+                o->dim = (int)dim; o->n_means = (int)nm; o->rank = (int)rank;
+                o->means = malloc((size_t)nm * dim * sizeof(float));
+                o->var = malloc((size_t)(rank ? rank : 1) * sizeof(float));
+                o->basis = malloc((size_t)(rank ? rank : 1) * dim * sizeof(float));
+                if (!o->means || !o->var || !o->basis) rc = sialo_fail("out of memory");
+                int finite = 1, pos = 1;
+                for (size_t i = 0; !rc && i < (size_t)nm * dim; i++) { o->means[i] = rd_f32(&sub); finite &= o->means[i] - o->means[i] == 0; }
+                for (size_t i = 0; !rc && i < rank; i++) { o->var[i] = rd_f32(&sub); pos &= o->var[i] > 0 && o->var[i] < 1e30f; }
+                for (size_t i = 0; !rc && i < (size_t)rank * dim; i++) { o->basis[i] = rd_f32(&sub); finite &= o->basis[i] - o->basis[i] == 0; }
+                if (!rc && (!finite || !pos)) rc = sialo_fail("model file is corrupt: out-of-distribution statistics hold NaN, infinity or a variance <= 0");
+            }
+        }
+        free(tag);
+        if (rc < 0) return -1;
+        r->pos += (size_t)size;
+    }
+    return 0;
+}
+
 sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
     const uint8_t *b = data;
     if (!data || size == 0) return sialo_fail_null("model file is empty (0 bytes)");
@@ -413,10 +497,37 @@ sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
     g->format_version = (int)version;
     g->calib_a = 1.0f; /* version 1: no calibration */
     g->calib_b = 0.0f;
+    sialo_ood_net *ood[SIALO_MAX_MEMBERS] = {0};
+    int has_thr = 0, frames = 0;
+    float thr = 0;
     if (read_meta(&r, g, version) < 0) goto fail;
-    if (version >= FORMAT_VERSION_ENSEMBLE ? read_members(&r, g, bits) < 0 : read_body(&r, g, bits) < 0) goto fail;
+    int ensemble = version == FORMAT_VERSION_ENSEMBLE;
+    if (version >= FORMAT_VERSION_SECTIONS) {
+        if (read_sections(&r, ood, &has_thr, &thr, &frames) < 0) goto fail;
+        r.what = "network count";
+        uint32_t nn = rd_u32(&r);
+        if (r.bad) goto fail;
+        if (nn < 1 || nn > SIALO_MAX_MEMBERS) { sialo_fail("model file is corrupt: %u networks (1 to %d allowed)", nn, SIALO_MAX_MEMBERS); goto fail; }
+        ensemble = nn > 1;
+        if (ensemble) r.pos -= 4; /* read_members reads the count again */
+    }
+    if (ensemble ? read_members(&r, g, bits) < 0 : read_body(&r, g, bits) < 0) goto fail;
+    /* the out-of-distribution statistics: one set per network, else none (not checked) */
+    int nets = g->n_members ? g->n_members : 1, have = 0;
+    for (int k = 0; k < SIALO_MAX_MEMBERS; k++) if (ood[k]) { if (k >= nets) { sialo_fail("model file is corrupt: out-of-distribution statistics for network %d of %d", k + 1, nets); goto fail; } have++; }
+    if (have && (have != nets || !has_thr)) {
+        sialo_fail("model file is corrupt: out-of-distribution statistics for %d of its %d networks%s", have, nets, has_thr ? "" : ", and no threshold");
+        goto fail;
+    }
+    if (have) {
+        sialo_ood_net *v[SIALO_MAX_MEMBERS];
+        memcpy(v, ood, sizeof v);
+        memset(ood, 0, sizeof ood);
+        if (sialo_graph_set_ood(g, v, nets, thr, frames) < 0) goto fail;
+    }
     return g;
 fail:
+    for (int k = 0; k < SIALO_MAX_MEMBERS; k++) sialo_ood_net_free(ood[k]);
     sialo_graph_free(g);
     return NULL;
 }
@@ -519,13 +630,50 @@ static void put_body(wbuf *w, const sialo_graph *g, int storage_bits) {
     }
 }
 
+/* version 4: the sections, then the network count */
+static void put_sections(wbuf *w, const sialo_graph *g) {
+    int nets = g->n_members ? g->n_members : 1;
+    put_u32(w, (uint32_t)nets + 1);
+    for (int k = 0; k < nets; k++) {
+        const sialo_ood_net *o = (g->n_members ? g->members[k] : g)->ood;
+        put_str(w, "ood");
+        put_u32(w, (uint32_t)k);
+        size_t at = w->n;
+        put_u64(w, 0);
+        size_t start = w->n;
+        put_str(w, o->layer);
+        put_u32(w, (uint32_t)o->dim); put_u32(w, (uint32_t)o->n_means); put_u32(w, (uint32_t)o->rank);
+        put_f32(w, o->scale); put_f32(w, o->resid_var);
+        for (size_t i = 0; i < (size_t)o->n_means * o->dim; i++) put_f32(w, o->means[i]);
+        for (int i = 0; i < o->rank; i++) put_f32(w, o->var[i]);
+        for (size_t i = 0; i < (size_t)o->rank * o->dim; i++) put_f32(w, o->basis[i]);
+        if (!w->oom) { uint64_t sz = w->n - start; for (int i = 0; i < 8; i++) w->p[at + i] = (uint8_t)(sz >> (8 * i)); }
+    }
+    put_str(w, "ood-threshold");
+    put_u32(w, OOD_ALL);
+    put_u64(w, 8);
+    put_f32(w, g->ood_threshold);
+    put_u32(w, (uint32_t)g->ood_frames);
+    if (!g->n_members) put_u32(w, 1); /* an ensemble's records start with their count */
+}
+
+/* 1 if the model carries out-of-distribution statistics for every network and a threshold */
+static int has_ood(const sialo_graph *g) {
+    if (!(g->ood_threshold > 0)) return 0;
+    for (int k = 0; k < (g->n_members ? g->n_members : 1); k++)
+        if (!(g->n_members ? g->members[k] : g)->ood) return 0;
+    return 1;
+}
+
 int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, size_t *out_size) {
     if (storage_bits != 32 && storage_bits != 16) return sialo_fail("storage bits must be 32 or 16, not %d", storage_bits);
     if (g->n_members == 1 || g->n_members > SIALO_MAX_MEMBERS)
         return sialo_fail("an ensemble has 2 to %d networks, not %d", SIALO_MAX_MEMBERS, g->n_members);
+    int sections = has_ood(g);
     wbuf w = {0};
     put(&w, NULL, HEADER_SIZE);
     put_meta(&w, g);
+    if (sections) put_sections(&w, g);
     if (!g->n_members) {
         put_body(&w, g, storage_bits);
     } else { /* version 3: the members, each with its own metadata and the size of its body */
@@ -551,7 +699,7 @@ int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, siz
     uint64_t payload = w.n - HEADER_SIZE;
     memcpy(w.p, MAGIC, 8);
     uint8_t *h = w.p + 8;
-    uint32_t hv[5] = {g->n_members ? FORMAT_VERSION_ENSEMBLE : FORMAT_VERSION, (uint32_t)storage_bits, (uint32_t)payload,
+    uint32_t hv[5] = {sections ? FORMAT_VERSION_SECTIONS : g->n_members ? FORMAT_VERSION_ENSEMBLE : FORMAT_VERSION, (uint32_t)storage_bits, (uint32_t)payload,
                       (uint32_t)(payload >> 32), sialo_crc32(w.p + HEADER_SIZE, (size_t)payload)};
     for (int i = 0; i < 5; i++) for (int k = 0; k < 4; k++) h[4 * i + k] = (uint8_t)(hv[i] >> (8 * k));
     memset(w.p + 28, 0, 4);

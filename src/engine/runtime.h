@@ -50,6 +50,7 @@ struct sialo_model {
     struct sialo_model **member;
     sialo_graph *meta;
     int shared_pool;      /* 1: pool belongs to another model (an ensemble's network 0) */
+    int ood_node;         /* ood.c: the pinned global average pool whose output the OOD score reads (> 0), 0 = none */
 };
 
 /* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer; an
@@ -78,6 +79,15 @@ void sialo_decide(const sialo_model *m, const float *y, sialo_result *r);
 int sialo_resize_rgb(const uint8_t *src, int sw, int sh, int dw, int dh, const float scale[3], const float bias[3], float *dst);
 /* keep the packed weights in step with the float weights after an update (trainer) */
 int sialo_model_repack(sialo_model *m, int node);
+
+/* ---- ood.c: pin the features' layer when the graph carries OOD statistics (after loading) */
+int sialo_ood_attach(sialo_model *m);
+/* the OOD verdict of the last forward (batch 1) of a model (single or ensemble) */
+void sialo_ood_decide(const sialo_model *m, sialo_ood *o);
+/* keep every network's features (its GAP output) through the forwards that follow */
+int sialo_model_keep_features(sialo_model *m);
+/* a network's features after the last forward (row 0 of the batch): its GAP output; NULL + reason if not kept */
+const float *sialo_model_features(sialo_model *m, int member, int *dim);
 
 /* ---- profile.c: time per layer and per kind of layer (GFLOP/s) over the forwards after start */
 int sialo_profile_start(sialo_model *m);

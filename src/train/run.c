@@ -93,6 +93,10 @@ sialo_graph *sialo_train_graph(const sialo_train_opts *o, const uint8_t *backbon
     if (backbone) {
         g = sialo_graph_read(backbone, backbone_n);
         if (!g) return NULL;
+        /* a backbone's out-of-distribution statistics describe its own head's training frames: not this model's */
+        sialo_ood_net_free(g->ood);
+        g->ood = NULL;
+        g->ood_threshold = 0;
     } else {
         int side = o->input ? o->input : 224;
         g = sialo_arch_build(o->arch ? o->arch : "smallcnn", side, side, "none", 0);

@@ -524,6 +524,53 @@ static void provenance(const sialo_trainer *t, int n, int nst, float thr, int ha
              have_oof ? "Youden's J on the pooled out-of-fold predictions" : "default 0.5");
 }
 
+/* the final model's out-of-distribution statistics (engine/ood.c), written into *model: its pooled
+   features of its training frames (the validation input of each frame: one forward per frame),
+   cross-fitted over the folds of the cross-validation (or 5 group-aware folds without one), the
+   threshold flagging at most 3% of the frames out of fold. A failure leaves the model unchecked. */
+static int fit_ood(const sialo_dataset *d, const int *all, int n, const int *fold, int K, uint64_t seed, uint8_t **model, size_t *model_n,
+                   const sialo_train_callbacks *cb) {
+    sialo_graph *g = sialo_graph_read(*model, *model_n);
+    sialo_model *m = g ? sialo_model_load(*model, *model_n, NULL) : NULL;
+    int *fl = malloc((size_t)n * sizeof *fl), *lab = malloc((size_t)n * sizeof *lab), rc = -1, dim = 0;
+    float *x = m ? malloc((size_t)m->g->in_h * m->g->in_w * 3 * sizeof *x) : NULL, *feats = NULL, thr = 0;
+    if (!g || !m || !fl || !lab || !x || sialo_model_keep_features(m) < 0) goto out;
+    const sialo_graph *mg = m->g;
+    dim = mg->nodes[m->ood_node].oc;
+    feats = malloc((size_t)n * dim * sizeof *feats);
+    if (!feats) { sialo_fail("out of memory"); goto out; }
+    sialo_norm nrm;
+    memcpy(nrm.scale, mg->norm_scale, sizeof nrm.scale);
+    memcpy(nrm.bias, mg->norm_bias, sizeof nrm.bias);
+    float y;
+    for (int i = 0; i < n; i++) {
+        sialo_val_input(d, all[i], &nrm, x);
+        if (sialo_forward(m, x, &y) < 0) goto out;
+        memcpy(feats + (size_t)i * dim, sialo_model_features(m, 0, NULL), (size_t)dim * sizeof *feats);
+        lab[i] = d->s[all[i]].label;
+    }
+    if (K >= 2) memcpy(fl, fold, (size_t)n * sizeof *fl);
+    else sialo_dataset_folds(d, all, n, K = 5, seed, fl);
+    sialo_ood_net *net = NULL;
+    const char *layer = mg->nodes[m->ood_node].name;
+    if (sialo_ood_crossfit(&feats, &dim, 1, lab, fl, n, K, 2, 32, 0.03, &layer, &net, &thr, NULL) < 0) goto out;
+    if (sialo_graph_set_ood(g, &net, 1, thr, n) < 0) goto out;
+    uint8_t *b;
+    size_t bn;
+    if (sialo_graph_write(g, g->storage_bits, &b, &bn) < 0) goto out;
+    free(*model);
+    *model = b;
+    *model_n = bn;
+    say(cb, "[final] out-of-distribution statistics: %d frames, %d features, rank 32, threshold %.3f (%d folds)", n, dim, thr, K);
+    rc = 0;
+out:
+    if (rc < 0) say(cb, "sialoscan: warning: the final model has no out-of-distribution statistics (not checked): %s", sialo_error());
+    free(fl); free(lab); free(x); free(feats);
+    sialo_model_free(m);
+    sialo_graph_free(g);
+    return rc;
+}
+
 int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const uint8_t *resume, size_t resume_n) {
     if (sialo_dataset_finish(&t->d) < 0) return -1;
     free(t->model); t->model = NULL; t->model_n = 0;
@@ -723,6 +770,7 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
             }
             if (rc == 0 && sialo_graph_write(m->g, o->storage_bits ? o->storage_bits : 16, &t->model, &t->model_n) < 0) rc = -1;
             sialo_model_free(m);
+            if (rc == 0) fit_ood(d, all, n, fold, K, o->fold_seed ? o->fold_seed : o->seed, &t->model, &t->model_n, cb);
         }
     }
 done:

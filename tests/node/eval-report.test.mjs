@@ -28,8 +28,18 @@ test('eval writes a CSV and an HTML report', () => {
     assert.equal(last.n, 8);
     assert.ok(last.auc_ci95 === null || (Array.isArray(last.auc_ci95) && last.auc_ci95[0] <= last.auc && last.auc <= last.auc_ci95[1]));
     const rows = readFileSync(csv, 'utf8').trim().split('\n');
-    assert.equal(rows[0], 'file,label,p_malignant,predicted');
+    assert.equal(rows[0], 'file,label,p_malignant,predicted,ood_score,ood_flag');
     assert.equal(rows.length, 9);
+    // the out-of-distribution check: per frame in the CSV, counted in the JSON (a model without the
+    // statistics: not checked, empty columns)
+    const flags = rows.slice(1).map((row) => row.split(',').slice(-2));
+    if (last.ood.checked) {
+      assert.equal(last.ood.flagged, flags.filter(([, f]) => f === 'true').length);
+      for (const [sc, f] of flags) { assert.ok(Number(sc) >= 0); assert.equal(f === 'true', Number(sc) > last.ood.threshold); }
+    } else {
+      assert.deepEqual(last.ood, { checked: false });
+      for (const f of flags) assert.deepEqual(f, ['', '']);
+    }
     for (const row of rows.slice(1)) {
       const [, label, p, pred] = row.split(',');
       assert.ok(label === 'benign' || label === 'malignant');

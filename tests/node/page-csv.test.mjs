@@ -30,12 +30,20 @@ test('resultsCsv round-trips through an RFC 4180 parser', () => {
     { file: 'scan, "left" side\nsecond line.png', pMalignant: 0.01, label: 'benign', threshold: 0.398069, checksum: '0ab0f439' },
     { file: '=HYPERLINK("x").png', pMalignant: 0.5, label: 'malignant', threshold: 0.398069, checksum: '0ab0f439' },
     { file: 'broken.png', error: 'cannot read the image: not a PNG, JPEG, BMP or GIF file', checksum: '0ab0f439' },
+    { file: 'dog.jpg', pMalignant: 0.37605, label: 'malignant', threshold: 0.336375, checksum: '0ab0f439',
+      ood: { checked: true, score: 11.0391, flag: true, threshold: 2.6724 } },
+    { file: 'frame.png', pMalignant: 0.006, label: 'benign', threshold: 0.336375, checksum: '0ab0f439',
+      ood: { checked: true, score: 0.62, flag: false, threshold: 2.6724 } },
   ];
   const got = parseCsv(resultsCsv(rows));
-  assert.deepEqual(got[0], ['file', 'p_malignant', 'label', 'threshold', 'model_checksum']);
-  assert.deepEqual(got[1], ['a.png', '0.8312345678', 'malignant', '0.398069', '0ab0f439']);
-  assert.deepEqual(got[2], ['scan, "left" side\nsecond line.png', '0.01', 'benign', '0.398069', '0ab0f439']);
-  assert.deepEqual(got[3], ['\'=HYPERLINK("x").png', '0.5', 'malignant', '0.398069', '0ab0f439']);
-  assert.deepEqual(got[4], ['broken.png', '', 'unreadable', '', '0ab0f439']);
-  assert.equal(got.length, 5);
+  assert.deepEqual(got[0], ['file', 'p_malignant', 'label', 'threshold', 'model_checksum', 'ood_checked', 'ood_score', 'ood_flag']);
+  // a result without the check (an older model file): ood_checked false, never an empty "in distribution"
+  assert.deepEqual(got[1], ['a.png', '0.8312345678', 'malignant', '0.398069', '0ab0f439', 'false', '', '']);
+  assert.deepEqual(got[2], ['scan, "left" side\nsecond line.png', '0.01', 'benign', '0.398069', '0ab0f439', 'false', '', '']);
+  assert.deepEqual(got[3], ['\'=HYPERLINK("x").png', '0.5', 'malignant', '0.398069', '0ab0f439', 'false', '', '']);
+  assert.deepEqual(got[4], ['broken.png', '', 'unreadable', '', '0ab0f439', '', '', '']);
+  // a flagged frame keeps its p and says it is flagged
+  assert.deepEqual(got[5], ['dog.jpg', '0.37605', 'malignant', '0.336375', '0ab0f439', 'true', '11.0391', 'true']);
+  assert.deepEqual(got[6], ['frame.png', '0.006', 'benign', '0.336375', '0ab0f439', 'true', '0.62', 'false']);
+  assert.equal(got.length, 7);
 });
