@@ -90,9 +90,11 @@ int sialo_preprocess(const sialo_model *m, const sialo_image *img, float *dst);
 
 /* ---------------------------------------------------------------- DICOM (dicom.c) */
 /* DICOM Part 10 files are images too: sialo_image_decode decodes their frame 0. Supported:
- * Implicit / Explicit VR Little Endian, JPEG Baseline 8-bit, RLE Lossless; MONOCHROME1/2,
- * PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422; 8 bits, 16-bit greyscale (rescale, then window). */
+ * Implicit / Explicit VR Little Endian, Deflated Explicit VR Little Endian, Explicit VR Big Endian,
+ * JPEG Baseline 8-bit, RLE Lossless; MONOCHROME1/2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422;
+ * 8 bits, 16-bit greyscale (rescale, then window), 16-bit colour (scaled to 8 bits). */
 #define SIALO_DICOM_MAX_REGIONS 8
+#define SIALO_DICOM_MAX_NOTES 4
 typedef struct {
     int x0, y0, x1, y1;            /* Region Location Min / Max (0018,6018-601E), inclusive; -1 = absent */
     int spatial_format, data_type; /* (0018,6012), (0018,6014) */
@@ -114,13 +116,23 @@ typedef struct {
     sialo_us_region regions[SIALO_DICOM_MAX_REGIONS];
     int decodable;                 /* 1 = the frames can be decoded; else problem says why */
     char problem[256];
+    int not_image;                 /* 1 = a DICOMDIR or an object without pixel data (a report, a presentation
+                                      state, a PDF): problem says which; callers walking folders skip it */
+    int n_notes;                   /* what was read although the file departs from the standard: each note */
+    char notes[SIALO_DICOM_MAX_NOTES][160]; /* reads after "read despite " */
 } sialo_dicom_info;
 
-/* 1 if the bytes start like a DICOM Part 10 file ("DICM" after the 128-byte preamble) */
+/* 1 if the bytes start like a DICOM file: "DICM" after the 128-byte preamble, or (read with a note)
+ * a file meta group without the preamble, or a bare data set whose first element is of group 0008
+ * (no preamble, no file meta). The first 512 bytes suffice. */
 int sialo_is_dicom(const void *data, size_t size);
 /* Read the file's structure and metadata (fails on a damaged file; an undecodable image is not a
  * failure here: out->decodable = 0 and out->problem). */
 int sialo_dicom_read_info(const void *data, size_t size, sialo_dicom_info *out);
+/* 1 if the bytes are a DICOM file that holds no image (a DICOMDIR, a structured report, a
+ * presentation state, an encapsulated PDF, ...): folder walkers skip it, with `why` (may be NULL)
+ * saying what it is; 0 otherwise (an image, a damaged file, or not DICOM) */
+int sialo_dicom_not_image(const void *data, size_t size, char *why, size_t cap);
 /* the metadata as one JSON object (snake_case keys); caller frees with free() */
 char *sialo_dicom_info_json(const sialo_dicom_info *info);
 /* Frame `frame` of a DICOM file as RGB; us_region = 1 crops it to the first ultrasound region

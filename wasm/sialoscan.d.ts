@@ -78,6 +78,10 @@ export interface DicomInfo {
   /** whether the frames can be read; if not, problem says why */
   decodable: boolean;
   problem?: string;
+  /** a DICOMDIR or an object without pixel data (a report, a presentation state, a PDF): skip it, problem says which */
+  notImage?: boolean;
+  /** what was read although the file departs from the standard, each after "read despite " */
+  notes?: string[];
   [key: string]: unknown;
 }
 

@@ -230,7 +230,7 @@ export async function createSialoscan(options = {}) {
       const { cam = false, camLayer = '', camAlpha = -1, image = false, frame = 0, usRegion = false } = opts ?? {};
       if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
       if (!Number.isInteger(frame) || frame < 0) throw new TypeError('classify: frame must be a frame number (0, 1, ...)');
-      const dicom = withBytes(imageBytes.subarray(0, 132), (p) => c.isDicom(p, Math.min(132, imageBytes.length))) === 1;
+      const dicom = withBytes(imageBytes.subarray(0, 512), (p) => c.isDicom(p, Math.min(512, imageBytes.length))) === 1;
       const out = M._malloc(32);
       let h = 0;
       try {
@@ -264,7 +264,7 @@ export async function createSialoscan(options = {}) {
       live();
       if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
       if (!(bytes instanceof Uint8Array)) throw new TypeError('dicomInfo: expected the file bytes (Uint8Array or ArrayBuffer)');
-      if (withBytes(bytes.subarray(0, 132), (p) => c.isDicom(p, Math.min(132, bytes.length))) !== 1) return null;
+      if (withBytes(bytes.subarray(0, 512), (p) => c.isDicom(p, Math.min(512, bytes.length))) !== 1) return null;
       const js = withBytes(bytes, (p) => c.dicomInfo(p, bytes.length));
       if (!js) throw new Error(`sialoscan: ${c.error()}`);
       const raw = JSON.parse(M.UTF8ToString(js));

@@ -106,6 +106,46 @@ static void print_error_line(const char *file, int frame) {
     printf("}\n");
 }
 
+/* one file: a line per frame (or an error line); a DICOM file without an image is skipped */
+static int classify_file(sialo_model *m, cli_opts *o, const char *path, int in_folder) {
+    size_t n;
+    uint8_t *bytes = read_all(path, &n);
+    int failures = 0;
+    if (in_folder && (!bytes || !is_image_file(path, bytes, n))) { free(bytes); return 0; } /* not an image: a folder's other files */
+    if (skip_not_image(path, bytes, n)) { free(bytes); return 0; }
+    int dicom = bytes && sialo_is_dicom(bytes, n);
+    int frames = bytes ? sialo_image_frames(bytes, n) : -1;
+    if (frames < 0) {
+        print_error_line(path, -1);
+        free(bytes);
+        return 1;
+    }
+    int f0 = o->frame >= 0 ? o->frame : 0, f1 = o->frame >= 0 ? o->frame + 1 : frames;
+    for (int k = f0; k < f1; k++) {
+        sialo_result r;
+        char cam_path[4096] = "";
+        if ((o->cam_out ? classify_cam_png(m, o->cam_out, o->cam_layer, path, bytes, n, k, dicom && frames > 1, o->us_region,
+                                           &r, cam_path, sizeof cam_path)
+                        : classify_frame(m, bytes, n, k, o->us_region, &r)) < 0) {
+            print_error_line(path, dicom ? k : -1);
+            failures++;
+        } else {
+            printf("{\"file\":");
+            json_str(stdout, path);
+            if (dicom) printf(",\"frame\":%d", k);
+            printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
+            json_str(stdout, label_name(m, r.label));
+            printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);
+            print_ood(stdout, &r.ood);
+            if (*cam_path) { printf(",\"cam\":"); json_str(stdout, cam_path); }
+            printf("}\n");
+        }
+        fflush(stdout);
+    }
+    free(bytes);
+    return failures;
+}
+
 int cmd_classify(cli_opts *o) {
     if (o->nargs < 1) return usage();
     if (o->cam_out && mkdir(o->cam_out, 0777) != 0 && errno != EEXIST)
@@ -114,39 +154,18 @@ int cmd_classify(cli_opts *o) {
     if (!m) return 1;
     int failures = 0;
     for (int i = 0; i < o->nargs; i++) {
-        size_t n;
-        uint8_t *bytes = read_all(o->args[i], &n);
-        int dicom = bytes && sialo_is_dicom(bytes, n);
-        int frames = bytes ? sialo_image_frames(bytes, n) : -1;
-        if (frames < 0) {
-            print_error_line(o->args[i], -1);
-            failures++;
-            free(bytes);
-            continue;
-        }
-        int f0 = o->frame >= 0 ? o->frame : 0, f1 = o->frame >= 0 ? o->frame + 1 : frames;
-        for (int k = f0; k < f1; k++) {
-            sialo_result r;
-            char cam_path[4096] = "";
-            if ((o->cam_out ? classify_cam_png(m, o->cam_out, o->cam_layer, o->args[i], bytes, n, k, dicom && frames > 1, o->us_region,
-                                               &r, cam_path, sizeof cam_path)
-                            : classify_frame(m, bytes, n, k, o->us_region, &r)) < 0) {
-                print_error_line(o->args[i], dicom ? k : -1);
-                failures++;
-            } else {
-                printf("{\"file\":");
-                json_str(stdout, o->args[i]);
-                if (dicom) printf(",\"frame\":%d", k);
-                printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
-                json_str(stdout, label_name(m, r.label));
-                printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);
-                print_ood(stdout, &r.ood);
-                if (*cam_path) { printf(",\"cam\":"); json_str(stdout, cam_path); }
-                printf("}\n");
+        struct stat st;
+        if (stat(o->args[i], &st) == 0 && S_ISDIR(st.st_mode)) { /* a folder: every image under it (a scanner's USB export) */
+            int nf;
+            char **files = list_files(o->args[i], &nf);
+            for (int k = 0; k < nf; k++) {
+                failures += classify_file(m, o, files[k], 1);
+                free(files[k]);
             }
-            fflush(stdout);
+            free(files);
+        } else {
+            failures += classify_file(m, o, o->args[i], 0);
         }
-        free(bytes);
     }
     sialo_model_free(m);
     return failures ? 1 : 0;

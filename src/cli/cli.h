@@ -63,6 +63,13 @@ void print_ood(FILE *f, const sialo_ood *o);
 const char *label_name(const sialo_model *m, int label);
 sialo_model *open_model(cli_opts *o);
 uint8_t *read_all(const char *path, size_t *n);
+/* the regular files under dir (hidden entries skipped, sub-folders to 8 levels), sorted; NULL if
+   dir cannot be opened. What a scanner's USB export holds: DICOMDIR, nested folders, no extensions */
+char **list_files(const char *dir, int *count);
+/* a file a folder walk reads: an image by its extension, or DICOM by its bytes */
+int is_image_file(const char *path, const uint8_t *bytes, size_t n);
+/* a DICOM file without an image (DICOMDIR, report, ...): says so in one line on stderr, returns 1 */
+int skip_not_image(const char *path, const uint8_t *bytes, size_t n);
 int usage(void);
 int cmd_train(int argc, char **argv);
 int cmd_ood_fit(int argc, char **argv);

@@ -76,6 +76,61 @@ uint8_t *read_all(const char *path, size_t *n) {
     return buf;
 }
 
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int walk_files(const char *dir, char ***v, int *count, int *cap, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path) continue;
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 8) walk_files(path, v, count, cap, depth + 1);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) continue;
+        if (*count == *cap) {
+            int nc = *cap ? *cap * 2 : 256;
+            char **nv = realloc(*v, (size_t)nc * sizeof **v);
+            if (!nv) break;
+            *v = nv;
+            *cap = nc;
+        }
+        (*v)[(*count)++] = sialo_strdup(path);
+    }
+    closedir(d);
+    return 0;
+}
+
+char **list_files(const char *dir, int *count) {
+    char **v = NULL;
+    int cap = 0;
+    *count = 0;
+    if (walk_files(dir, &v, count, &cap, 0) < 0) return NULL;
+    if (!v) v = calloc(1, sizeof *v);
+    if (v && *count) qsort(v, (size_t)*count, sizeof *v, cmp_path);
+    return v;
+}
+
+int is_image_file(const char *path, const uint8_t *bytes, size_t n) {
+    const char *base = strrchr(path, '/'), *ext = strrchr(base ? base : path, '.');
+    if (ext && (!strcasecmp(ext, ".png") || !strcasecmp(ext, ".jpg") || !strcasecmp(ext, ".jpeg") || !strcasecmp(ext, ".bmp") ||
+                !strcasecmp(ext, ".gif") || !strcasecmp(ext, ".dcm")))
+        return 1;
+    return bytes && sialo_is_dicom(bytes, n);
+}
+
+int skip_not_image(const char *path, const uint8_t *bytes, size_t n) {
+    char why[300];
+    if (!bytes || !sialo_dicom_not_image(bytes, n, why, sizeof why)) return 0;
+    fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, why);
+    return 1;
+}
+
 void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {

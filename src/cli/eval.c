@@ -141,10 +141,10 @@ int cmd_eval(cli_opts *o) {
     const char *root = o->args[0];
     char dir[4096];
     int nb, nm;
-    snprintf(dir, sizeof dir, "%s/benign", root);
-    char **ben = list_dir(dir, &nb);
+    snprintf(dir, sizeof dir, "%s/benign", root); /* with sub-folders: a scanner's USB export copied in */
+    char **ben = list_files(dir, &nb);
     snprintf(dir, sizeof dir, "%s/malignant", root);
-    char **mal = list_dir(dir, &nm);
+    char **mal = list_files(dir, &nm);
     if (!ben || !mal || nb + nm == 0) {
         for (int i = 0; i < nb; i++) free(ben[i]);
         for (int i = 0; i < nm; i++) free(mal[i]);
@@ -177,7 +177,7 @@ int cmd_eval(cli_opts *o) {
         snprintf(dir, sizeof dir, "%s/masks/malignant", root);
         mask_m = list_dir(dir, &nmm);
     }
-    int total = nb + nm, n = 0, unreadable = 0;
+    int total = nb + nm, n = 0, unreadable = 0, skipped = 0;
     float *p = malloc((size_t)total * sizeof *p);
     int *y = malloc((size_t)total * sizeof *y);
     sialo_report_item *items = calloc((size_t)total, sizeof *items);
@@ -193,6 +193,12 @@ int cmd_eval(cli_opts *o) {
         sialo_result r;
         int has_mask = 0, hit = 0;
         double energy = 0;
+        if (bytes && (!is_image_file(path, bytes, sz) || skip_not_image(path, bytes, sz))) { /* a DICOMDIR, a report, a text file */
+            skipped++;
+            free(bytes);
+            progress(i + 1, total, t0);
+            continue;
+        }
         int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
         char *cam_thumb = NULL;
         if (!bytes || (cam_on ? eval_cam_one(m, o->cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
@@ -226,7 +232,7 @@ int cmd_eval(cli_opts *o) {
     }
     sialo_metrics mt;
     sialo_metrics_compute(p, y, n, m->g->threshold, &mt);
-    printf("{\"n\":%d,\"unreadable\":%d", mt.n, unreadable);
+    printf("{\"n\":%d,\"unreadable\":%d,\"skipped\":%d", mt.n, unreadable, skipped);
     json_num("accuracy", mt.accuracy);
     json_num("sensitivity", mt.sensitivity);
     json_num("specificity", mt.specificity);

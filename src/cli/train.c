@@ -159,7 +159,9 @@ static int train_folder(const sialo_train_opts *o) {
             rc = die("%s", sialo_error());
         for (int k = 0; k < m; k++) {
             int frame = !strncmp(l.rel[i + k], "benign/", 7) || !strncmp(l.rel[i + k], "malignant/", 10);
-            if (rc == 0 && status[k] < 0)
+            if (rc == 0 && status[k] == 0 && frame && bytes[k] && sialo_dicom_not_image(bytes[k], sizes[k], NULL, 0))
+                fprintf(stderr, "\rsialoscan: skipped %s/%s: %s\n", o->data_dir, l.rel[i + k], reasons[k] ? reasons[k] : "");
+            else if (rc == 0 && status[k] < 0)
                 fprintf(stderr, "sialoscan: skipped unreadable %s %s/%s: %s\n", frame ? "image" : "file", o->data_dir, l.rel[i + k],
                         reasons[k] ? reasons[k] : "");
             if (frame && ++done && (done % 50 == 0 || done == frames))

@@ -57,5 +57,8 @@ int sialo_image_check(const uint8_t *p, size_t n, image_format *format, int *w, 
 
 /* stb_impl.c: forget stb_image's last failure code (it is not reset by a successful call) */
 void sialo_stbi_clear_failure(void);
+/* stb_impl.c: a JPEG's samples as stored, 3 per pixel (Y Cb Cr or R G B: no colour transform;
+   a greyscale JPEG's grey repeated), or NULL + stbi_failure_reason() */
+unsigned char *sialo_stbi_jpeg_samples(const unsigned char *p, int n, int *w, int *h);
 
 #endif

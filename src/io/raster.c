@@ -45,6 +45,28 @@ int sialo_raster_decode(const void *data, size_t size, sialo_image *out) {
     return 0;
 }
 
+int sialo_raster_decode_jpeg_samples(const void *data, size_t size, sialo_image *out) {
+    memset(out, 0, sizeof *out);
+    if (!data || size == 0) return image_fail(IMG_EMPTY);
+    if (size > (size_t)INT32_MAX) return image_fail(IMG_FILE_TOO_BIG);
+    image_format fmt;
+    int w, h, depth;
+    if (sialo_image_check(data, size, &fmt, &w, &h, &depth) < 0) return -1;
+    if (fmt != IMG_FMT_JPEG) return image_fail(IMG_UNKNOWN_FORMAT);
+    sialo_stbi_clear_failure();
+    uint8_t *px = sialo_stbi_jpeg_samples(data, (int)size, &w, &h);
+    if (!px) return sialo_image_decoder_fail(fmt, stbi_failure_reason());
+    if ((uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS || w < SIALO_MIN_SIDE || h < SIALO_MIN_SIDE) {
+        stbi_image_free(px);
+        return (uint64_t)w * (uint64_t)h > SIALO_MAX_PIXELS ? image_fail(IMG_TOO_MANY_PIXELS, w, h, SIALO_MAX_PIXELS >> 20)
+                                                            : image_fail(IMG_TOO_SMALL, w, h, SIALO_MIN_SIDE, SIALO_MIN_SIDE);
+    }
+    out->rgb = px;
+    out->w = w;
+    out->h = h;
+    return 0;
+}
+
 void sialo_image_free(sialo_image *img) {
     if (img && img->rgb) stbi_image_free(img->rgb); /* stb_image's allocator is malloc: DICOM frames are freed here too */
     if (img) { img->rgb = NULL; img->w = img->h = 0; }

@@ -157,7 +157,9 @@ int sialo_dataset_add_many(sialo_dataset *d, int count, const char *const *rel, 
         a->n = sizes[i];
         int label;
         a->kind = sialo_dataset_kind(rel[i], bytes[i], sizes[i], &label);
-        if (a->kind == SIALO_FILE_IGNORED) {
+        if (a->kind == SIALO_FILE_FRAME && sialo_dicom_not_image(bytes[i], sizes[i], a->why, sizeof a->why)) {
+            a->kind = SIALO_FILE_IGNORED; /* a DICOMDIR, a report, ...: ignored, the reason kept */
+        } else if (a->kind == SIALO_FILE_IGNORED) {
             snprintf(a->why, sizeof a->why, "not a frame of a training folder (frames go in benign/ or malignant/, lesion masks in "
                      "masks/benign/ or masks/malignant/, groups in MANIFEST.tsv)");
         } else if (a->kind == SIALO_FILE_FRAME) {

@@ -24,7 +24,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
-import { testImage } from './lib/png.mjs';
+import { testImage, makePng } from './lib/png.mjs';
 import { findPython } from './lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -121,7 +121,8 @@ describe('DICOM', () => {
     jd.forEach((d, i) => assert.ok(typeof d === 'number' && d <= 3, `${jpairs[i][2]}: max pixel difference ${d} from dcmj2pnm`));
     // the syntaxes and layouts covered
     const syntaxes = new Set(cases.filter((x) => !x.refuse).map((x) => x.syntax));
-    for (const s of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.5', '1.2.840.10008.1.2.4.50']) assert.ok(syntaxes.has(s), s);
+    for (const s of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.5', '1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.1.99',
+      '1.2.840.10008.1.2.2']) assert.ok(syntaxes.has(s), s);
   });
 
   it('classify: lossless DICOM frames give exactly the PNG probability; JPEG Baseline within 1e-3 of dcmj2pnm', () => {
@@ -142,7 +143,7 @@ describe('DICOM', () => {
         const want = pRef.get(c.refs[l.frame]);
         if (c.exact) assert.equal(l.p_malignant, want, `${c.name} frame ${l.frame}`);
         else {
-          const tol = /rgb|bmp|dcmtk-jpg/.test(c.name) ? 3e-3 : 1e-3; // colour: see the header
+          const tol = /rgb|bmp|dcmtk-jpg|colour/.test(c.name) ? 3e-3 : 1e-3; // colour: see the header
           worstJpeg = Math.max(worstJpeg, Math.abs(l.p_malignant - want));
           assert.ok(Math.abs(l.p_malignant - want) <= tol, `${c.name} frame ${l.frame}: ${l.p_malignant} vs dcmj2pnm ${want}`);
         }
@@ -168,7 +169,7 @@ describe('DICOM', () => {
 
   it('refused transfer syntaxes: a sentence naming the syntax (classify, dicom-info)', () => {
     const refused = cases.filter((x) => x.refuse);
-    assert.ok(refused.length >= 5);
+    assert.ok(refused.length >= 3);
     for (const c of refused) {
       const r = run(['classify', '--model', MODEL, c.file]);
       assert.equal(r.status, 1, `${c.name}\n${show(r)}`);
@@ -188,6 +189,37 @@ describe('DICOM', () => {
     const notDicom = run(['dicom-info', path.join(ROOT, 'tests', 'fixtures', 'baseline.jpg')]);
     assert.equal(notDicom.status, 1);
     assert.match(notDicom.stderr, /not a DICOM file \(no DICM marker after the 128-byte preamble\)/);
+  });
+
+  it('JPEG colour from the codestream, then the data set: disagreeing files as dcmdjpeg reads them; an RGB JPEG without markers stays white', () => {
+    const colour = cases.filter((c) => /^jpeg-colour-/.test(c.name));
+    assert.equal(colour.length, 5);
+    const pairs = [], whites = [];
+    for (const c of colour) {
+      const out = path.join(dir, `${c.name}-check.png`);
+      const r = run(['frame', c.file, out]);
+      assert.equal(r.status, 0, `${c.name}\n${show(r)}`);
+      pairs.push([out, c.refs[0]]);
+      if (c.white) whites.push([out, c.white]);
+    }
+    // within 2 levels of dcmdjpeg told the interpretation the reader chose (a wrong transform is off by ~100)
+    const d = JSON.parse(execFileSync(py, [GEN, 'compare', '-'], { input: JSON.stringify(pairs), encoding: 'utf8' }));
+    d.forEach((x, i) => assert.ok(typeof x === 'number' && x <= 2, `${colour[i].name}: max difference ${x} from dcmdjpeg`));
+    const px = JSON.parse(execFileSync(py, ['-c', 'import sys,json; from PIL import Image; print(json.dumps([list(Image.open(f).convert("RGB").getpixel((c, r))) for f, (r, c) in json.load(sys.stdin)]))'],
+      { input: JSON.stringify(whites), encoding: 'utf8' }));
+    assert.equal(px.length, 3);
+    for (const p of px) assert.ok(p.every((v) => v >= 250), `white came out as ${p}`);
+  });
+
+  it('read despite …: tolerated files decode to pydicom\'s pixels and say what was tolerated (dicom-info notes); the others have no note', () => {
+    const tol = cases.filter((c) => c.note);
+    assert.ok(tol.length >= 7, `${tol.length} cases with a note`);
+    for (const c of cases.filter((x) => !x.refuse)) {
+      const js = JSON.parse(run(['dicom-info', c.file]).stdout);
+      if (c.note) assert.ok(js.notes.some((n) => new RegExp(c.note).test(n)), `${c.name}: notes ${JSON.stringify(js.notes)}`);
+      else assert.deepEqual(js.notes, [], c.name);
+    }
+    for (const name of ['tolerate-implicit-under-explicit', 'tolerate-no-meta', 'tolerate-odd-length']) assert.ok(tol.some((c) => c.name === name), name);
   });
 
   it('dicom-info: the non-identifying metadata as one JSON object', () => {
@@ -292,9 +324,12 @@ describe('DICOM', () => {
     assert.equal(run(['init', '--arch', 'smallcnn', '--input', '64', '--seed', '3', small]).status, 0);
     const s = await createSialoscan({ model: new Uint8Array(fs.readFileSync(small)) });
     try {
-      const pick = cases.filter((c) => ['mono2-16-window', 'multiframe-rgb-planar1', 'rle-multiframe-8', 'jpeg-frag-nobot-multiframe-8',
-        'ybr-full-422', 'palette-8', 'mono2-8-implicit', 'us-regions'].includes(c.name));
-      assert.equal(pick.length, 8);
+      const names = ['mono2-16-window', 'multiframe-rgb-planar1', 'rle-multiframe-8', 'jpeg-frag-nobot-multiframe-8',
+        'ybr-full-422', 'palette-8', 'mono2-8-implicit', 'us-regions', 'deflate-multiframe-8', 'big-endian-us-regions', 'big-endian-palette-8',
+        'rgb16-12bit-planar1', 'rle-rgb16', 'jpeg-colour-rgb-nomarker', 'jpeg-colour-subsampled-says-rgb', 'jpeg-colour-ids-rgb-says-ybr',
+        'tolerate-no-meta', 'tolerate-implicit-under-explicit', 'tolerate-odd-length'];
+      const pick = cases.filter((c) => names.includes(c.name));
+      assert.equal(pick.length, names.length);
       const native = jsonLines(run(['classify', '--model', small, ...pick.map((c) => c.file)]).stdout);
       for (const c of pick) {
         const bytes = new Uint8Array(fs.readFileSync(c.file));
@@ -313,8 +348,21 @@ describe('DICOM', () => {
         assert.equal(info.transferSyntax, cliInfo.transfer_syntax);
         assert.equal(info.transferSyntaxUid, cliInfo.transfer_syntax_uid);
         assert.equal(info.usRegions.length, cliInfo.us_regions.length);
+        assert.deepEqual(info.notes, cliInfo.notes, c.name);
         assertNoPrivate(JSON.stringify(info), 'dicomInfo()');
       }
+      // the same pixels as the CLI: frame 0 of each decoded by the WASM module (classify's decoded image)
+      const pixPairs = [];
+      for (const c of pick) {
+        const r = await s.classify(new Uint8Array(fs.readFileSync(c.file)), { cam: true, image: true });
+        const { width: w, height: h, rgba } = r.image;
+        const mine = path.join(dir, `${c.name}-wasm.png`), cli = path.join(dir, `${c.name}-cli.png`);
+        fs.writeFileSync(mine, makePng(w, h, (x, y) => [rgba[4 * (y * w + x)], rgba[4 * (y * w + x) + 1], rgba[4 * (y * w + x) + 2]]));
+        assert.equal(run(['frame', c.file, cli]).status, 0, c.name);
+        pixPairs.push([mine, cli]);
+      }
+      const pd = JSON.parse(execFileSync(py, [GEN, 'compare', '-'], { input: JSON.stringify(pixPairs), encoding: 'utf8' }));
+      pd.forEach((x, i) => assert.equal(x, 0, `${pick[i].name}: WASM and CLI pixels differ by ${x}`));
       const reg = pick.find((c) => c.name === 'us-regions');
       const rr = await s.classify(new Uint8Array(fs.readFileSync(reg.file)), { usRegion: true, cam: true });
       const rp = await s.classify(new Uint8Array(fs.readFileSync(reg.region_ref)), { cam: true });

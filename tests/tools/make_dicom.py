@@ -19,8 +19,10 @@ or null, "region_ref": png or null, "refuse": regex of the expected error or nul
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -263,7 +265,9 @@ def main(out):
     run("dcmj2pnm", "+on", p_jpg, r)
     dcmtk_case("dcmtk-jpg", p_jpg, [r], False)
 
-    # refused: lossless JPEG (SV1 and process 14), JPEG extended 12-bit, deflate, big endian
+    read_cases(out, cases, dataset, add, run, dcmtk_case, privatize)
+
+    # refused: lossless JPEG (SV1 and process 14), JPEG extended 12-bit
     def refused(name, pattern, *cmd_for):
         dst = os.path.join(out, name + ".dcm")
         run(*cmd_for, dst)
@@ -274,9 +278,6 @@ def main(out):
     refused("refuse-jpeg-lossless-sv1", r"JPEG Lossless, Non-Hierarchical, First-Order Prediction \(1\.2\.840\.10008\.1\.2\.4\.70\) is not supported",
             "dcmcjpeg", "+e1", src8)
     refused("refuse-jpeg-lossless", r"\(1\.2\.840\.10008\.1\.2\.4\.57\) is not supported", "dcmcjpeg", "+el", src8)
-    refused("refuse-deflate", r"Deflated Explicit VR Little Endian \(1\.2\.840\.10008\.1\.2\.1\.99\) is not supported",
-            "dcmconv", "+td", src8)
-    refused("refuse-big-endian", r"Explicit VR Big Endian \(1\.2\.840\.10008\.1\.2\.2\) is not supported", "dcmconv", "+tb", src8)
     # a JPEG 2000 label on JPEG data: refused by name before any pixel is read
     j2k = os.path.join(out, "refuse-jpeg2000.dcm")
     ds = pydicom.dcmread(next(c for c in cases if c["name"] == "jpeg-mono2-8-explicit")["file"])
@@ -287,6 +288,206 @@ def main(out):
                   "syntax": "1.2.840.10008.1.2.4.90"})
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"private": list(PRIVATE.values()), "cases": cases}, f, indent=1)
+
+
+def jpeg_segments(f):
+    """the marker segments of a JPEG stream up to its first scan: [(marker, start, end)]"""
+    segs, i = [], 2
+    while i + 4 <= len(f) and f[i] == 0xFF:
+        m, n = f[i + 1], f[i + 2] << 8 | f[i + 3]
+        segs.append((m, i, i + 2 + n))
+        if m == 0xDA:
+            break
+        i += 2 + n
+    return segs
+
+
+def jpeg_edit(f, drop=(), ids=None):
+    """a JPEG stream without the segments of markers `drop`, its component IDs (frame and scan headers) set to `ids`"""
+    f = bytearray(f)
+    for m, a, b in reversed(jpeg_segments(f)):
+        if m in drop:
+            del f[a:b]
+    if ids:
+        segs = {m: a for m, a, _ in jpeg_segments(f)}
+        sof, sos = segs[0xC0], segs[0xDA]
+        old = [f[sof + 10 + 3 * c] for c in range(3)]
+        for c in range(3):
+            f[sof + 10 + 3 * c] = ids[c]
+        for c in range(f[sos + 4]):
+            f[sos + 5 + 2 * c] = ids[old.index(f[sos + 5 + 2 * c])]
+    return bytes(f)
+
+
+def read_cases(out, cases, dataset, add, run, dcmtk_case, privatize):
+    """what this reader reads beyond the plain syntaxes: JPEG colour decided from the codestream
+    (checked against dcmdjpeg, told which interpretation to use), tolerated departures from the
+    standard (implicit VR under an explicit meta, an odd length in a private sequence, no preamble /
+    file meta; each read by pydicom too), deflate and big endian (dcmconv), 16-bit colour (pydicom;
+    RLE by dcmcrle), a DICOMDIR and objects without pixel data (skipped)"""
+    import pydicom
+    from pydicom.encaps import encapsulate, generate_pixel_data_frame
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    def by(name):
+        return next(c for c in cases if c["name"] == name)
+
+    def note(name, pattern):
+        by(name)["note"] = pattern
+
+    # ---- JPEG colour: the data set and the codestream disagree, both ways; and an RGB JPEG without markers
+    def djpeg(name, src_path, opt):
+        """reference: dcmdjpeg's decode (opt +cn: no colour conversion, +ca: YCbCr -> RGB), as pydicom reads it"""
+        dec = os.path.join(out, f"{name}-dcmdjpeg.dcm")
+        run("dcmdjpeg", opt, src_path, dec)
+        ds = pydicom.dcmread(dec)
+        r = os.path.join(out, f"{name}-ref0.png")
+        save_png(r, ds.pixel_array.astype(np.uint8))
+        os.remove(dec)
+        return r
+
+    def recode(name, src_path, photometric, **edit):
+        ds = pydicom.dcmread(src_path)
+        f = next(generate_pixel_data_frame(ds.PixelData, 1))
+        ds.PixelData = encapsulate([jpeg_edit(f, **edit)])
+        ds.PhotometricInterpretation = photometric
+        path = os.path.join(out, name + ".dcm")
+        ds.save_as(path)
+        return path
+
+    white = frame(8, 160, 120, colour="tint")
+    white[8:40, 8:48] = 255  # a white label: it stays white only if no YCbCr transform is made on RGB samples
+    add("white-src", dataset([white], "RGB"), [white])
+    cases.pop()  # (a source, not a case of its own)
+    rgb_jpeg = os.path.join(out, "jpeg-rgb-cr.dcm")
+    run("dcmcjpeg", "+eb", "+cr", os.path.join(out, "white-src.dcm"), rgb_jpeg)  # RGB samples: Adobe (transform 0), IDs R G B
+    ycc_jpeg = by("jpeg-rgb-tint")["file"]                                       # YCbCr 4:2:2 with JFIF
+    colour = [  # name, source, data set says, edit, dcmdjpeg option, white at (row, col) or None, what the note says
+        ("jpeg-colour-rgb-nomarker", rgb_jpeg, "RGB", dict(drop=(0xEE,), ids=(1, 2, 3)), "+cn", (20, 20), None),
+        ("jpeg-colour-adobe-rgb-says-ybr", rgb_jpeg, "YBR_FULL_422", {}, "+cn", (20, 20), r"holding RGB \(Adobe marker, transform 0\)"),
+        ("jpeg-colour-ids-rgb-says-ybr", rgb_jpeg, "YBR_FULL_422", dict(drop=(0xEE,)), "+cn", (20, 20), r"holding RGB \(component IDs R, G, B\)"),
+        ("jpeg-colour-jfif-says-rgb", ycc_jpeg, "RGB", {}, "+ca", None, r"holding YCbCr \(JFIF marker\) under PhotometricInterpretation RGB"),
+        ("jpeg-colour-subsampled-says-rgb", ycc_jpeg, "RGB", dict(drop=(0xE0,)), "+ca", None, r"holding YCbCr \(subsampled chroma\)"),
+    ]
+    for name, src, pi, edit, opt, wpos, pattern in colour:
+        path = recode(name, src, pi, **edit)
+        dcmtk_case(name, path, [djpeg(name, path, opt)], False)
+        by(name)["white"] = wpos
+        if pattern:
+            note(name, pattern)
+    for f in [rgb_jpeg, os.path.join(out, "white-src.dcm"), os.path.join(out, "white-src-ref0.png")]:
+        os.remove(f)
+
+    # ---- tolerated: each file is read by pydicom too (its pixels are the reference's)
+    src = dataset([frame(40)], "MONOCHROME2")
+
+    def tolerated(name, data, pattern):
+        path = os.path.join(out, name + ".dcm")
+        with open(path, "wb") as f:
+            f.write(data)
+        with warnings.catch_warnings():  # (pydicom says what it tolerates)
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, force=True)
+        if "TransferSyntaxUID" not in ds.file_meta:  # pydicom read the bare data set; its pixels want the syntax it found
+            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if ds.is_implicit_VR else ExplicitVRLittleEndian
+        px = ds.pixel_array
+        assert (px == src.pixel_array).all(), name
+        r = os.path.join(out, f"{name}-ref0.png")
+        save_png(r, px.astype(np.uint8))
+        cases.append({"name": name, "file": path, "frames": 1, "refs": [r], "exact": True, "region": None, "region_ref": None,
+                      "refuse": None, "syntax": syntax_of(data), "note": pattern})
+
+    def syntax_of(data):
+        return "1.2.840.10008.1.2.1" if b"1.2.840.10008.1.2.1\0" in data[:400] else "1.2.840.10008.1.2"
+
+    def encoded(ds, implicit):
+        import io
+        ds = ds.copy()
+        ds.file_meta = pydicom.dataset.FileMetaDataset(ds.file_meta)
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+        ds.is_implicit_VR = implicit
+        b = io.BytesIO()
+        ds.save_as(b, write_like_original=False)
+        return b.getvalue()
+
+    def meta_end(data):
+        return 132 + 12 + int.from_bytes(data[140:144], "little")  # (0002,0000) UL: the group's length
+
+    imp, exp = encoded(src, True), encoded(src, False)
+    tolerated("tolerate-implicit-under-explicit", exp[:meta_end(exp)] + imp[meta_end(imp):],
+              r"an Implicit VR data set under a file meta that says Explicit VR Little Endian")
+    tolerated("tolerate-no-meta", imp[meta_end(imp):], r"no preamble, DICM marker or file meta \(Implicit VR Little Endian assumed\)")
+    # an odd length inside a private sequence (undefined lengths, as pydicom writes sequences)
+    ds = src.copy()
+    ds.add_new(0x00090010, "LO", "ACME 1.0")
+    item = pydicom.dataset.Dataset()
+    item.add_new(0x00091002, "LO", "ABCDEF")
+    item.add_new(0x00091003, "US", 7)
+    ds.add_new(0x00091001, "SQ", pydicom.sequence.Sequence([item]))
+    ds[0x00091001].is_undefined_length = True
+    item.is_undefined_length_sequence_item = True
+    data = encoded(ds, False)
+    even = b"\x09\x00\x02\x10LO\x06\x00ABCDEF"
+    assert data.count(even) == 1 and b"\x09\x00\x01\x10SQ\x00\x00\xff\xff\xff\xff" in data
+    tolerated("tolerate-odd-length", data.replace(even, b"\x09\x00\x02\x10LO\x05\x00ABCDE"), r"an element of odd length \(\(0009,1002\), 5 bytes\)")
+
+    # ---- deflate and big endian (dcmconv), lossless: the source's pixels
+    def convert(name, src_name, opt):
+        s = by(src_name)
+        dst = os.path.join(out, name + ".dcm")
+        run("dcmconv", opt, s["file"], dst)
+        dcmtk_case(name, dst, s["refs"], True, frames=s["frames"], region=s["region"], region_ref=s["region_ref"])
+    for n in ["mono2-8-explicit", "rgb-planar1", "multiframe-8", "mono2-16-window"]:
+        convert(f"deflate-{n}", n, "+td")
+    for n in ["mono2-8-explicit", "mono2-16-window", "mono2-16-signed", "rgb-planar0", "palette-8", "us-regions", "multiframe-rgb-planar1"]:
+        convert(f"big-endian-{n}", n, "+tb")
+
+    # ---- 16-bit colour: v to 8 bits as (v * 255 + m / 2) // m, m = 2^bits stored - 1 (as a 16-bit PNG is rounded)
+    rng = np.random.default_rng(16)
+    base = frame(41, 96, 80, colour="tint").astype(np.int64)
+    for bits, planar in [(16, 0), (12, 1)]:
+        m = (1 << bits) - 1
+        v = np.clip(base * m // 255 + rng.integers(0, m // 255 + 1, base.shape), 0, m)
+        ref = ((v * 255 + m // 2) // m).astype(np.uint8)
+
+        def stored(ds, bits=bits):
+            ds.BitsStored = bits
+            ds.HighBit = bits - 1
+        add(f"rgb16-{bits}bit-planar{planar}", dataset([v.astype(np.uint16)], "RGB", bits=16, planar=planar, extra=stored), [ref])
+    dst = os.path.join(out, "rle-rgb16.dcm")
+    run("dcmcrle", by("rgb16-16bit-planar0")["file"], dst)
+    dcmtk_case("rle-rgb16", dst, by("rgb16-16bit-planar0")["refs"], True)
+    convert("big-endian-rgb16", "rgb16-16bit-planar0", "+tb")
+    convert("deflate-rgb16", "rgb16-12bit-planar1", "+td")
+
+    # ---- not images: a DICOMDIR (dcmmkdir over a few files), a structured report, a PDF; skipped with a reason
+    media = os.path.abspath(os.path.join(out, "media"))
+    os.makedirs(media, exist_ok=True)
+    study = pydicom.uid.generate_uid()
+    for k, n in enumerate(["mono2-8-explicit", "rgb-planar0"]):
+        ds = pydicom.dcmread(by(n)["file"])
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, pydicom.uid.generate_uid()
+        ds.save_as(os.path.join(media, f"IM{k:06d}"))
+    subprocess.run(["dcmmkdir", "-q", "+I", "+D", os.path.abspath(os.path.join(out, "DICOMDIR")), "IM000000", "IM000001"], check=True,
+                   cwd=media, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    shutil.rmtree(media)
+    sr = pydicom.dataset.Dataset()
+    sr.file_meta = pydicom.dataset.FileMetaDataset()
+    sr.file_meta.MediaStorageSOPClassUID = sr.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
+    sr.file_meta.MediaStorageSOPInstanceUID = sr.SOPInstanceUID = pydicom.uid.generate_uid()
+    sr.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    sr.is_implicit_VR, sr.is_little_endian = False, True
+    sr.Modality = "SR"
+    for k, v in PRIVATE.items():
+        setattr(sr, k, v)
+    sr.save_as(os.path.join(out, "not-image-sr.dcm"), write_like_original=False)
+    pdf = sr.copy()
+    pdf.file_meta = pydicom.dataset.FileMetaDataset(sr.file_meta)
+    pdf.file_meta.MediaStorageSOPClassUID = pdf.SOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    pdf.Modality = "DOC"
+    pdf.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    pdf.EncapsulatedDocument = b"%PDF-1.4\n%%EOF\n"
+    pdf.save_as(os.path.join(out, "not-image-pdf.dcm"), write_like_original=False)
 
 
 def max_diff(a, b):
