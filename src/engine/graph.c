@@ -36,6 +36,16 @@ static void free_names(char **v, int n) {
     free(v);
 }
 
+/* out-of-distribution statistics (their use: ood.c) */
+void sialo_ood_net_free(sialo_ood_net *o) {
+    if (!o) return;
+    free(o->layer);
+    free(o->means);
+    free(o->basis);
+    free(o->var);
+    free(o);
+}
+
 void sialo_graph_free(sialo_graph *g) {
     if (!g) return;
     free(g->arch);

@@ -29,15 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sialo_ood_net_free(sialo_ood_net *o) {
-    if (!o) return;
-    free(o->layer);
-    free(o->means);
-    free(o->basis);
-    free(o->var);
-    free(o);
-}
-
 double sialo_ood_d2(const sialo_ood_net *o, const float *f) {
     double best = INFINITY;
     double *z = malloc((size_t)o->dim * sizeof *z);

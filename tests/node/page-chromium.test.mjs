@@ -393,3 +393,39 @@ test('a 100-frame batch: the page stays responsive and memory stays bounded', { 
   console.log(`# chromium 100 frames: WASM heap ${(wasm100 / 2 ** 20).toFixed(0)} MB, JS heap +${((heapEnd - heapStart) / 2 ** 20).toFixed(1)} MB, median ${ms[50]} ms/frame, worst UI stall ${stalls.toFixed(0)} ms`);
   await context.close();
 });
+
+// the out-of-distribution warning: a natural photograph gets it on its card (visible, not a tooltip),
+// a BUSI frame does not; the table and the CSV carry the check, and the photograph keeps its p
+test('a natural photograph gets the out-of-distribution warning on its card', { skip }, async (t) => {
+  const photo = join(ROOT, '..', 'shared', 'samples', 'imagenet', 'dog.jpg');
+  const busi = join(ROOT, '..', 'shared', 'data', 'busi', 'benign', 'benign-001.png');
+  if (!existsSync(photo)) { t.skip(`${photo} is absent`); return; }
+  const given = [photo, ...(existsSync(busi) ? [busi] : [])];
+  const cli = spawnSync(CLI, ['classify', ...given], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  await giveFiles(page, given);
+  await waitDone(page, given.length);
+  const card = page.locator('[data-testid=result][data-file="dog.jpg"]');
+  assert.equal(await card.getAttribute('data-ood'), 'flagged');
+  assert.ok(Math.abs(Number(await card.getAttribute('data-ood-score')) - cli[0].ood.score) <= 1e-4 * Math.max(1, cli[0].ood.score));
+  const warning = card.locator('[data-testid=ood-warning]');
+  assert.equal(await warning.isVisible(), true, 'the warning is shown on the card');
+  assert.match(await warning.textContent(), /This does not look like the ultrasound frames the model was trained on — the probability is not meaningful/);
+  assert.equal(await warning.getAttribute('role'), 'alert');
+  assert.ok(Math.abs(Number(await card.getAttribute('data-p-malignant')) - cli[0].p_malignant) < 1e-4, 'the p is still there');
+  if (given.length > 1) {
+    const ok = page.locator('[data-testid=result][data-file="benign-001.png"]');
+    assert.equal(await ok.getAttribute('data-ood'), 'ok');
+    assert.equal(await ok.locator('[data-testid=ood-warning]').count(), 0);
+  }
+  // the table: the photograph's label says it is not meaningful (never a plain "benign" / "malignant")
+  const row = page.locator('#results-table tbody tr', { hasText: 'dog.jpg' });
+  assert.match(await row.textContent(), /not meaningful/);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  const dog = csv.find((l) => l.startsWith('dog.jpg,')).split(',');
+  assert.equal(dog[5], 'true');
+  assert.equal(dog[7], 'true');
+  assert.ok(Math.abs(Number(dog[1]) - cli[0].p_malignant) < 1e-4, 'Export CSV still writes the p');
+  await context.close();
+});
