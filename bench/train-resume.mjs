@@ -50,9 +50,8 @@ const uninterrupted = now() - t0;
 t0 = now();
 t = await start();
 const ac = new AbortController();
-let epoch = 0, checkpoint = null;
+let epoch = 0;
 const stopped = await t.run({ ...RUN, signal: ac.signal,
-  onCheckpoint: (b) => { checkpoint = b.slice(); },
   onProgress: (p) => {
     if (p.kind === 'epoch') epoch = p.epoch;
     if (p.kind === 'batch' && epoch === STOP - 1 && p.batch >= Math.ceil(p.batches / 2)) ac.abort();
@@ -62,7 +61,7 @@ const lostPart = now() - t0;
 if (!stopped.stopped) throw new Error('the run was not stopped: make --epochs larger than --stop-epoch');
 const t1 = now();
 t = await start();
-const resumed = await t.resume(stopped.checkpoint || checkpoint, RUN);
+const resumed = await t.resume(stopped.checkpoint, RUN); // the last checkpoint before the stop
 t.dispose();
 const resumePart = now() - t1;
 
