@@ -1,7 +1,8 @@
 // backbone.js — starting points of the training panel other than a file: the ImageNet MobileNetV2
 // backbone shipped with the page (base64 in classic scripts sialoscan-backbone-1.js …, loaded only
 // when the panel needs it: the page's cold start does not carry it), and the first network of the
-// shipped ultrasound model (an ensemble file, format version 3: its first network rewritten as a
+// shipped ultrasound model (an ensemble file, format version 3, or 4 with its out-of-distribution
+// sections: its first network rewritten as a
 // one-network file, version 2 — the format is specified at the top of src/engine/model_file.c).
 import { loadShippedModel } from './shipped-model.js';
 
@@ -41,7 +42,7 @@ export function firstNetwork(file, note = '') {
   const bad = (why) => new Error(`the shipped model cannot be split: ${why}`);
   if (file.length < HEADER || new TextDecoder().decode(file.subarray(0, 8)) !== 'SIALOSCN') throw bad('it is not a sialoscan model file');
   const version = dv.getUint32(8, true);
-  if (version !== 3) return file;
+  if (version !== 3 && version !== 4) return file;
   let at = HEADER;
   const need = (k) => { if (at + k > file.length) throw bad('it is truncated'); };
   const u32 = () => { need(4); const v = dv.getUint32(at, true); at += 4; return v; };
@@ -55,7 +56,12 @@ export function firstNetwork(file, note = '') {
   for (let k = u32(); k > 0; k--) str();
   const classes = file.subarray(classesStart, at);
   skip(12);                     // threshold, calibration
-  if (u32() < 1) throw bad('it holds no network');
+  if (version === 4) {          // the sections (out-of-distribution statistics): the trainer fits its own
+    for (let n = u32(); n > 0; n--) { str(); u32(); skip(u64()); }
+  }
+  const networks = u32();
+  if (networks < 1) throw bad('it holds no network');
+  if (networks === 1) return file; // version 4 with one network: already a one-network file
   const arch = str(), provenance = str();
   need(36);
   const inputNorm = file.subarray(at, at + 36);

@@ -107,12 +107,13 @@ static void print_error_line(const char *file, int frame) {
 }
 
 /* one file: a line per frame (or an error line); a DICOM file without an image is skipped */
-static int classify_file(sialo_model *m, cli_opts *o, const char *path, int in_folder) {
+static int classify_file(sialo_model *m, cli_opts *o, const char *path, int in_folder, int *tried) {
     size_t n;
     uint8_t *bytes = read_all(path, &n);
     int failures = 0;
     if (in_folder && (!bytes || !is_image_file(path, bytes, n))) { free(bytes); return 0; } /* not an image: a folder's other files */
     if (skip_not_image(path, bytes, n)) { free(bytes); return 0; }
+    ++*tried;
     int dicom = bytes && sialo_is_dicom(bytes, n);
     int frames = bytes ? sialo_image_frames(bytes, n) : -1;
     if (frames < 0) {
@@ -156,15 +157,20 @@ int cmd_classify(cli_opts *o) {
     for (int i = 0; i < o->nargs; i++) {
         struct stat st;
         if (stat(o->args[i], &st) == 0 && S_ISDIR(st.st_mode)) { /* a folder: every image under it (a scanner's USB export) */
-            int nf;
+            int nf, tried = 0;
             char **files = list_files(o->args[i], &nf);
             for (int k = 0; k < nf; k++) {
-                failures += classify_file(m, o, files[k], 1);
+                failures += classify_file(m, o, files[k], 1, &tried);
                 free(files[k]);
             }
             free(files);
+            if (!tried) { /* nothing to classify there: say so rather than print nothing */
+                fprintf(stderr, "sialoscan: %s: no image found in this folder (PNG, JPEG, BMP, GIF or DICOM)\n", o->args[i]);
+                failures++;
+            }
         } else {
-            failures += classify_file(m, o, o->args[i], 0);
+            int tried = 0;
+            failures += classify_file(m, o, o->args[i], 0, &tried);
         }
     }
     sialo_model_free(m);

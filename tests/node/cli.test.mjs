@@ -126,7 +126,9 @@ describe('sialoscan CLI', () => {
       assert.equal(j.label, j.p_malignant >= j.threshold ? 'malignant' : 'benign');
       assert.equal(typeof j.ms, 'number');
       assert.ok(j.ms >= 0);
-      assert.deepEqual(Object.keys(j).sort(), ['file', 'label', 'ms', 'p_malignant', 'threshold']);
+      assert.deepEqual(Object.keys(j).sort(), ['file', 'label', 'ms', 'ood', 'p_malignant', 'threshold']);
+      // a model made by init carries no feature statistics: the check is said not to have run
+      assert.deepEqual(j.ood, { checked: false, score: null, flag: null });
     });
     // different images give different probabilities; the same image the same one
     assert.notEqual(lines[0].p_malignant, lines[1].p_malignant);
@@ -223,6 +225,8 @@ describe('sialoscan CLI', () => {
       fs.writeFileSync(empty, '');
       const notModel = path.join(dir, 'not-a-model.sialo');
       fs.writeFileSync(notModel, makePng(40, 40, () => [1, 2, 3]));
+      fs.mkdirSync(path.join(dir, 'no-images', 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'no-images', 'sub', 'README.txt'), 'a scanner export with no frames\n');
       return [
         ['missing model file', ['classify', '--model', path.join(dir, 'nope.sialo'), images[0]], /cannot open model/],
         ['corrupt model (one flipped bit)', ['classify', '--model', corrupt, images[0]], /checksum/],
@@ -232,7 +236,7 @@ describe('sialoscan CLI', () => {
         ['a folder as the model', ['info', dir], /model|read/],
         ['garbage image', ['classify', '--model', model, garbage], /cannot read the image/],
         ['missing image', ['classify', '--model', model, path.join(dir, 'nope.png')], /cannot open/],
-        ['a folder as the image', ['classify', '--model', model, dir], /not a regular file/],
+        ['a folder with no image in it', ['classify', '--model', model, path.join(dir, 'no-images')], /no image found in this folder/],
         ['too small image', ['classify', '--model', model, 'IMG40'], /at least 32x32/],
         ['eval without subfolders', ['eval', '--model', model, path.join(dir, 'nowhere')], /benign\/ and malignant\//],
         ['eval with a missing model', ['eval', '--model', path.join(dir, 'nope.sialo'), path.join(dir, 'eval')], /cannot open model/],

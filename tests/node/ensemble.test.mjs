@@ -230,11 +230,15 @@ describe('ensembles: format version 3, CLI and WASM API against the networks run
     }
   });
 
-  it('the shipped model is a calibrated ensemble of two networks (version 3)', () => {
+  it('the shipped model is a calibrated ensemble of two networks (version 4: with its out-of-distribution statistics)', () => {
     const shipped = path.join(ROOT, 'models', 'sialoscan-busi.sialo');
     if (!fs.existsSync(shipped)) return;
     const info = JSON.parse(cli(['info', shipped]).stdout);
-    assert.equal(info.format_version, 3);
+    assert.equal(info.format_version, 4);
+    // the independent reader finds one "ood" section per network and the model's threshold
+    const file = readModelFile(fs.readFileSync(shipped));
+    assert.equal(file.members.length, 2);
+    assert.deepEqual(file.meta.sections.map((x) => `${x.tag}@${x.network}`).sort(), ['ood-threshold@-1', 'ood@0', 'ood@1']);
     assert.equal(info.members, 2);
     assert.equal(info.networks.length, 2);
     assert.equal(info.calibration.identity, false);

@@ -1,11 +1,13 @@
 // model-file.mjs — an independent JavaScript reader of sialoscan model files (*.sialo).
 //
-// Written from the format specification at the top of src/engine/model_file.c (versions 1 to 3), not from
+// Written from the format specification at the top of src/engine/model_file.c (versions 1 to 4), not from
 // the C reader, so that the tests cross-check the two. Returns
 //   { meta, tensors: Map(name -> { dims, data: Float32Array }), nodes }            (versions 1, 2)
-//   { meta, members: [{ meta, tensors, nodes, recordOffset, bodyOffset }] }        (version 3, an ensemble;
+//   { meta, members: [{ meta, tensors, nodes, recordOffset, bodyOffset }] }        (version 3 or 4, an ensemble;
 //      a member's meta: arch, provenance, inputH/W/C, normScale, normBias; the offsets: of its record
 //      and of its body in the file)
+// Version 4 (either shape) adds meta.sections: [{ tag, network, offset, size }] (network -1 = the whole
+// model; offset: of the section's bytes in the file), e.g. the out-of-distribution statistics,
 // and throws an Error with a readable message for anything malformed.
 
 const MAGIC = 'SIALOSCN';
@@ -54,7 +56,7 @@ export function readModelFile(input, opts = {}) {
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
   if (magic !== MAGIC) throw new Error(`sialo: wrong magic ${JSON.stringify(magic)}`);
   const version = dv.getUint32(8, true);
-  if (version !== 1 && version !== 2 && version !== 3) throw new Error(`sialo: unsupported version ${version}`);
+  if (version < 1 || version > 4) throw new Error(`sialo: unsupported version ${version}`);
   const bits = dv.getUint32(12, true);
   if (bits !== 32 && bits !== 16) throw new Error(`sialo: storage bits ${bits}`);
   const payloadSize = Number(dv.getBigUint64(16, true));
@@ -102,7 +104,24 @@ export function readModelFile(input, opts = {}) {
   // version 2: Platt scaling of p(positive), sigmoid(a·logit(p) + b); version 1: none
   meta.calibration = version >= 2 ? { a: f32('calib_a'), b: f32('calib_b') } : { a: 1, b: 0 };
 
-  if (version === 3) { // an ensemble: the networks, each a record and a body
+  let networks = version === 3 ? 2 : 1;
+  if (version === 4) { // sections, then the network count: one network's body, or an ensemble's records
+    const ns = u32('n_sections');
+    if (ns > 64) throw new Error(`sialo: ${ns} sections`);
+    meta.sections = [];
+    for (let i = 0; i < ns; i++) {
+      const tag = str('section tag');
+      const net = u32('section network');
+      const size = u64('section size');
+      need(size, `section ${tag}`);
+      meta.sections.push({ tag, network: net === 0xFFFFFFFF ? -1 : net, offset: pos, size });
+      pos += size;
+    }
+    networks = u32('n_networks');
+    if (networks < 1 || networks > 16) throw new Error(`sialo: ${networks} networks`);
+    if (networks > 1) pos -= 4; // the ensemble's records start with the count, as in version 3
+  }
+  if (networks > 1) { // an ensemble: the networks, each a record and a body
     const n = u32('n_networks');
     if (n < 2 || n > 16) throw new Error(`sialo: an ensemble of ${n} networks`);
     const members = [];
