@@ -335,6 +335,10 @@ export function setupTrainPanel({ build, useModel, shippedModel }) {
     const line = progressLine(p);
     ui.progressText.textContent = `Training: ${line}`;
     Object.assign(ui.progressText.dataset, { fold: String(p.fold), stage: String(p.stage), epoch: String(p.epoch), eta: String(Math.round(p.etaS ?? -1)) });
+    if (p.heapBytes > 0) { // the trainer worker's WebAssembly memory (it grows, never shrinks, until the worker ends)
+      s.peakHeap = Math.max(s.peakHeap || 0, p.heapBytes);
+      ui.progressText.dataset.peakHeapBytes = String(s.peakHeap);
+    }
     setBar(p.done ?? 0, line);
     if (p.kind === 'epoch') {
       const h = (s.history[p.fold] ||= { loss: [], auc: [] });
@@ -372,6 +376,7 @@ export function setupTrainPanel({ build, useModel, shippedModel }) {
       threads: t.engine.threads,
     };
     s.started = performance.now();
+    s.peakHeap = 0;
     ui.progressText.textContent = resumeFrom ? 'Resuming from the kept checkpoint…' : 'Training: starting…';
     const log = [];
     try {
@@ -388,7 +393,8 @@ export function setupTrainPanel({ build, useModel, shippedModel }) {
       s.resultInfo = { ...base, minutes, finishedAt: Date.now() };
       s.checkpoint = null;
       setBar(1, 'finished');
-      ui.progressText.textContent = `Finished in ${minutes < 1 ? `${Math.round(minutes * 60)} s` : `${minutes.toFixed(1)} min`} on ${plural(t.engine.threads, 'thread')}.`;
+      const mem = s.peakHeap ? `, ${Math.round(s.peakHeap / 2 ** 20)} MB of engine memory at most` : '';
+      ui.progressText.textContent = `Finished in ${minutes < 1 ? `${Math.round(minutes * 60)} s` : `${minutes.toFixed(1)} min`} on ${plural(t.engine.threads, 'thread')}${mem}.`;
       showResult();
       say(result.model ? 'The run is finished: "Use this model" classifies the page\'s frames with it; download the model and the report to keep them.' : 'The run is finished.');
       writer.put({ ...base, checkpoint: null, savedAt: Date.now(), progress: s.lastP, history: s.history, result: { ...result }, resultInfo: s.resultInfo });

@@ -11,7 +11,8 @@
 // Messages out { type: 'ready', engine: { build, threads } }
 //              { type: 'reading', done, total }                  while the files are read and decoded
 //              { type: 'summary', summary }                      Trainer.summary() after an 'add'
-//              { type: 'progress', p }   { type: 'checkpoint', bytes: ArrayBuffer }   { type: 'log', line }
+//              { type: 'progress', p }   (p: the trainer's progress, plus heapBytes: its WebAssembly memory)
+//                { type: 'checkpoint', bytes: ArrayBuffer }   { type: 'log', line }
 //              { type: 'fold', fold, result }                    a cross-validation fold finished
 //              { type: 'done', result }                          the run's result (result.model: ArrayBuffer)
 //              { type: 'error', message }                        the engine's sentence
@@ -76,7 +77,7 @@ async function handle(msg) {
       const result = await trainer.run({
         cv: o.cv, final: true, method: o.method, schedule: o.schedule || null, seed: o.seed, batch: o.batch, valFraction: o.valFraction, dataName,
         resume: msg.resume ? new Uint8Array(msg.resume) : undefined,
-        onProgress: (p) => self.postMessage({ type: 'progress', p }),
+        onProgress: (p) => self.postMessage({ type: 'progress', p: { ...p, heapBytes: trainer.heapBytes() } }), // the engine's memory: the panel shows its peak
         onCheckpoint: (bytes) => {
           const copy = own(bytes);
           self.postMessage({ type: 'checkpoint', bytes: copy.buffer }, [copy.buffer]);

@@ -117,7 +117,12 @@ test('train on a folder from disk: summary, progress, curves, CV table, use and 
 
   const bar = page.getByRole('progressbar', { name: 'Training progress' });
   assert.equal(await bar.getAttribute('aria-valuenow'), '100');
-  assert.match(await page.textContent('#train-progress-text'), /^Finished in .* on 1 thread\.$/);
+  const finished = await page.textContent('#train-progress-text');
+  assert.match(finished, /^Finished in .* on 1 thread, \d+ MB of engine memory at most\.$/);
+  // the peak the panel states is the trainer worker's WebAssembly memory: above the frames it holds, below the 2 GB cap
+  const peak = Number(await page.getAttribute('#train-progress-text', 'data-peak-heap-bytes'));
+  assert.equal(Math.round(peak / 2 ** 20), Number(/(\d+) MB of engine memory/.exec(finished)[1]));
+  assert.ok(peak > 16 * 2 ** 20 && peak <= 2 ** 31, `peak heap ${peak}`);
   // the table: a header "AUC", a row per fold, mean ± sd
   const table = page.locator('[data-testid=cv-table]');
   assert.equal(await table.getByRole('columnheader', { name: 'AUC', exact: true }).count(), 1);
