@@ -25,7 +25,8 @@
 //   sialoscan-backbone-1.js … -N.js   the panel's ImageNet backbone (models/mobilenetv2-imagenet.sialo,
 //                                  when it exists), base64 as the model is; loaded only when the panel uses it
 //   manifest.webmanifest, icon-192.png, icon-512.png
-//                                  the web app manifest and its icons (tools/make-icons.mjs draws them)
+//                                  the web app manifest and its icons (tools/make-icons.mjs draws them);
+//                                  the page links the manifest only when served
 //   sw.js                          the service worker (web/sw.js, registered only when served): it is
 //                                  given every other file of the folder with its SHA-256, the version
 //                                  (wasm/package.json, or --version V) and the build id

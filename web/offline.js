@@ -1,5 +1,6 @@
-// offline.js — the served page keeps working offline: registers the folder's service worker
-// (sw.js) when the page is served over http(s) — never opened from disk, where nothing changes —
+// offline.js — the served page keeps working offline and can be installed: links the web app
+// manifest and registers the folder's service worker (sw.js) when the page is served over http(s)
+// — never opened from disk, where nothing changes —
 // and handles a new version: the page says "Updated to <version>" once it runs it. And the check
 // that the page, its engine and its model are of one build (a stale cache must never mix two).
 //
