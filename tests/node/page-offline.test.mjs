@@ -185,7 +185,7 @@ test('cross-origin isolated (COOP/COEP): from the cache the page stays isolated 
   }
 });
 
-test('opened from disk: no service worker, no console error (the manifest link included)', { skip }, async () => {
+test('opened from disk: no service worker, no manifest, no console error', { skip }, async () => {
   const { context, page, log } = await newPage();
   await page.goto(`file://${DIST}/index.html`);
   await ready(page);
