@@ -119,9 +119,9 @@ wasm/dist/package.json:
 	echo '{ "type": "commonjs" }' > $@
 
 # the clinician's page: web/ -> web/dist/ (works opened from disk and served)
-WEB_SRC := $(wildcard web/*.js web/*.html web/*.css)
+WEB_SRC := $(wildcard web/*.js web/*.html web/*.css web/*.webmanifest)
 web: web/dist/index.html
-web/dist/index.html: $(WEB_SRC) tools/make-web.mjs models/sialoscan-busi.sialo models/mobilenetv2-imagenet.sialo wasm/dist/sialoscan-standalone.js wasm/dist/sialoscan-mt.js \
+web/dist/index.html: $(WEB_SRC) tools/make-web.mjs tools/make-icons.mjs wasm/package.json models/sialoscan-busi.sialo models/mobilenetv2-imagenet.sialo wasm/dist/sialoscan-standalone.js wasm/dist/sialoscan-mt.js \
   wasm/dist/sialoscan-mt.relaxed.wasm
 	node tools/make-web.mjs
 serve: web

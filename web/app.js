@@ -8,6 +8,7 @@ import { resultsCsv, setupResultsTable } from './results-table.js';
 import { showModel, setupModelInput } from './model-panel.js';
 import { download } from './download.js';
 import { setupTrainPanel } from './train-panel.js';
+import { mixedBuilds, setupOffline } from './offline.js';
 
 const MAX_SIDE = 480;          // pictures kept per card are at most this size (memory stays bounded over big batches)
 const MAX_FILE = 256 << 20;    // bytes; the engine refuses images over 64 megapixels anyway
@@ -16,6 +17,7 @@ const DEFAULT_ALPHA = 0.45;    // the engine's default overlay opacity (SIALO_CA
 const $ = (sel) => document.querySelector(sel);
 const ui = {
   status: $('#engine-status'),
+  pageStatus: $('#page-status'),
   zone: $('#dropzone'),
   input: $('#dropzone input[type=file]'),
   cards: $('#cards'),
@@ -169,8 +171,30 @@ async function useModel(bytes, name) {
   return info;
 }
 
+// the page's own line under the engine's: a new version, or files of two versions
+function sayPage(text, isError = false) {
+  ui.pageStatus.textContent = text;
+  ui.pageStatus.hidden = !text;
+  ui.pageStatus.classList.toggle('failed', isError);
+}
+
+// page, engine and model of one build (a stale cache, a half-copied folder): the sentence, or null
+function checkBuild(build, info) {
+  const meta = document.querySelector('meta[name=sialoscan-build]')?.content;
+  const page = mixedBuilds(build.id, { 'index.html': meta });
+  if (page) return page;
+  const want = build.model?.checksum, got = String(info?.checksum || '').toLowerCase();
+  if (want && got && got !== want) {
+    return `This page's model (checksum ${got}) is not the model it was built with (${want}): its files are of two different versions, so it does not run. ` +
+      (location.protocol.startsWith('http') ? 'Reload the page; if this stays, clear this site\'s data in the browser\'s settings and reload.' : 'Copy the whole folder of one build again.');
+  }
+  return null;
+}
+
 async function main() {
   const build = globalThis.SIALOSCAN_BUILD || { mt: false };
+  // served: the service worker keeps the folder for offline use (opened from disk: nothing)
+  setupOffline(build, (text) => sayPage(text), () => total > 0 || !$('#train-stop').disabled);
   // the shipped model: opened from disk, only its scripts can bring it (loaded at once, beside the
   // engine's start); served, the engine worker fetches the file itself and the scripts load only
   // if that fails
@@ -196,13 +220,20 @@ async function main() {
     const noModel = build.model ? await (shippedLoad || Promise.resolve()).then(() => null, (why) => why)
       : new Error('this page was built without a model');
     for (const { card } of queue.splice(0)) card.fail('the engine could not start (see the top of the page)');
-    ui.status.textContent = noModel
+    ui.status.textContent = e.mixed ? e.message : noModel
       ? `The model of this page cannot be read (${noModel.message}): rebuild it with \`make web\`.`
       : `The engine cannot start in this browser (it needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+, Safari 16.4+): ${e.message}`;
     ui.status.classList.add('failed');
     return;
   }
   info = engine.info;
+  const mixed = checkBuild(build, info);
+  if (mixed) {
+    for (const { card } of queue.splice(0)) card.fail('the page did not start (see the top of the page)');
+    ui.status.textContent = mixed;
+    ui.status.classList.add('failed');
+    return;
+  }
   const coldMs = performance.mark('sialoscan:ready').startTime;
   showModel(ui.modelInfo, info, `${build.model.name} (shipped with this page)`);
   ui.status.textContent = `Ready · ${engineLabel(info, engine.workers)} · started in ${Math.round(coldMs)} ms`;

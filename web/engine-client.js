@@ -17,6 +17,7 @@
 // other workers, or wait for the fresh one). window.__sialoscanMemory reads the pool's memory.
 import { loadScript } from './load-script.js';
 import { base64Bytes } from './shipped-model.js';
+import { mixedBuilds } from './offline.js';
 
 const RECYCLE_BYTES = 256 * 2 ** 20;
 const MAX_WORKERS = 4;
@@ -70,12 +71,15 @@ async function blobWorker() {
 
 // start a worker, then send it the model's bytes — or, given modelFile (a URL worker), let it fetch
 // the file itself and send the bytes only if it asks ('need-model'); resolves to { worker, info, heapBytes }
-function boot(worker, modelBytes, mt, modelFile, first, blob = false) {
+// (buildId: this page's build: a worker whose files are of another build is refused, error.mixed set)
+function boot(worker, modelBytes, mt, modelFile, first, blob = false, buildId = undefined) {
   return new Promise((ok, fail) => {
     const sendModel = () => modelBytes().then((bytes) => worker.postMessage({ type: 'shipped', bytes: bytes.buffer }, [bytes.buffer]), fail);
     worker.onmessage = (ev) => {
       if (ev.data.type === 'need-model') sendModel();
       else if (ev.data.type === 'ready') {
+        const mixed = mixedBuilds(buildId, ev.data.build || {});
+        if (mixed) { fail(Object.assign(new Error(mixed), { mixed: true })); return; }
         if (first) for (const m of ev.data.marks || []) performance.mark(m.name, { startTime: m.t - performance.timeOrigin });
         ok({ worker, info: ev.data.info, heapBytes: ev.data.heapBytes });
       } else if (ev.data.type === 'fatal') fail(new Error(ev.data.message));
@@ -136,7 +140,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
       try {
         worker = new Worker('sialoscan-worker.js');
         if (first) performance.mark('sialoscan:worker created');
-        started = await boot(worker, model, want.mt, model === modelBytes ? build.model?.file : undefined, first);
+        started = await boot(worker, model, want.mt, model === modelBytes ? build.model?.file : undefined, first, false, build.id);
       } catch (e) {
         worker?.terminate(); // e.g. a host that refuses workers by URL: fall back to the embedded engine
         useUrl = false;
@@ -146,7 +150,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     if (!started) {
       const worker = await blobWorker();
       if (first) performance.mark('sialoscan:worker created');
-      started = await boot(worker, model, false, undefined, first, true);
+      started = await boot(worker, model, false, undefined, first, true, build.id);
     }
     const slot = { worker: started.worker, info: started.info, pending: new Map(), heapBytes: started.heapBytes, retiring: false, answered: 0 };
     slot.worker.onmessage = (ev) => {

@@ -13,7 +13,7 @@
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
 //              { type: 'model-bytes', id }                                  a copy of the model in use
-// Messages out { type: 'ready', info, heapBytes, marks } | { type: 'fatal', message } | { type: 'need-model' }
+// Messages out { type: 'ready', info, heapBytes, marks, build: { worker, engine } } | { type: 'fatal', message } | { type: 'need-model' }
 //              { type: 'reply', id, ok: true, ..., heapBytes } | { type: 'reply', id, ok: false, error, heapBytes }
 //              (heapBytes: the worker's WebAssembly memory after the request: the page replaces a
 //              worker whose memory a very large frame made grow, web/engine-client.js)
@@ -112,7 +112,10 @@ async function handle(msg) {
       // the engine starts while the model arrives (given a module, the loader's bytes are a
       // placeholder: WebAssembly.instantiate takes the module instead)
       engine = await newEngine(model);
-      return { type: 'ready', info: engine.info(), heapBytes: engine.heapBytes(), marks: marks() };
+      // build: the build each file of this worker says it is of (tools/make-web.mjs writes the
+      // lines); the page refuses files of two builds
+      const build = { worker: self.SIALOSCAN_WORKER_BUILD ?? null, engine: self.SIALOSCAN_ENGINE_BUILD ?? null };
+      return { type: 'ready', info: engine.info(), heapBytes: engine.heapBytes(), marks: marks(), build };
     }
     case 'model': {
       const bytes = new Uint8Array(msg.bytes);

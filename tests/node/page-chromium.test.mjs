@@ -46,6 +46,9 @@ async function open(url, { viewport = { width: 1366, height: 768 }, bypassCSP = 
   const log = { requests: [], afterReady: [], errors: [], csp: [] };
   let ready = false;
   context.on('request', (r) => {
+    // served, the page's service worker downloads the folder for offline use after the first
+    // visit (tests/node/page-offline.test.mjs tests it): its requests are not the page's
+    if (r.serviceWorker()) return;
     log.requests.push(r.url());
     if (ready && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) log.afterReady.push(r.url());
   });
