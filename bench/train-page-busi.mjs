@@ -5,7 +5,7 @@
 // the wall time, the peak WebAssembly heap of the trainer worker and the peak JS heap of the page,
 // the mean cross-validated AUC the panel shows, and (--cli) the native CLI's on the same folder and
 // seed for comparison. Long: run it on a quiet machine, never beside other work.
-//   node bench/train-page-busi.mjs [--data DIR] [--per-class N] [--cv 5] [--seed 1] [--cli]
+//   node bench/train-page-busi.mjs [--data DIR] [--per-class N] [--cv 5] [--seed 1] [--max-minutes M] [--cli]
 // --per-class N takes the first N frames of each class (a quick check of the harness).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +17,7 @@ import { serveStatic } from '../tools/serve.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
 const DATA = path.resolve(arg('--data', path.join(ROOT, '..', 'shared', 'data', 'busi')));
+const MAX_MIN = Number(arg('--max-minutes', 0)); // stop after this long and report what was reached (0: run to the end)
 const PER_CLASS = Number(arg('--per-class', 0)), CV = Number(arg('--cv', 5)), SEED = Number(arg('--seed', 1));
 if (!fs.existsSync(path.join(DATA, 'benign'))) {
   console.log(`skipped: ${DATA} is absent (the BUSI frames of ../shared)`);
@@ -71,16 +72,21 @@ try {
   for (;;) {
     const done = await page.evaluate(() => !document.querySelector('#train-results').hidden || !!document.querySelector('#train-message.failed'));
     if (done) break;
+    if (MAX_MIN > 0 && Date.now() - t0 > MAX_MIN * 60000) { out.stopped_after_minutes = MAX_MIN; out.partial = true; break; }
     peakJs = Math.max(peakJs, await page.evaluate(() => performance.memory?.usedJSHeapSize || 0));
     // the trainer worker is busy inside WebAssembly (no evaluate there): the panel keeps its peak from the progress messages
     peakWasm = Math.max(peakWasm, Number(await page.getAttribute('#train-progress-text', 'data-peak-heap-bytes')) || 0);
     if (Date.now() - lastSay > 60000) {
       lastSay = Date.now();
-      console.log(`${((Date.now() - t0) / 60000).toFixed(1)} min: ${await page.textContent('#train-progress-text')}`);
+      console.log(`${((Date.now() - t0) / 60000).toFixed(1)} min: ${await page.textContent('#train-progress-text')} · peak engine memory so far ${Math.round(peakWasm / 2 ** 20)} MB`);
     }
     await page.waitForTimeout(5000);
   }
   out.minutes = Number(((Date.now() - t0) / 60000).toFixed(2));
+  out.peak_wasm_heap_mb = Math.round(peakWasm / 2 ** 20);
+  out.peak_js_heap_mb = Math.round(peakJs / 2 ** 20);
+  out.progress = await page.textContent('#train-progress-text');
+  if (out.partial) { console.log(JSON.stringify(out)); process.exit(0); }
   const failed = await page.$('#train-message.failed');
   if (failed) throw new Error(`the run failed: ${await failed.textContent()}`);
   out.peak_wasm_heap_mb = Math.round(peakWasm / 2 ** 20);
