@@ -86,19 +86,17 @@ try {
   out.peak_wasm_heap_mb = Math.round(peakWasm / 2 ** 20);
   out.peak_js_heap_mb = Math.round(peakJs / 2 ** 20);
   out.progress = await page.textContent('#train-progress-text');
-  if (out.partial) { console.log(JSON.stringify(out)); process.exit(0); }
-  const failed = await page.$('#train-message.failed');
-  if (failed) throw new Error(`the run failed: ${await failed.textContent()}`);
-  out.peak_wasm_heap_mb = Math.round(peakWasm / 2 ** 20);
-  out.peak_js_heap_mb = Math.round(peakJs / 2 ** 20);
-  const mean = await page.textContent('[data-testid=cv-table] tfoot tr.mean');
-  out.page_auc_mean = Number(/mean ± sd\s*\d+\s*[\d.—]+ ± [\d.—]+\s*([\d.]+) ±/.exec(mean)?.[1]);
-  out.progress = await page.textContent('#train-progress-text');
+  if (!out.partial) {
+    const failed = await page.$('#train-message.failed');
+    if (failed) throw new Error(`the run failed: ${await failed.textContent()}`);
+    const mean = await page.textContent('[data-testid=cv-table] tfoot tr.mean');
+    out.page_auc_mean = Number(/mean ± sd\s*\d+\s*[\d.—]+ ± [\d.—]+\s*([\d.]+) ±/.exec(mean)?.[1]);
+  }
 } finally {
   await browser.close();
   await server.close();
 }
-if (process.argv.includes('--cli')) {
+if (process.argv.includes('--cli') && !out.partial) {
   const t0 = Date.now();
   const r = spawnSync(path.join(ROOT, 'build', 'sialoscan'), ['train', '--data', dir, '--backbone', path.join(ROOT, 'models', 'mobilenetv2-imagenet.sialo'),
     '--cv', String(CV), '--seed', String(SEED), '--threads', String(out.threads || 2), '--out', path.join(os.tmpdir(), 'sialo-busi-cli.sialo')], { encoding: 'utf8', maxBuffer: 1 << 28 });
