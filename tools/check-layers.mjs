@@ -47,10 +47,10 @@ if (!existsSync(objDir)) {
   process.exit(1);
 }
 // objects of sources that still exist (a moved file leaves its old object behind)
-const objs = walk(join(objDir, 'src')).filter((p) => p.endsWith('.o') && existsSync(join(src, relative(join(objDir, 'src'), p).replace(/\.o$/, '.c'))));
+const relOf = (o) => relative(join(objDir, 'src'), o).replace(/(\.(sse2|avx2|avx512))?\.o$/, '.c'); // kernels: NAME.ISA.o
+const objs = walk(join(objDir, 'src')).filter((p) => p.endsWith('.o') && existsSync(join(src, relOf(p))));
 const defs = new Map(); // symbol -> object (rel path of its source)
 const uses = new Map(); // object -> Set(symbol)
-const relOf = (o) => relative(join(objDir, 'src'), o).replace(/\.o$/, '.c');
 for (const line of execFileSync('nm', ['-o', ...objs], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n')) {
   const m = /^(.*\.o):(?:[0-9a-f]+)?\s+([A-Za-z])\s+(\S+)$/.exec(line);
   if (!m) continue;
