@@ -8,7 +8,10 @@
 #   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
 SHELL := /bin/bash
 CC ?= cc
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb
+# the version, from one place: wasm/package.json (the CLI, the JS API, the page and the release archives show it)
+VERSION := $(shell sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' wasm/package.json)
+VERSION_FLAG := -DSIALO_VERSION='"$(VERSION)"'
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb $(VERSION_FLAG)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null)
 # Runtime ISA dispatch (x86-64): the program is built for baseline x86-64 (NATIVE_ARCH), every
@@ -49,10 +52,10 @@ engine_obj = $(patsubst %.c,build/$(1)/%.o,$(ENGINE_SRC))
 endif
 NATIVE_OBJ := $(call engine_obj,native)
 ASAN_OBJ := $(call engine_obj,asan)
-HEADERS := $(wildcard src/*.h src/*/*.h) src/kernels/kernels.def
+HEADERS := $(wildcard src/*.h src/*/*.h) src/kernels/kernels.def wasm/package.json
 
 EMCC ?= emcc
-EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(VERSION_FLAG) -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
   -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32

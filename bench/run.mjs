@@ -1,7 +1,7 @@
 // run.mjs — single-image latency of MobileNetV2 1.0 and ResNet50V2 (224x224, binary head) on
 // every engine, with the same weights, in the same run on this machine (`make bench`).
 //
-//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm,tflite-web]
+//   node bench/run.mjs [--pause-training] [--runs N] [--only native,native-own,native-xnnpack,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm,tflite-web]
 //                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json]
 //                      [--max-wait S] [--keep-tmp]
 //
@@ -296,10 +296,10 @@ async function main() {
     // 1. native; with the -march=native build beside it (build/march-native/sialoscan, the way the
     // CLI was built before its kernels were picked at run time), our own kernels are timed in
     // ROUNDS alternating rounds of each binary, the row being the median of its rounds' medians
-    if (want('native')) {
+    if (want('native') || want('native-own') || want('native-xnnpack')) {
       const haveOld = fs.existsSync(CLI_MARCH_NATIVE);
       for (const arch of o.archs)
-        for (const backend of ['own', 'xnnpack'])
+        for (const backend of ['own', 'xnnpack'].filter((b) => want('native') || want(`native-${b}`)))
           for (const threads of [1, 2]) {
             const runs = o.runs || (arch === 'mobilenetv2' ? 101 : 31); // its timer is exact; short runs are cheap
             const bins = backend === 'own' && haveOld ? [[CLI, 'native-own'], [CLI_MARCH_NATIVE, 'native-own-march-native']] : [[CLI, `native-${backend}`]];

@@ -14,7 +14,10 @@
 extern "C" {
 #endif
 
-#define SIALO_VERSION "0.1.0"
+/* the release's version: the build passes the one of wasm/package.json (-DSIALO_VERSION) */
+#ifndef SIALO_VERSION
+#define SIALO_VERSION "unversioned"
+#endif
 
 /* Reason for the last failure in this thread ("" if none). */
 const char *sialo_error(void);

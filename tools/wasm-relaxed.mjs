@@ -41,11 +41,21 @@ export function relaxWasm(input) {
   }
   if (!code) throw new Error('wasm-relaxed: no code section');
   let replaced = 0;
-  for (let i = code[0]; i + 2 < code[1]; i++) {
-    if (bytes[i] === PROTO[0] && bytes[i + 1] === PROTO[1] && bytes[i + 2] === PROTO[2]) {
+  const at = instructionOffsets(input);
+  if (at) { // the disassembler's offsets: only real instructions, never an immediate's bytes
+    for (const off of at) {
+      const i = code[0] + off;
+      if (!(bytes[i] === PROTO[0] && bytes[i + 1] === PROTO[1] && bytes[i + 2] === PROTO[2])) throw new Error(`wasm-relaxed: no relaxed_fma at code offset ${off}`);
       bytes.set(FINAL, i);
       replaced++;
-      i += 2;
+    }
+  } else {
+    for (let i = code[0]; i + 2 < code[1]; i++) {
+      if (bytes[i] === PROTO[0] && bytes[i + 1] === PROTO[1] && bytes[i + 2] === PROTO[2]) {
+        bytes.set(FINAL, i);
+        replaced++;
+        i += 2;
+      }
     }
   }
   // the byte pattern could also occur inside an immediate: the count of the prototype
@@ -77,6 +87,29 @@ export function relaxWasm(input) {
   if (before !== replaced || after !== replaced)
     throw new Error(`wasm-relaxed: ${before} relaxed_fma in the input, ${replaced} rewritten, ${after} relaxed_madd in the output`);
   return { bytes, madds: replaced };
+}
+
+// where the prototype instruction is, as offsets in the code section's body: LLVM 14's
+// disassembler (llvm-objdump, beside Debian's emscripten) decodes every instruction and prints it
+// as "f32x4.fma" with its bytes; the same three bytes inside an immediate (an i32.const) are
+// left alone. null when llvm-objdump is absent (then every occurrence in the code is rewritten,
+// and the counts below catch an immediate that holds the pattern).
+function instructionOffsets(input) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sialo-relaxed-dis-'));
+  try {
+    const f = path.join(tmp, 'in.wasm');
+    fs.writeFileSync(f, new Uint8Array(input));
+    let text = null;
+    for (const exe of ['llvm-objdump-14', 'llvm-objdump']) {
+      try { text = execFileSync(exe, ['-d', f], { maxBuffer: 1 << 29, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); break; } catch { /* next */ }
+    }
+    if (text === null) return null;
+    const offs = [];
+    for (const m of text.matchAll(/^\s*([0-9a-f]+):\s+fd af 01\s+f32x4\.fma\b/gm)) offs.push(parseInt(m[1], 16));
+    return offs;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 // the imports and exports of two modules (a relaxed twin must fit the plain build's JS glue)
