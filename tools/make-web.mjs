@@ -112,7 +112,11 @@ function main() {
   copyFileSync(join(WEB, 'style.css'), join(OUT, 'style.css'));
   // served, the engine worker fetches the model file itself (no base64 to parse); the scripts stay
   // for pages opened from disk and as the fallback
-  const build = { mt, relaxedProbe: relaxedProbe(), model: { name: basename(MODEL), parts: parts.length, file: basename(MODEL) },
+  // the release (wasm/package.json's version) and the model's CRC-32 (its header, bytes 24..27:
+  // what the engine reports as info().checksum): web/build-info.js checks the engine and model against them
+  const version = JSON.parse(readFileSync(join(ROOT, 'wasm', 'package.json'), 'utf8')).version;
+  const checksum = model.length >= 32 ? model.readUInt32LE(24).toString(16).padStart(8, '0') : null;
+  const build = { version, mt, relaxedProbe: relaxedProbe(), model: { name: basename(MODEL), parts: parts.length, file: basename(MODEL), checksum },
     backbone: backbone ? { name: basename(BACKBONE), parts: backboneParts.length } : null };
   writeFileSync(join(OUT, basename(MODEL)), model);
   writeFileSync(join(OUT, 'sialoscan-app.js'), banner +

@@ -8,6 +8,7 @@ import { resultsCsv, setupResultsTable } from './results-table.js';
 import { showModel, setupModelInput } from './model-panel.js';
 import { download } from './download.js';
 import { setupTrainPanel } from './train-panel.js';
+import { buildLine, versionMismatch } from './build-info.js';
 
 const MAX_SIDE = 480;          // pictures kept per card are at most this size (memory stays bounded over big batches)
 const MAX_FILE = 256 << 20;    // bytes; the engine refuses images over 64 megapixels anyway
@@ -166,6 +167,7 @@ async function useModel(bytes, name) {
   const r = await engine.loadModel(bytes.buffer);
   info = r.info;
   showModel(ui.modelInfo, info, name);
+  $('#build-info').textContent = buildLine(globalThis.SIALOSCAN_BUILD || {}, info, name);
   return info;
 }
 
@@ -203,6 +205,16 @@ async function main() {
     return;
   }
   info = engine.info;
+  // the page, the engine and the shipped model must be of one build (footer: version and checksum)
+  $('#build-info').textContent = buildLine(build, info);
+  const mixed = versionMismatch(build, info);
+  if (mixed) {
+    for (const { card } of queue.splice(0)) card.fail('not classified: this page\'s files are not of one version');
+    ui.status.textContent = mixed;
+    ui.status.classList.add('failed');
+    ui.status.dataset.versionMismatch = 'true';
+    return;
+  }
   const coldMs = performance.mark('sialoscan:ready').startTime;
   showModel(ui.modelInfo, info, `${build.model.name} (shipped with this page)`);
   ui.status.textContent = `Ready · ${engineLabel(info, engine.workers)} · started in ${Math.round(coldMs)} ms`;
