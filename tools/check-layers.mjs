@@ -62,7 +62,8 @@ for (const line of execFileSync('nm', ['-o', ...objs], { encoding: 'utf8', maxBu
 // 3. Dispatch (native x86-64): every function a kernel file defines is listed in kernels.def, so its
 //    SSE2 copy was renamed NAME_sse2 (tools/kernel-rename.sh); one left under its plain name would run
 //    at the baseline level on every CPU.
-for (const line of execFileSync('nm', ['-o', '-g', '--defined-only', ...objs.filter((o) => o.endsWith('.sse2.o'))], { encoding: 'utf8' }).split('\n')) {
+const sse2 = objs.filter((o) => o.endsWith('.sse2.o'));
+for (const line of (sse2.length ? execFileSync('nm', ['-o', '-g', '--defined-only', ...sse2], { encoding: 'utf8' }) : '').split('\n')) {
   const m = /^(.*\.o):[0-9a-f]*\s+T\s+(\S+)$/.exec(line);
   if (m && !m[2].endsWith('_sse2')) problems.push(`src/${relOf(m[1])} defines ${m[2]}, not listed in src/kernels/kernels.def (it would run at SSE2 on every CPU)`);
 }
