@@ -1,6 +1,7 @@
 # sialoscan — build, test, benchmark.
 #   make setup   install what a fresh Debian 12 machine needs (idempotent, quiet when done)
 #   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/) + the page (web/dist/)
+#   make dist    release archives in dist/ (page zip, CLI tar.gz, wasm package, SHA256SUMS: docs/release.md)
 #   make serve   the page on http://127.0.0.1:8080/ (cross-origin isolated: threads)
 #   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
 #   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
@@ -8,12 +9,28 @@
 #   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
 SHELL := /bin/bash
 CC ?= cc
-NATIVE_ARCH ?= -march=native
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb
+# the version, from one place: wasm/package.json (the CLI, the JS API, the page and the release archives show it)
+VERSION := $(shell sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' wasm/package.json)
+VERSION_FLAG := -DSIALO_VERSION='"$(VERSION)"'
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb $(VERSION_FLAG)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null)
-CFLAGS_NATIVE := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
-CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g $(NATIVE_ARCH) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
+# Runtime ISA dispatch (x86-64): the program is built for baseline x86-64 (NATIVE_ARCH), every
+# src/kernels/*.c but dispatch.c once per ISA of KERNEL_ISAS with its flags, its functions renamed
+# name_<isa> (tools/kernel-rename.sh); kernels/dispatch.c picks one table at start (CPUID,
+# SIALOSCAN_ISA). Elsewhere (other CPUs) the kernels are built once, for the compiler's default.
+# `make NATIVE_ARCH=-march=native DISPATCH=` builds the old way: one ISA, this machine's.
+ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
+DISPATCH ?= 1
+NATIVE_ARCH ?= -march=x86-64 -mtune=generic
+endif
+KERNEL_ISAS := sse2 avx2 avx512
+ISA_FLAGS_sse2 :=
+ISA_FLAGS_avx2 := -mavx2 -mfma
+ISA_FLAGS_avx512 := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
+DISPATCH_FLAG := $(if $(DISPATCH),-DSIALO_DISPATCH)
+CFLAGS_NATIVE := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast -DSIALO_WITH_XNNPACK $(DISPATCH_FLAG) $(HDF5_CFLAGS)
+CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g $(NATIVE_ARCH) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DSIALO_WITH_XNNPACK $(DISPATCH_FLAG) $(HDF5_CFLAGS)
 LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
 
 # src/<layer>/*.c: base kernels ops engine io import train explain (the library), cli (the CLI);
@@ -26,18 +43,26 @@ CLI_SRC := $(wildcard src/cli/*.c)
 WASM_SRC := $(filter-out src/import/keras.c src/explain/report.c,$(ENGINE_SRC)) wasm/bindings.c
 C_TESTS := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 
-NATIVE_OBJ := $(patsubst %.c,build/native/%.o,$(ENGINE_SRC))
-ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ENGINE_SRC))
-HEADERS := $(wildcard src/*.h src/*/*.h)
+# the kernels compiled per ISA (any src/kernels/*.c joins by being there: src/kernels/README.md)
+KERNEL_SRC := $(filter-out src/kernels/dispatch.c,$(wildcard src/kernels/*.c))
+ifdef DISPATCH
+engine_obj = $(patsubst %.c,build/$(1)/%.o,$(filter-out $(KERNEL_SRC),$(ENGINE_SRC))) \
+  $(foreach i,$(KERNEL_ISAS),$(patsubst %.c,build/$(1)/%.$(i).o,$(KERNEL_SRC)))
+else
+engine_obj = $(patsubst %.c,build/$(1)/%.o,$(ENGINE_SRC))
+endif
+NATIVE_OBJ := $(call engine_obj,native)
+ASAN_OBJ := $(call engine_obj,asan)
+HEADERS := $(wildcard src/*.h src/*/*.h) src/kernels/kernels.def wasm/package.json
 
 EMCC ?= emcc
-EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(VERSION_FLAG) -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
   -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-train-profile bench-page clean gradcam-examples
+.PHONY: all native wasm web dist serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-train-profile bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -49,6 +74,27 @@ build/native/%.o: %.c $(HEADERS)
 build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -c $< -o $@
+# one kernel file for one ISA: build/<native|asan>/src/kernels/NAME.<isa>.o
+define kernel_isa_rule
+build/$(1)/src/kernels/%.$(2).o: src/kernels/%.c $$(HEADERS) tools/kernel-rename.sh
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_$(3)) $$(ISA_FLAGS_$(2)) -DSIALO_ISA_SUFFIX=_$(2) -c $$< -o $$@.tmp
+	bash tools/kernel-rename.sh $(2) src/kernels/kernels.def $$@.tmp $$@
+endef
+$(foreach i,$(KERNEL_ISAS),$(eval $(call kernel_isa_rule,native,$(i),NATIVE))$(eval $(call kernel_isa_rule,asan,$(i),ASAN))$(eval $(call kernel_isa_rule,dist,$(i),DIST)))
+
+# The release CLI (make dist): built as build/sialoscan is (baseline x86-64, kernels per ISA) but
+# without XNNPACK (the reference backend) and HDF5 (Keras import), so that it needs libc and libm
+# only; no build paths in it, symbols stripped (docs/release.md)
+CFLAGS_DIST := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast $(DISPATCH_FLAG) -DSIALO_NO_HDF5 -ffile-prefix-map=$(CURDIR)/=
+build/dist/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_DIST) -c $< -o $@
+build/dist/sialoscan: $(patsubst %.c,build/dist/%.o,$(CLI_SRC)) $(call engine_obj,dist)
+	$(CC) $(CFLAGS_DIST) -s $^ -o $@ -lpthread -lm
+# dist/: the page (zip), the CLI (tar.gz), the wasm package (npm pack), SHA256SUMS; reproducible
+dist: all build/dist/sialoscan
+	bash tools/make-dist.sh dist
 
 build/libsialoscan.a: $(NATIVE_OBJ)
 	@rm -f $@
@@ -142,15 +188,12 @@ check-layers: native
 	node tools/check-layers.mjs build/native
 test-c: $(C_TESTS) build/sialoscan-asan
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
-# the same kernel source built for the other vector widths: SSE2 (4 floats, the SIMD128 tile)
-# and AVX2 (8 floats), so every tile configuration is tested natively
-ISA_TARGETS := x86-64 x86-64-v3
-build/isa/test_ops-%: tests/c/test_ops.c $(ENGINE_SRC) $(HEADERS)
-	@mkdir -p build/isa
-	$(CC) $(CFLAGS_COMMON) -O2 -march=$* -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) -Itests/c $< $(ENGINE_SRC) -o $@ $(LIBS)
-test-isa: $(patsubst %,build/isa/test_ops-%,$(ISA_TARGETS))
-	@set -e; for t in $^; do echo "== $$t"; $$t; done
-test-node: all build/sialoscan-asan
+# the op tests (sanitizers on) once more at every lower ISA level this CPU has, through
+# SIALOSCAN_ISA (test-c ran them at the best); a level the CPU lacks is skipped with a sentence
+test-isa: build/tests/test_ops
+	@set -e; for i in $(KERNEL_ISAS); do echo "== SIALOSCAN_ISA=$$i build/tests/test_ops"; \
+	  SIALOSCAN_ISA=$$i ASAN_OPTIONS=detect_leaks=1 build/tests/test_ops; done
+test-node: all build/sialoscan-asan build/dist/sialoscan
 	node --test --test-concurrency=1 tests/node/
 
 # the Grad-CAM figures of the docs, from synthetic frames (tools/gradcam_examples.c)
@@ -220,8 +263,12 @@ test-fuzz: $(FUZZ_DEPS)
 	  dict=""; [ -f fuzz/$$1.dict ] && dict="-dict=fuzz/$$1.dict"; \
 	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 2>&1 | tail -1; done
 
-bench: all
+bench: all build/march-native/sialoscan
 	node bench/run.mjs
+# the CLI built the old way, for the benchmark: every file for this machine's ISA, no dispatch
+build/march-native/sialoscan: $(ENGINE_SRC) $(CLI_SRC) $(HEADERS)
+	@mkdir -p build/march-native
+	$(CC) $(CFLAGS_COMMON) -O3 -march=native -ffp-contract=fast -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) $(ENGINE_SRC) $(CLI_SRC) -o $@ $(LIBS)
 # our WASM in the page's arena: a worker of a COOP/COEP page in headless Chromium, 1 vs 2 threads
 bench-chromium: all
 	node bench/chromium.mjs
@@ -247,4 +294,4 @@ bench-page: all
 	node bench/page.mjs
 
 clean:
-	rm -rf build wasm/dist web/dist
+	rm -rf build wasm/dist web/dist dist

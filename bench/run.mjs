@@ -1,12 +1,14 @@
 // run.mjs — single-image latency of MobileNetV2 1.0 and ResNet50V2 (224x224, binary head) on
 // every engine, with the same weights, in the same run on this machine (`make bench`).
 //
-//   node bench/run.mjs [--pause-training] [--runs N] [--only native,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm,tflite-web]
+//   node bench/run.mjs [--pause-training] [--runs N] [--only native,native-own,native-xnnpack,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm,tflite-web]
 //                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json]
 //                      [--max-wait S] [--keep-tmp]
 //
 // Engines (median of N runs after warm-up; N adapts to the engine's speed unless --runs):
 //   native own / xnnpack, 1 and 2 threads   build/sialoscan bench (its own timer, 3 warm-up runs)
+//   native own, -march=native build         build/march-native/sialoscan (every file for this machine's
+//                                           ISA, no run-time dispatch), 4 rounds alternating with build/sialoscan
 //   sialoscan WASM in Node, 1 / 2 threads   wasm/sialoscan.mjs, s.forward(x) (SIMD128; 2 threads: the
 //                                           pthreads build wasm/dist/sialoscan-mt.js)
 //   the same, relaxed SIMD                  the *.relaxed.wasm twins (Node --experimental-wasm-relaxed-simd);
@@ -48,6 +50,9 @@ import { sialoToOnnx } from './onnx-export.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const CLI = process.env.SIALOSCAN_CLI || path.join(ROOT, 'build', 'sialoscan');
+// the CLI built the old way, every file for this machine's ISA (make build/march-native/sialoscan)
+const CLI_MARCH_NATIVE = path.join(ROOT, 'build', 'march-native', 'sialoscan');
+const ROUNDS = 4;
 const P_TOL = 1e-4;
 const SIZE = 224;
 
@@ -292,27 +297,50 @@ async function main() {
       console.error(`# ${row.engine} ${row.arch} x${row.threads}: ${t}`);
     };
 
-    // 1. native
-    if (want('native')) {
+    // 1. native; with the -march=native build beside it (build/march-native/sialoscan, the way the
+    // CLI was built before its kernels were picked at run time), our own kernels are timed in
+    // ROUNDS alternating rounds of each binary, the row being the median of its rounds' medians
+    if (want('native') || want('native-own') || want('native-xnnpack')) {
+      const haveOld = fs.existsSync(CLI_MARCH_NATIVE);
       for (const arch of o.archs)
-        for (const backend of ['own', 'xnnpack'])
+        for (const backend of ['own', 'xnnpack'].filter((b) => want('native') || want(`native-${b}`)))
           for (const threads of [1, 2]) {
             const runs = o.runs || (arch === 'mobilenetv2' ? 101 : 31); // its timer is exact; short runs are cheap
-            await settle();
-            const c0 = cpuStat();
-            const r = await run(CLI, ['bench', '--model', models[arch].sialo, '--backend', backend, '--threads', String(threads), '--runs', String(runs)]);
-            const busy = busyCores(c0, cpuStat());
-            const j = r.code === 0 ? lastJsonLine(r.stdout) : null;
-            const row = { engine: `native-${backend}`, arch, threads, busy_cores: busy };
-            if (!j) row.error = `exit ${r.code ?? r.signal}: ${r.stderr.trim()}`;
-            else Object.assign(row, { runs: j.runs, median_ms: j.median_ms, min_ms: j.min_ms, threads_used: j.threads, kernels: { gemm: j.gemm_kernel, dwconv: j.dwconv_kernel } });
-            // the output for the shared input, for the fairness check
-            const f = await run(CLI, ['forward', '--model', models[arch].sialo, '--input', inputPath, '--backend', backend, '--threads', String(threads)]);
-            const fj = f.code === 0 ? lastJsonLine(f.stdout) : null;
-            if (Array.isArray(fj)) row.p = fj;
-            else if (fj && Array.isArray(fj.probabilities)) row.p = fj.probabilities;
-            record(row);
+            const bins = backend === 'own' && haveOld ? [[CLI, 'native-own'], [CLI_MARCH_NATIVE, 'native-own-march-native']] : [[CLI, `native-${backend}`]];
+            const rounds = bins.length > 1 ? ROUNDS : 1;
+            const per = new Map(bins.map(([, e]) => [e, []]));
+            let busy = 0, err = null, last = null;
+            for (let k = 0; k < rounds; k++)
+              for (const [bin, eng] of k % 2 ? [...bins].reverse() : bins) {
+                await settle();
+                const c0 = cpuStat();
+                const r = await run(bin, ['bench', '--model', models[arch].sialo, '--backend', backend, '--threads', String(threads), '--runs', String(rounds > 1 ? Math.ceil(runs / 2) : runs)]);
+                busy = Math.max(busy, busyCores(c0, cpuStat()));
+                const j = r.code === 0 ? lastJsonLine(r.stdout) : null;
+                if (!j) err = `${path.relative(ROOT, bin)}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}`;
+                else { per.get(eng).push(j); last = j; }
+              }
+            for (const [bin, eng] of bins) {
+              const js = per.get(eng);
+              const row = { engine: eng, arch, threads, busy_cores: busy, binary: path.relative(ROOT, bin) };
+              if (err || !js.length) { row.error = err; record(row); continue; }
+              const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+              Object.assign(row, { runs: js.reduce((n, j) => n + j.runs, 0), rounds: js.length, round_medians_ms: js.map((j) => j.median_ms),
+                median_ms: med(js.map((j) => j.median_ms)), min_ms: Math.min(...js.map((j) => j.min_ms)), threads_used: last.threads,
+                kernels: { gemm: js[0].gemm_kernel, dwconv: js[0].dwconv_kernel } });
+              // the output for the shared input, for the fairness check
+              const f = await run(bin, ['forward', '--model', models[arch].sialo, '--input', inputPath, '--backend', backend, '--threads', String(threads)]);
+              const fj = f.code === 0 ? lastJsonLine(f.stdout) : null;
+              if (Array.isArray(fj)) row.p = fj;
+              else if (fj && Array.isArray(fj.probabilities)) row.p = fj.probabilities;
+              record(row);
+            }
           }
+      if (haveOld) for (const arch of o.archs) for (const t of [1, 2]) {
+        const a = results.find((q) => q.engine === 'native-own' && q.arch === arch && q.threads === t && q.median_ms);
+        const b = results.find((q) => q.engine === 'native-own-march-native' && q.arch === arch && q.threads === t && q.median_ms);
+        if (a && b) console.error(`# ${arch} x${t}: runtime dispatch ${a.median_ms} ms vs -march=native ${b.median_ms} ms: ${((a.median_ms / b.median_ms - 1) * 100).toFixed(1)}%`);
+      }
     }
 
     // 2-4. JS / WASM engines, one process each
@@ -404,6 +432,7 @@ async function main() {
     // table
     const rows = [
       ['native own', 'native-own', 1], ['native own', 'native-own', 2],
+      ['native own, -march=native build', 'native-own-march-native', 1], ['native own, -march=native build', 'native-own-march-native', 2],
       ['native XNNPACK', 'native-xnnpack', 1], ['native XNNPACK', 'native-xnnpack', 2],
       ['sialoscan WASM, SIMD128 (Node)', 'sialo-wasm', 1], ['sialoscan WASM pthreads, SIMD128 (Node)', 'sialo-wasm', 2],
       ['sialoscan WASM, relaxed SIMD (Node)', 'sialo-wasm-relaxed', 1], ['sialoscan WASM pthreads, relaxed SIMD (Node)', 'sialo-wasm-relaxed', 2],

@@ -14,10 +14,22 @@
 extern "C" {
 #endif
 
-#define SIALO_VERSION "0.1.0"
+/* the release's version: the build passes the one of wasm/package.json (-DSIALO_VERSION) */
+#ifndef SIALO_VERSION
+#define SIALO_VERSION "unversioned"
+#endif
 
 /* Reason for the last failure in this thread ("" if none). */
 const char *sialo_error(void);
+
+/* The CPU kernels in use: natively on x86-64 "sse2", "avx2" or "avx512", picked before main()
+ * from CPUID (the best this CPU has) or the environment's SIALOSCAN_ISA (a lower level); in
+ * WebAssembly "simd128" or "relaxedsimd". sialo_isa_available(): every level this CPU can run,
+ * e.g. "sse2 avx2 avx512". sialo_isa_check(): 0, or -1 with sialo_error() when SIALOSCAN_ISA
+ * names an unknown level or one this CPU lacks (the best level then runs). */
+const char *sialo_isa(void);
+const char *sialo_isa_available(void);
+int sialo_isa_check(void);
 
 /* ---------------------------------------------------------------- model */
 typedef struct sialo_model sialo_model;

@@ -47,10 +47,10 @@ if (!existsSync(objDir)) {
   process.exit(1);
 }
 // objects of sources that still exist (a moved file leaves its old object behind)
-const objs = walk(join(objDir, 'src')).filter((p) => p.endsWith('.o') && existsSync(join(src, relative(join(objDir, 'src'), p).replace(/\.o$/, '.c'))));
+const relOf = (o) => relative(join(objDir, 'src'), o).replace(/(\.(sse2|avx2|avx512))?\.o$/, '.c'); // kernels: NAME.ISA.o
+const objs = walk(join(objDir, 'src')).filter((p) => p.endsWith('.o') && existsSync(join(src, relOf(p))));
 const defs = new Map(); // symbol -> object (rel path of its source)
 const uses = new Map(); // object -> Set(symbol)
-const relOf = (o) => relative(join(objDir, 'src'), o).replace(/\.o$/, '.c');
 for (const line of execFileSync('nm', ['-o', ...objs], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n')) {
   const m = /^(.*\.o):(?:[0-9a-f]+)?\s+([A-Za-z])\s+(\S+)$/.exec(line);
   if (!m) continue;
@@ -58,6 +58,14 @@ for (const line of execFileSync('nm', ['-o', ...objs], { encoding: 'utf8', maxBu
   const rel = relOf(obj);
   if (type === 'U') { if (!uses.has(rel)) uses.set(rel, new Set()); uses.get(rel).add(sym); }
   else if (/[TDBR]/.test(type)) defs.set(sym, rel);
+}
+// 3. Dispatch (native x86-64): every function a kernel file defines is listed in kernels.def, so its
+//    SSE2 copy was renamed NAME_sse2 (tools/kernel-rename.sh); one left under its plain name would run
+//    at the baseline level on every CPU.
+const sse2 = objs.filter((o) => o.endsWith('.sse2.o'));
+for (const line of (sse2.length ? execFileSync('nm', ['-o', '-g', '--defined-only', ...sse2], { encoding: 'utf8' }) : '').split('\n')) {
+  const m = /^(.*\.o):[0-9a-f]*\s+T\s+(\S+)$/.exec(line);
+  if (m && !m[2].endsWith('_sse2')) problems.push(`src/${relOf(m[1])} defines ${m[2]}, not listed in src/kernels/kernels.def (it would run at SSE2 on every CPU)`);
 }
 const edges = new Map(); // rel -> Set(rel)
 for (const [rel, syms] of uses) {

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(build-essential pkg-config emscripten libstb-dev libxnnpack-dev libpthreadpool-dev libhdf5-dev
       python3-h5py python3-numpy chromium firefox-esr
-      dcmtk python3-pydicom python3-pil clang libclang-rt-14-dev)  # DICOM tests (independent encoders), libFuzzer
+      dcmtk python3-pydicom python3-pil clang libclang-rt-14-dev  # DICOM tests (independent encoders), libFuzzer
+      qemu-user valgrind zip)  # the CLI on an emulated baseline x86-64 CPU and under valgrind; make dist
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,6 +30,8 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_simd(void) {
     return 0;
 #endif
 }
+/* the engine's version (wasm/package.json's, compiled in): info().version */
+EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_version(void) { return SIALO_VERSION; }
 /* the GEMM micro-kernel of this build: f32_gemm_4x8_simd128 or f32_gemm_4x8_relaxedsimd */
 EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_kernel(void) { return f32_gemm_kernel_name(); }
 

@@ -16,6 +16,8 @@ export interface SialoscanOptions {
 }
 
 export interface ModelInfo {
+  /** the engine's release, e.g. "0.1.0" (wasm/package.json's version, compiled into the module) */
+  version: string;
   arch: string;
   input: { height: number; width: number; channels: number; scale: number[]; bias: number[] };
   /** 1 = binary (sigmoid), more = softmax */

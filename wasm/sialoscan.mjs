@@ -2,7 +2,7 @@
 //
 //   import { createSialoscan } from './sialoscan.mjs';
 //   const s = await createSialoscan({ model: modelBytes });      // Uint8Array of a .sialo file
-//   s.info()                    -> { arch, input, classes, threshold, parameters, provenance,
+//   s.info()                    -> { version, arch, input, classes, threshold, parameters, provenance,
 //                                    calibration: { a, b, identity }, members, ...,
 //                                    (an ensemble file: members > 1, networks: [{ arch, parameters, layers,
 //                                     provenance }]; classify and Grad-CAM average its networks: nothing else changes)
@@ -151,6 +151,7 @@ export async function createSialoscan(options = {}) {
     build: M.cwrap('sialo_wasm_build', 'string', []),
     simd: M.cwrap('sialo_wasm_simd', 'number', []),
     kernel: M.cwrap('sialo_wasm_kernel', 'string', []),
+    version: M.cwrap('sialo_wasm_version', 'string', []),
     threads: M.cwrap('sialo_wasm_threads', 'number', ['number']),
     free: M.cwrap('sialo_wasm_free', null, ['number']),
     info: M.cwrap('sialo_wasm_info_json', 'number', ['number']),
@@ -191,6 +192,7 @@ export async function createSialoscan(options = {}) {
   // what is running: the build the page shows ("pthreads" or "single"), its threads, SIMD128
   // kernel: the GEMM micro-kernel, e.g. f32_gemm_4x8_relaxedsimd (relaxed SIMD) or f32_gemm_4x8_simd128
   const kernel = c.kernel();
+  info.version = c.version(); // the engine's release (wasm/package.json's version, compiled in)
   info.engine = { build: c.build(), threads: c.threads(handle), simd: c.simd() === 1, relaxedSimd: kernel.endsWith('_relaxedsimd'), kernel };
   const nIn = c.inputFloats(handle);
   const nOut = c.outputFloats(handle);

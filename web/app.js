@@ -9,6 +9,7 @@ import { showModel, setupModelInput } from './model-panel.js';
 import { download } from './download.js';
 import { setupTrainPanel } from './train-panel.js';
 import { mixedBuilds, setupOffline } from './offline.js';
+import { buildLine } from './build-info.js';
 
 const MAX_SIDE = 480;          // pictures kept per card are at most this size (memory stays bounded over big batches)
 const MAX_FILE = 256 << 20;    // bytes; the engine refuses images over 64 megapixels anyway
@@ -168,6 +169,7 @@ async function useModel(bytes, name) {
   const r = await engine.loadModel(bytes.buffer);
   info = r.info;
   showModel(ui.modelInfo, info, name);
+  $('#build-info').textContent = buildLine(globalThis.SIALOSCAN_BUILD || {}, info, name);
   return info;
 }
 
@@ -227,11 +229,14 @@ async function main() {
     return;
   }
   info = engine.info;
-  const mixed = checkBuild(build, info);
+  // the page, the engine and the shipped model must be of one build (footer: version and checksum)
+  $('#build-info').textContent = buildLine(build, info);
+  const mixed = checkBuild(build, info); // the build id stamped into every file, and the model's checksum
   if (mixed) {
-    for (const { card } of queue.splice(0)) card.fail('the page did not start (see the top of the page)');
+    for (const { card } of queue.splice(0)) card.fail('the page did not start: its files are not of one version (see the top of the page)');
     ui.status.textContent = mixed;
     ui.status.classList.add('failed');
+    ui.status.dataset.versionMismatch = 'true';
     return;
   }
   const coldMs = performance.mark('sialoscan:ready').startTime;

@@ -33,7 +33,9 @@ int cmd_info(cli_opts *o) {
     sialo_model *m = open_model(o);
     if (!m) return 1;
     char *js = sialo_model_info_json(m);
-    if (js) printf("%s\n", js);
+    /* the model's JSON object, and which kernels run it here */
+    if (js) printf("%.*s,\"kernels\":{\"isa\":\"%s\",\"gemm\":\"%s\",\"dwconv\":\"%s\",\"cpu\":\"%s\"}}\n",
+                   (int)strlen(js) - 1, js, sialo_isa(), f32_gemm_kernel_name(), f32_dwconv_kernel_name(), sialo_isa_available());
     free(js);
     sialo_model_free(m);
     return js ? 0 : 1;

@@ -125,11 +125,17 @@ static int parse(int argc, char **argv, cli_opts *o) {
 int main(int argc, char **argv) {
     if (argc < 2) return usage();
     const char *cmd = argv[1];
+    /* SIALOSCAN_ISA asked for kernels this CPU cannot run, or an unknown level */
+    if (sialo_isa_check() < 0) { fprintf(stderr, "sialoscan: %s\n", sialo_error()); return 2; }
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
     if (!strcmp(cmd, "ood-fit")) return cmd_ood_fit(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(); return 0; }
-    if (!strcmp(cmd, "--version")) { printf("sialoscan %s\n", SIALO_VERSION); return 0; }
+    if (!strcmp(cmd, "--version")) {
+        printf("sialoscan %s\nkernels: %s (%s, %s); this CPU runs: %s\n", SIALO_VERSION, sialo_isa(), f32_gemm_kernel_name(),
+               f32_dwconv_kernel_name(), sialo_isa_available());
+        return 0;
+    }
     cli_opts o;
     if (parse(argc - 2, argv + 2, &o) < 0) { free(o.args); return 2; }
     int rc;

@@ -18,11 +18,22 @@
  * dimension against the architecture, element class (float only), string sizes and counts,
  * non-finite values. HDF5's own error printing is switched off while we run, and its innermost
  * message is appended to ours when one of its calls fails.
+ *
+ * Built with -DSIALO_NO_HDF5 (the release CLI, `make dist`: no libhdf5 at run time), the entry
+ * point only says so.
  */
 #include "engine/graph.h"
 #include "import/importers.h"
 #include "sialoscan.h"
 
+#ifdef SIALO_NO_HDF5
+#include "base/base.h"
+
+sialo_graph *sialo_import_keras_h5(const char *path, const char *arch, int input_size) {
+    return sialo_fail_null("this build of sialoscan has no Keras import (it is built without HDF5); convert the .h5 "
+                           "file with a build from source (make native) and use the .sialo file it writes");
+}
+#else
 #include <hdf5.h>
 
 #include <math.h>
@@ -407,3 +418,5 @@ fail:
     sialo_graph_free(g);
     return NULL;
 }
+
+#endif /* SIALO_NO_HDF5 */

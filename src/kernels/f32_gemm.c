@@ -1,5 +1,8 @@
 /* f32_gemm.c — the GEMM micro-kernel and its driver (see f32_gemm.h). */
 #include "kernels/f32_gemm.h"
+#include "kernels/f32_gemm_tile.h"
+
+_Static_assert(GEMM_NR <= GEMM_NR_MAX && GEMM_MR <= GEMM_MR_MAX, "f32_gemm.h: GEMM_NR_MAX / GEMM_MR_MAX");
 
 #include <string.h>
 

@@ -3,6 +3,7 @@
  * of the bias; the TN form broadcasts A's values from one row of A (MR consecutive floats). */
 #include "kernels/f32_gemm_bwd.h"
 #include "kernels/f32_gemm.h"
+#include "kernels/f32_gemm_tile.h"
 
 #include <string.h>
 

@@ -41,7 +41,7 @@ void conv_forward_ref(const conv_params *p, const float *x, shape4 xs, const flo
 int conv_pack(const conv_params *p, const float *w, const float *b, conv_packed *out) {
     memset(out, 0, sizeof *out);
     int cg_in = p->cin / p->groups, cg_out = p->cout / p->groups;
-    out->bias = calloc((size_t)p->cout + GEMM_NR, sizeof(float));
+    out->bias = calloc((size_t)p->cout + GEMM_NR_MAX, sizeof(float));
     if (!out->bias) return -1;
     if (b) memcpy(out->bias, b, (size_t)p->cout * sizeof(float));
     if (p->groups == p->cin && p->cout == p->cin && p->groups > 1) {

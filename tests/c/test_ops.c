@@ -8,6 +8,7 @@
 #include "ops/ops.h"
 #include "kernels/f32_adam.h"
 #include "kernels/f32_gemm.h"
+#include "kernels/f32_dwconv.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -275,6 +276,15 @@ static void test_conv_backward(const conv_case *c) {
 }
 
 int main(void) {
+    /* SIALOSCAN_ISA (make test-isa) picks the kernels: a level this CPU lacks is skipped, one it has
+       must be the one that runs */
+    if (sialo_isa_check() < 0) {
+        printf("skipped: %s\n", sialo_error());
+        return strstr(sialo_error(), "this CPU has no") ? 0 : 1;
+    }
+    const char *want = getenv("SIALOSCAN_ISA");
+    CHECK(!want || !*want || !strcmp(want, sialo_isa()), "SIALOSCAN_ISA=%s but the kernels are %s", want, sialo_isa());
+    printf("isa %s (this CPU: %s)\n", sialo_isa(), sialo_isa_available());
     static const conv_case bw[] = {
         /* n  h  w  cin cout kh kw sh sw pt pb pl pr g act bias */
         {1, 2, 3, 40, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1},   /* 1x1: P < Cout, P < Cin */
@@ -293,7 +303,7 @@ int main(void) {
         {1, 6, 7, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 1},    /* grouped (loops) */
     };
     for (size_t i = 0; i < sizeof bw / sizeof bw[0]; i++) test_conv_backward(&bw[i]);
-    printf("gemm kernel %s\n", f32_gemm_kernel_name());
+    printf("gemm kernel %s, dwconv kernel %s\n", f32_gemm_kernel_name(), f32_dwconv_kernel_name());
     static const conv_case convs[] = {
         /* n  h   w  cin cout kh kw sh sw pt pb pl pr g act bias */
         {1, 5, 7, 17, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1},    /* 1x1 direct GEMM, odd channels */
