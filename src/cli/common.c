@@ -156,6 +156,22 @@ void print_ood(FILE *f, const sialo_ood *o) {
     fprintf(f, "}");
 }
 
+int parse_box(const char *v, sialo_box *b) {
+    long k[4];
+    const char *p = v;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        k[i] = strtol(p, &end, 10);
+        if (end == p || k[i] < -1000000 || k[i] > 1000000 || (i < 3 ? *end != ',' : *end != 0)) {
+            die("--box needs X,Y,W,H in frame pixels (four integers separated by commas), not '%s'", v);
+            return -1;
+        }
+        p = end + 1;
+    }
+    b->x = (int)k[0]; b->y = (int)k[1]; b->w = (int)k[2]; b->h = (int)k[3];
+    return 0;
+}
+
 int usage(void) {
     fprintf(stderr,
             "usage:\n"
@@ -163,6 +179,7 @@ int usage(void) {
             "  sialoscan classify [--model M] IMAGE...        one JSON line per image (per frame of a DICOM file, \"frame\": k)\n"
             "      [--cam-out DIR] [--cam-layer L]           + Grad-CAM overlay DIR/<stem>-cam.png (\"cam\" in the JSON)\n"
             "      [--frame N] [--us-region]                 DICOM: only frame N; crop to the first ultrasound region\n"
+            "      [--box X,Y,W,H [--margin F]]              classify that lesion box (frame pixels), grown by F per side (default: the model's)\n"
             "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
             "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
             "      [--csv FILE] [--report FILE.html]         per-image CSV; HTML report (ROC, confusion matrix, misclassified frames)\n"
