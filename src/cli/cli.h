@@ -78,6 +78,10 @@ int skip_not_image(const char *path, const uint8_t *bytes, size_t n);
 int usage(void);
 /* "X,Y,W,H" -> box (0, or -1 with the sentence printed) */
 int parse_box(const char *v, sialo_box *b);
+/* the lesion boxes of a TSV file, or of a folder's masks/<class>/ (0, or -1 with the reason printed) */
+#include "train/boxes.h"
+int load_boxes_file(const char *path, sialo_box_table *t);
+int load_mask_boxes(const char *dir, sialo_box_table *t);
 int cmd_train(int argc, char **argv);
 int cmd_ood_fit(int argc, char **argv);
 
