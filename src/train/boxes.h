@@ -1,4 +1,4 @@
-/* boxes.h — the lesion boxes of a folder of frames, for training and scoring in box mode: read
+/* boxes.h (implemented in dataset.c) — the lesion boxes of a folder of frames, for training and scoring in box mode: read
  * from a TSV (path, x, y, w, h in frame pixels) or derived from the lesion masks (the bounding box
  * of every mask of the frame, united). No file is read here: the CLI hands the bytes in. */
 #ifndef SIALO_BOXES_H
