@@ -59,7 +59,7 @@ export function createCard(name, { defaultAlpha, onSave, onFrame, onBox, boxMode
     el('label', { for: show.id }, show, ' heat map'),
     el('label', { for: alpha.id, class: 'alpha' }, 'opacity ', alpha),
     el('label', { for: beside.id }, beside, ' original beside'),
-    save, drawBtn);
+    save);
   let body = null;
 
   // ---- the lesion box: per frame { box, pMalignant, label, region, margin }; drawing state
@@ -69,6 +69,7 @@ export function createCard(name, { defaultAlpha, onSave, onFrame, onBox, boxMode
   let frameSize = { w: 1, h: 1 }, viewCanvas = null, boxText = null;
   const drawBtn = el('button', { type: 'button', class: 'small', text: 'Draw lesion box', 'data-testid': 'draw-box',
     'aria-describedby': `box-help-${id}` });
+  controls.append(drawBtn);
   const boxHelp = el('p', { class: 'box-help', id: `box-help-${id}`, hidden: true,
     text: 'Drag on the frame around the lesion, or use the keyboard on the frame: arrow keys move the box, Shift+arrow keys resize it, Enter applies, Escape cancels.' });
   const boxUnavailable = el('p', { class: 'box-unavailable', 'data-testid': 'box-unavailable', hidden: true });
