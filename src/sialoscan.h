@@ -68,7 +68,12 @@ typedef struct {
     int n_members;            /* networks whose logits are averaged: 1, or 2..16 for an ensemble */
     uint32_t checksum;        /* CRC-32 of the payload, as stored */
     int storage_bits;         /* 32 or 16 */
+    int input_modes;          /* what it was trained to classify: SIALO_MODE_WHOLE, SIALO_MODE_BOX or both */
+    float box_margin;         /* box mode: the margin per side it was trained with (fraction of the box's side) */
 } sialo_info;
+
+#define SIALO_MODE_WHOLE 1 /* whole frames */
+#define SIALO_MODE_BOX 2   /* a lesion box (sialo_classify_image_box) */
 
 void sialo_model_info(const sialo_model *m, sialo_info *out);
 /* One JSON object describing the model; caller frees with free(). */
@@ -184,6 +189,28 @@ int sialo_classify(sialo_model *m, const void *image_bytes, size_t size, sialo_r
 /* the same on a decoded frame (r->ms: preprocess + forward) */
 int sialo_classify_image(sialo_model *m, const sialo_image *img, sialo_result *out);
 
+/* ---------------------------------------------------------------- lesion box (io/box.c) */
+/* A box around the lesion, in frame pixels: columns x..x+w-1, rows y..y+h-1. The engine classifies
+ * the box grown by `margin` x w (left and right) and margin x h (top and bottom), rounded outward
+ * and clamped to the frame: that region is cropped and resized to the network's input exactly as a
+ * whole frame is (sialo_preprocess). A box must lie inside the frame, at least SIALO_BOX_MIN pixels
+ * on each side, and the model must have been trained for boxes (sialo_info.input_modes). */
+typedef struct { int x, y, w, h; } sialo_box;
+#define SIALO_BOX_MIN 8
+#define SIALO_BOX_MAX_MARGIN 2.0f
+/* the region classified for a box on a w x h frame (checks the box and the margin; 0 or -1) */
+int sialo_box_region(int frame_w, int frame_h, const sialo_box *box, float margin, sialo_box *region);
+/* a copy of the pixels of region (inside the frame) as a new image; free with sialo_image_free */
+int sialo_image_crop(const sialo_image *img, const sialo_box *region, sialo_image *out);
+/* the region the model classifies for a box (margin < 0 = the model's own margin), its pixels in
+ * crop (may be NULL); refuses a box on a model not trained for boxes */
+int sialo_box_prepare(const sialo_model *m, const sialo_image *img, const sialo_box *box, float margin, sialo_box *region,
+                      sialo_image *crop);
+/* classify the box: sialo_classify_image on the region's pixels (region may be NULL) */
+int sialo_classify_image_box(sialo_model *m, const sialo_image *img, const sialo_box *box, float margin, sialo_result *out,
+                             sialo_box *region);
+/* with Grad-CAM: sialo_classify_image_box_cam (below) */
+
 /* Milliseconds since an arbitrary epoch (monotonic). */
 double sialo_now_ms(void);
 
@@ -215,6 +242,10 @@ int sialo_classify_image_cam(sialo_model *m, const sialo_image *img, const char 
 #define SIALO_CAM_PREDICTED (-2)
 int sialo_classify_image_cam_class(sialo_model *m, const sialo_image *img, const char *layer, int class_index,
                                    sialo_result *r, sialo_cam *cam);
+/* a lesion box (sialo_classify_image_box) with Grad-CAM: the map covers the region classified
+   (cam->w x cam->h = region->w x region->h), class_index as above */
+int sialo_classify_image_box_cam(sialo_model *m, const sialo_image *img, const sialo_box *box, float margin, const char *layer,
+                                 int class_index, sialo_result *r, sialo_cam *cam, sialo_box *region);
 /* Lower level: one preprocessed input (as sialo_forward). class_index -1 = default (binary: the
  * positive logit; softmax: the top class). out_w x out_h = size of cam->map (0 x 0 = the layer's
  * own size). out (may be NULL) receives the network outputs. */

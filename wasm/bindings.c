@@ -72,6 +72,34 @@ EMSCRIPTEN_KEEPALIVE int sialo_wasm_classify(sialo_model *m, const void *bytes, 
     return 0;
 }
 
+/* a lesion box (io/box.c): the box x, y, w, h in frame pixels, margin < 0 = the model's. out: as
+ * sialo_wasm_classify, then [8..11] the region classified (x, y, w, h) and [12] the margin used */
+static void put_region(const sialo_model *m, const sialo_box *reg, float margin, float *out) {
+    sialo_info in;
+    sialo_model_info(m, &in);
+    out[8] = (float)reg->x; out[9] = (float)reg->y; out[10] = (float)reg->w; out[11] = (float)reg->h;
+    out[12] = margin < 0 ? in.box_margin : margin;
+}
+
+EMSCRIPTEN_KEEPALIVE int sialo_wasm_classify_box(sialo_model *m, const void *bytes, size_t size, int frame, int us_region, int x, int y,
+                                                 int w, int h, float margin, float *out) {
+    double t0 = sialo_now_ms();
+    sialo_result r;
+    sialo_image img;
+    sialo_box box = {x, y, w, h}, reg;
+    if (sialo_image_decode_frame(bytes, size, frame, us_region, &img) < 0) return -1;
+    int rc = sialo_classify_image_box(m, &img, &box, margin, &r, &reg);
+    sialo_image_free(&img);
+    if (rc < 0) return -1;
+    out[0] = r.p_positive;
+    out[1] = (float)r.label;
+    out[2] = r.threshold;
+    out[3] = (float)(sialo_now_ms() - t0);
+    put_ood(&r, out);
+    put_region(m, &reg, margin, out);
+    return 0;
+}
+
 /* ---- DICOM: 1 if the bytes are a DICOM file; its metadata as JSON (caller frees); frames (-1 = cannot decode) */
 EMSCRIPTEN_KEEPALIVE int sialo_wasm_is_dicom(const void *bytes, size_t size) { return sialo_is_dicom(bytes, size); }
 EMSCRIPTEN_KEEPALIVE char *sialo_wasm_dicom_info_json(const void *bytes, size_t size) {
@@ -135,6 +163,37 @@ EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_cam(sialo_model *m, const voi
     out[2] = r.threshold;
     out[3] = (float)(sialo_now_ms() - t0);
     put_ood(&r, out);
+    return c;
+}
+
+/* a lesion box with Grad-CAM: the map and the overlay cover the region classified (the image kept
+ * is the region's pixels); out as sialo_wasm_classify_box */
+EMSCRIPTEN_KEEPALIVE wasm_cam *sialo_wasm_classify_box_cam(sialo_model *m, const void *bytes, size_t size, int frame, int us_region,
+                                                           int x, int y, int w, int h, float margin, const char *layer, float alpha,
+                                                           int keep_image, float *out) {
+    double t0 = sialo_now_ms();
+    wasm_cam *c = calloc(1, sizeof *c);
+    sialo_image whole, img = {0};
+    sialo_result r;
+    sialo_box box = {x, y, w, h}, reg;
+    if (!c) { sialo_fail("out of memory"); return NULL; }
+    if (sialo_image_decode_frame(bytes, size, frame, us_region, &whole) < 0) { free(c); return NULL; }
+    int rc = sialo_classify_image_box_cam(m, &whole, &box, margin, layer, -1, &r, &c->cam, &reg);
+    if (rc == 0) rc = sialo_image_crop(&whole, &reg, &img);
+    sialo_image_free(&whole);
+    if (rc == 0) {
+        c->rgba = malloc((size_t)img.w * img.h * 4);
+        rc = c->rgba ? sialo_cam_overlay(&img, &c->cam, alpha, c->rgba) : sialo_fail("out of memory");
+    }
+    if (rc == 0 && keep_image) c->image = img;
+    else sialo_image_free(&img);
+    if (rc < 0) { sialo_cam_free(&c->cam); free(c->rgba); free(c); return NULL; }
+    out[0] = r.p_positive;
+    out[1] = (float)r.label;
+    out[2] = r.threshold;
+    out[3] = (float)(sialo_now_ms() - t0);
+    put_ood(&r, out);
+    put_region(m, &reg, margin, out);
     return c;
 }
 

@@ -36,6 +36,11 @@ export interface ModelInfo {
   /** Platt scaling applied to every p the engine reports: p = sigmoid(a·logit(p_raw) + b);
    * a = 1, b = 0 (identity: true) for an uncalibrated model, e.g. a version 1 file */
   calibration: { a: number; b: number; identity: boolean };
+  /** what the model was trained to classify: whole frames, lesion boxes (classify(bytes, { box })) or both;
+   *  a whole-frame model refuses a box */
+  input_modes: 'whole' | 'box' | 'both';
+  /** box models: the margin per side the box is grown by (a fraction of its width / height) */
+  box_margin?: number;
   /** version of the .sialo file (1 or 2; 3 = an ensemble) */
   format_version: number;
   /** networks whose logits the engine averages (p_raw = sigmoid of their mean; Grad-CAM: the mean
@@ -62,6 +67,12 @@ export interface ClassifyOptions {
   frame?: number;
   /** DICOM: crop the frame to the file's first ultrasound region */
   usRegion?: boolean;
+  /** classify this lesion box (frame pixels; after the frame / usRegion crop) instead of the whole frame:
+   *  the box grown by `margin` per side, clamped to the frame, cropped and preprocessed as a whole frame.
+   *  Refused (rejects with a sentence) outside the frame, under 8 px a side, or on a whole-frame model */
+  box?: { x: number; y: number; w: number; h: number } | [number, number, number, number];
+  /** with box: the margin per side, a fraction of the box's width / height (0..2); default (-1) the model's */
+  margin?: number;
 }
 
 /** non-identifying metadata of a DICOM file (no patient attribute is ever read out of it) */
@@ -129,6 +140,11 @@ export interface ClassifyResult {
   cam?: CamResult;
   /** DICOM files: the frame classified */
   frame?: number;
+  /** with { box }: the box, the margin used and the region classified (the box grown, clamped to the
+   *  frame); pMalignant is the box's, and cam / image cover the region */
+  box?: { x: number; y: number; w: number; h: number };
+  margin?: number;
+  region?: { x: number; y: number; w: number; h: number };
   /** with { cam: true, image: true }: the decoded image as RGBA */
   image?: { width: number; height: number; rgba: Uint8ClampedArray };
 }

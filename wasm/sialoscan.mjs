@@ -163,6 +163,8 @@ export async function createSialoscan(options = {}) {
     forward: M.cwrap('sialo_wasm_forward', 'number', ['number', 'number', 'number']),
     profile: M.cwrap('sialo_wasm_profile_json', 'number', ['number', 'number', 'number']),
     activation: M.cwrap('sialo_wasm_activation', 'number', ['number', 'string', 'number']),
+    classifyBox: M.cwrap('sialo_wasm_classify_box', 'number', ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number']),
+    classifyBoxCam: M.cwrap('sialo_wasm_classify_box_cam', 'number', ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'string', 'number', 'number', 'number']),
     classifyCam: M.cwrap('sialo_wasm_classify_cam', 'number', ['number', 'number', 'number', 'number', 'number', 'string', 'number', 'number', 'number']),
     camTensor: M.cwrap('sialo_wasm_cam_tensor', 'number', ['number', 'number', 'string', 'number', 'number']),
     camDims: M.cwrap('sialo_wasm_cam_dims', 'string', ['number', 'number']),
@@ -229,27 +231,44 @@ export async function createSialoscan(options = {}) {
       live();
       if (imageBytes instanceof ArrayBuffer) imageBytes = new Uint8Array(imageBytes);
       if (!(imageBytes instanceof Uint8Array)) throw new TypeError('classify: expected the image file bytes (Uint8Array or ArrayBuffer)');
-      const { cam = false, camLayer = '', camAlpha = -1, image = false, frame = 0, usRegion = false } = opts ?? {};
+      const { cam = false, camLayer = '', camAlpha = -1, image = false, frame = 0, usRegion = false, box = null, margin = -1 } = opts ?? {};
       if (typeof camLayer !== 'string') throw new TypeError('classify: camLayer must be a layer name (string)');
       if (!Number.isInteger(frame) || frame < 0) throw new TypeError('classify: frame must be a frame number (0, 1, ...)');
+      let bx = null;
+      if (box != null) {
+        bx = Array.isArray(box) ? { x: box[0], y: box[1], w: box[2], h: box[3] } : box;
+        if (!['x', 'y', 'w', 'h'].every((k) => Number.isInteger(bx[k]))) throw new TypeError('classify: box must be { x, y, w, h } (or [x, y, w, h]) in frame pixels, integers');
+      }
+      if (typeof margin !== 'number' || Number.isNaN(margin)) throw new TypeError('classify: margin must be a number (a fraction of the box side; -1 = the model\'s)');
       const dicom = withBytes(imageBytes.subarray(0, 512), (p) => c.isDicom(p, Math.min(512, imageBytes.length))) === 1;
-      const out = M._malloc(32);
+      const out = M._malloc(64);
       let h = 0;
       try {
-        if (cam) {
+        if (bx && cam) {
+          h = withBytes(imageBytes, (p) => c.classifyBoxCam(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, bx.x, bx.y, bx.w, bx.h, margin, camLayer, Number(camAlpha), image ? 1 : 0, out));
+          if (!h) throw new Error(`sialoscan: ${c.error()}`);
+        } else if (bx) {
+          const rc = withBytes(imageBytes, (p) => c.classifyBox(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, bx.x, bx.y, bx.w, bx.h, margin, out));
+          if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
+        } else if (cam) {
           h = withBytes(imageBytes, (p) => c.classifyCam(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, camLayer, Number(camAlpha), image ? 1 : 0, out));
           if (!h) throw new Error(`sialoscan: ${c.error()}`);
         } else {
           const rc = withBytes(imageBytes, (p) => c.classify(handle, p, imageBytes.length, frame, usRegion ? 1 : 0, out));
           if (rc !== 0) throw new Error(`sialoscan: ${c.error()}`);
         }
-        const r = F32().slice(out >> 2, (out >> 2) + 8);
+        const r = F32().slice(out >> 2, (out >> 2) + 13);
         const label = info.outputs === 1 ? (r[1] ? info.classes[1] : info.classes[0]) : (info.classes[r[1]] ?? String(r[1]));
         // the out-of-distribution check: not checked (an older model file) is never "in distribution"
         const ood = r[4] ? { checked: true, score: r[5], flag: r[6] !== 0, threshold: r[7] } : { checked: false, score: null, flag: null };
         if (ood.flag) ood.warning = OOD_WARNING;
         const res = { pMalignant: r[0], label, threshold: r[2], ms: r[3], ood };
         if (dicom) res.frame = frame;
+        if (bx) {
+          res.box = { x: bx.x, y: bx.y, w: bx.w, h: bx.h };
+          res.margin = r[12];
+          res.region = { x: r[8], y: r[9], w: r[10], h: r[11] };
+        }
         if (h) {
           const { image: decoded, ...camOnly } = readCam(h);
           res.cam = camOnly;

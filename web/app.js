@@ -92,8 +92,10 @@ function show(file, card, checksum, out) {
     const r = out.r;
     card.done(r, checksum);
     const frames = r.frames ? r.frames.length : 0;
-    table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
+    const row = table.add({ file: name, shown: frames > 1 ? `${name} (frame ${r.frame + 1} of ${frames})` : name,
                 pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, checksum, ood: r.ood });
+    // a lesion box drawn on the row's frame goes into the CSV beside the whole frame's p
+    card.onBoxResult((frame, b) => { if (frame === (r.frame || 0)) { row.box = b ? b.box : null; row.pBox = b ? b.pMalignant : null; } });
   } else {
     card.fail(out.error);
     failed++;
@@ -137,6 +139,8 @@ function addFiles(files) {
       defaultAlpha: DEFAULT_ALPHA,
       onSave: (alpha, button, frame) => saveOverlay(file, alpha, button, frame),
       onFrame: async (frame) => engine.classify(await file.arrayBuffer(), MAX_SIDE, { frame }),
+      onBox: async (box, frame) => engine.classifyBox(await file.arrayBuffer(), box, frame),
+      boxModes: () => info && info.input_modes,
     });
     ui.cards.append(card.node);
     queue.push({ file, card });

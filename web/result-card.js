@@ -6,6 +6,12 @@
 // loop: its most suspicious frame, data-frame), or data-error; the overlay is canvas[data-testid=cam].
 // The out-of-distribution check: data-ood = "flagged" | "ok" | "not-checked", data-ood-score; a
 // flagged frame shows the warning [data-testid=ood-warning] on the card itself (role=alert).
+// The lesion box: the button [data-testid=draw-box] ("Draw lesion box") puts the frame in drawing
+// mode (drag with the mouse; or, on the focused frame, arrow keys move the box, Shift+arrows resize
+// it, Enter applies, Escape cancels); the engine's p for the box is shown beside the whole frame's
+// ([data-testid=p-box]; data-box = "x,y,w,h" in frame pixels, data-p-box on the card), the box drawn
+// on the overlay. Boxes are kept per card and per frame of a cine loop. With a model trained on
+// whole frames only the button is disabled and [data-testid=box-unavailable] says why.
 
 const el = (tag, props = {}, ...children) => {
   const e = document.createElement(tag);
@@ -29,9 +35,10 @@ function dicomLine(d, frame, nFrames, cropped) {
   return parts.filter(Boolean).join(' · ');
 }
 
-/** A pending card for file name. opts: { defaultAlpha, onSave(alpha, button, frame), onFrame(frame) -> Promise<result> }.
- * Returns { node, done(result, checksum), fail(message), setStatus(text) }. */
-export function createCard(name, { defaultAlpha, onSave, onFrame }) {
+/** A pending card for file name. opts: { defaultAlpha, onSave(alpha, button, frame), onFrame(frame) -> Promise<result>,
+ * onBox(box, frame) -> Promise<{ pMalignant, label, box, region, margin }>, boxModes() -> 'whole' | 'box' | 'both' }.
+ * Returns { node, done(result, checksum), fail(message), setStatus(text), onBoxResult(fn(frame, result | null)) }. */
+export function createCard(name, { defaultAlpha, onSave, onFrame, onBox, boxModes }) {
   const id = ++uid;
   const node = el('article', { class: 'card pending', 'data-testid': 'result', 'data-file': name, 'aria-busy': 'true', 'aria-labelledby': `card-title-${id}` });
   const title = el('h3', { class: 'file', id: `card-title-${id}`, text: name, title: name });
@@ -55,6 +62,125 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
     save);
   let body = null;
 
+  // ---- the lesion box: per frame { box, pMalignant, label, region, margin }; drawing state
+  const boxes = new Map();
+  let boxListeners = [];
+  let drawing = null;       // { box } in frame pixels while drawing, else null
+  let frameSize = { w: 1, h: 1 }, viewCanvas = null, boxText = null;
+  const drawBtn = el('button', { type: 'button', class: 'small', text: 'Draw lesion box', 'data-testid': 'draw-box',
+    'aria-describedby': `box-help-${id}` });
+  controls.append(drawBtn);
+  const boxHelp = el('p', { class: 'box-help', id: `box-help-${id}`, hidden: true,
+    text: 'Drag on the frame around the lesion, or use the keyboard on the frame: arrow keys move the box, Shift+arrow keys resize it, Enter applies, Escape cancels.' });
+  const boxUnavailable = el('p', { class: 'box-unavailable', 'data-testid': 'box-unavailable', hidden: true });
+  const clampBox = (b) => {
+    const w = Math.max(8, Math.min(frameSize.w, Math.round(b.w))), h = Math.max(8, Math.min(frameSize.h, Math.round(b.h)));
+    return { x: Math.max(0, Math.min(frameSize.w - w, Math.round(b.x))), y: Math.max(0, Math.min(frameSize.h - h, Math.round(b.y))), w, h };
+  };
+  const stopDrawing = () => {
+    drawing = null;
+    node.classList.remove('drawing-box');
+    boxHelp.hidden = true;
+    drawBtn.textContent = 'Draw lesion box';
+    drawBtn.setAttribute('aria-pressed', 'false');
+    if (viewCanvas) viewCanvas.removeAttribute('tabindex');
+    redraw();
+  };
+  const showBox = () => {
+    const b = boxes.get(shownFrame);
+    if (!boxText) return;
+    if (b) {
+      node.dataset.box = `${b.box.x},${b.box.y},${b.box.w},${b.box.h}`;
+      node.dataset.pBox = String(b.pMalignant);
+      boxText.textContent = `p(malignant) in the box = ${b.pMalignant.toFixed(3)} (${b.label}; box ${b.box.w}×${b.box.h} px at ${b.box.x}, ${b.box.y}, grown by ${Math.round(100 * b.margin)}% per side)`;
+      boxText.hidden = false;
+    } else {
+      delete node.dataset.box;
+      delete node.dataset.pBox;
+      boxText.textContent = '';
+      boxText.hidden = true;
+    }
+  };
+  const applyBox = async () => {
+    const box = clampBox(drawing.box), frame = shownFrame;
+    stopDrawing();
+    boxText.hidden = false;
+    boxText.textContent = 'classifying the box…';
+    try {
+      const r = await onBox(box, frame);
+      boxes.set(frame, { ...r, box });
+      for (const f of boxListeners) f(frame, boxes.get(frame));
+    } catch (e) {
+      boxes.delete(frame);
+      if (frame === shownFrame) { boxText.textContent = `The box was not classified: ${e.message}`; node.dataset.boxError = e.message; }
+      return;
+    }
+    delete node.dataset.boxError;
+    if (frame === shownFrame) { showBox(); redraw(); }
+  };
+  drawBtn.addEventListener('click', () => {
+    if (drawing) { stopDrawing(); return; }
+    const old = boxes.get(shownFrame);
+    drawing = { box: old ? { ...old.box } : clampBox({ x: frameSize.w / 3, y: frameSize.h / 3, w: frameSize.w / 3, h: frameSize.h / 3 }) };
+    node.classList.add('drawing-box');
+    boxHelp.hidden = false;
+    drawBtn.textContent = 'Cancel box';
+    drawBtn.setAttribute('aria-pressed', 'true');
+    if (viewCanvas) { viewCanvas.tabIndex = 0; viewCanvas.focus(); }
+    redraw();
+  });
+  // where a pointer event falls on the frame, in frame pixels
+  const toFrame = (ev) => {
+    const rc = viewCanvas.getBoundingClientRect();
+    return { x: (ev.clientX - rc.left) * frameSize.w / rc.width, y: (ev.clientY - rc.top) * frameSize.h / rc.height };
+  };
+  const wireCanvas = (c) => {
+    let start = null;
+    c.addEventListener('pointerdown', (ev) => {
+      if (!drawing) return;
+      ev.preventDefault();
+      start = toFrame(ev);
+      c.setPointerCapture?.(ev.pointerId);
+    });
+    c.addEventListener('pointermove', (ev) => {
+      if (!drawing || !start) return;
+      const p = toFrame(ev);
+      drawing.box = { x: Math.min(start.x, p.x), y: Math.min(start.y, p.y), w: Math.abs(p.x - start.x), h: Math.abs(p.y - start.y) };
+      redraw();
+    });
+    c.addEventListener('pointerup', (ev) => {
+      if (!drawing || !start) return;
+      const p = toFrame(ev);
+      drawing.box = { x: Math.min(start.x, p.x), y: Math.min(start.y, p.y), w: Math.abs(p.x - start.x), h: Math.abs(p.y - start.y) };
+      start = null;
+      applyBox();
+    });
+    c.addEventListener('keydown', (ev) => {
+      if (!drawing) return;
+      const step = Math.max(1, Math.round(Math.max(frameSize.w, frameSize.h) / 50)), b = drawing.box;
+      const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[ev.key];
+      if (d) {
+        if (ev.shiftKey) { b.w += d[0] * step; b.h += d[1] * step; } else { b.x += d[0] * step; b.y += d[1] * step; }
+        drawing.box = clampBox(b);
+      } else if (ev.key === 'Enter') applyBox();
+      else if (ev.key === 'Escape') stopDrawing();
+      else return;
+      ev.preventDefault();
+      redraw();
+    });
+  };
+  // the box on the overlay: the applied one (solid), the one being drawn (dashed)
+  const drawBoxOn = (g, scale) => {
+    const shown = drawing ? drawing.box : boxes.get(shownFrame)?.box;
+    if (!shown) return;
+    g.save();
+    g.lineWidth = Math.max(2, 2 / scale);
+    g.strokeStyle = drawing ? '#ffeb3b' : '#00e5ff';
+    if (drawing) g.setLineDash([6, 4]);
+    g.strokeRect(shown.x * scale, shown.y * scale, shown.w * scale, shown.h * scale);
+    g.restore();
+  };
+
   function fail(message) {
     node.classList.remove('pending');
     node.classList.add('error');
@@ -74,6 +200,9 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
     original.classList.add('original');
     const cam = canvasOf(w, h, `${name}: Grad-CAM heat map over the frame (where the network found evidence of malignancy)`);
     cam.dataset.testid = 'cam';
+    frameSize = { w: r.width, h: r.height };
+    viewCanvas = cam;
+    wireCanvas(cam);
     redraw = () => {
       const g = cam.getContext('2d');
       g.globalAlpha = 1;
@@ -83,7 +212,9 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
         g.drawImage(full, 0, 0);
         g.globalAlpha = 1;
       }
+      drawBoxOn(g, w / r.width);
     };
+    if (drawing) stopDrawing(); // a new frame: a box being drawn is dropped
     redraw();
     const pct = (x) => `${(100 * x).toFixed(1)}%`;
     const bar = el('div', { class: 'bar', role: 'img', 'aria-label': `p(malignant) ${r.pMalignant.toFixed(3)}, threshold ${r.threshold.toFixed(3)}` },
@@ -105,14 +236,16 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
       el('div', { class: 'pictures' }, el('figure', {}, cam), el('figure', { class: 'beside' }, original)),
       el('div', { class: 'verdict' },
         el('span', { class: `label ${malignant ? 'malignant' : 'benign'}`, text: r.label }),
-        el('span', { class: 'p', text: `p(malignant) = ${r.pMalignant.toFixed(3)}` })),
+        el('span', { class: 'p', text: `p(malignant) = ${r.pMalignant.toFixed(3)}` }),
+        (boxText = el('span', { class: 'p p-box', 'data-testid': 'p-box', 'aria-live': 'polite', hidden: true }))),
       bar,
       el('p', { class: 'meta', text: `threshold ${r.threshold.toFixed(3)} · ${r.width}×${r.height} px · ${Math.round(r.ms)} ms` +
         (ood.checked ? (ood.flag ? '' : ` · like the training frames (score ${ood.score.toFixed(2)})`) : ' · not checked against the training frames (an older model file)') }),
       r.dicom ? el('p', { class: 'meta', text: dicomLine(r.dicom, r.frame, nFrames, r.usRegion) }) : null);
     if (body) body.replaceWith(next);
-    else status.replaceWith(next, controls);
+    else status.replaceWith(next, controls, boxHelp, boxUnavailable);
     body = next;
+    showBox();
   }
 
   // a cine loop: a slider over its frames, each frame's p from the engine
@@ -133,8 +266,9 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
       while (want !== shownFrame) {
         const k = want;
         try {
-          render(await onFrame(k));
-          shownFrame = k;
+          const res = await onFrame(k);
+          shownFrame = k; // before render: the frame's own box is drawn
+          render(res);
         } catch (e) {
           text.textContent = `frame ${k + 1}: ${e.message}`;
           break;
@@ -156,8 +290,15 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
     if (r.dicom) node.dataset.frame = String(r.frame);
     shownFrame = r.frame || 0;
     render(r);
+    const modes = boxModes ? boxModes() : 'whole';
+    if (!onBox || modes === 'whole' || !modes) {
+      drawBtn.disabled = true;
+      boxUnavailable.hidden = false;
+      boxUnavailable.textContent = 'Lesion box unavailable: this model was trained on whole frames only, so its p for a box would not mean anything. A model trained with boxes (train --boxes or --boxes-from-masks) can classify one.';
+      drawBtn.setAttribute('aria-describedby', boxUnavailable.id = `box-unavailable-${id}`);
+    }
     if (r.frames && r.frames.length > 1) node.insertBefore(frameSlider(r), controls);
   }
 
-  return { node, done, fail, setStatus: (t) => { status.textContent = t; } };
+  return { node, done, fail, setStatus: (t) => { status.textContent = t; }, onBoxResult: (f) => { boxListeners.push(f); } };
 }

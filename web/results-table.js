@@ -1,5 +1,6 @@
 // results-table.js — the batch's results as a sortable table, and its CSV export
-// (file, p_malignant, label, threshold, model_checksum, ood_checked, ood_score, ood_flag; unreadable
+// (file, p_malignant, label, threshold, model_checksum, ood_checked, ood_score, ood_flag, box, p_box;
+// box = "x y w h" in frame pixels of the lesion box drawn on the row's frame, p_box its p; unreadable
 // files: label "unreadable"; a cine loop: its most suspicious frame). A frame the out-of-distribution
 // check flags keeps its p, and its label says it is not meaningful: it is never counted as benign.
 // A file name that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with ' (OWASP).
@@ -16,13 +17,14 @@ export function resultsCsv(rows) {
     const t = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
     return /[",\r\n']/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
   };
-  const lines = ['file,p_malignant,label,threshold,model_checksum,ood_checked,ood_score,ood_flag'];
+  const lines = ['file,p_malignant,label,threshold,model_checksum,ood_checked,ood_score,ood_flag,box,p_box'];
+  const box = (r) => (r.box ? [`${r.box.x} ${r.box.y} ${r.box.w} ${r.box.h}`, r.pBox] : ['', '']);
   // ood: checked true|false (false: the model file carries no statistics), score, flag true|false ('' when not checked)
   const ood = (o) => (o && o.checked ? ['true', o.score, o.flag ? 'true' : 'false'] : ['false', '', '']);
   for (const r of rows) {
     lines.push(r.error
-      ? [q(r.file), '', 'unreadable', '', q(r.checksum), '', '', ''].join(',')
-      : [q(r.file), r.pMalignant, q(r.label), r.threshold, q(r.checksum), ...ood(r.ood)].join(','));
+      ? [q(r.file), '', 'unreadable', '', q(r.checksum), '', '', '', '', ''].join(',')
+      : [q(r.file), r.pMalignant, q(r.label), r.threshold, q(r.checksum), ...ood(r.ood), ...box(r)].join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }
@@ -88,8 +90,10 @@ export function setupResultsTable(table) {
   return {
     add(row) {
       // sorted by the check's score; not checked (or unreadable) below every score
-      rows.push({ ...row, index: rows.length + 1, oodScore: row.ood && row.ood.checked ? row.ood.score : -Infinity });
+      const stored = { ...row, index: rows.length + 1, oodScore: row.ood && row.ood.checked ? row.ood.score : -Infinity };
+      rows.push(stored);
       render();
+      return stored; // the caller may add a lesion box's figures to it (box, pBox)
     },
     clear() {
       rows = [];

@@ -12,6 +12,7 @@
 //              { type: 'classify', id, bytes: ArrayBuffer, maxSide, frame? }  classify + Grad-CAM
 //                (a cine DICOM without frame: every frame, { type: 'progress', id, done, total } on the way)
 //              { type: 'overlay', id, bytes: ArrayBuffer, alpha, frame? }     the overlay at the frame's full size
+//              { type: 'box', id, bytes: ArrayBuffer, box: {x, y, w, h}, frame? }  p of a lesion box (frame pixels)
 //              { type: 'model-bytes', id }                                  a copy of the model in use
 // Messages out { type: 'ready', info, heapBytes, marks, build: { worker, engine } } | { type: 'fatal', message } | { type: 'need-model' }
 //              { type: 'reply', id, ok: true, ..., heapBytes } | { type: 'reply', id, ok: false, error, heapBytes }
@@ -151,6 +152,13 @@ async function handle(msg) {
         dicom: dicom && { frames: dicom.frames, modality: dicom.modality, manufacturer: dicom.manufacturer, model: dicom.model, transferSyntax: dicom.transferSyntax },
         frame, frames, usRegion, heapBytes: engine.heapBytes(),
       };
+    }
+    case 'box': { // a lesion box drawn on a card: the engine classifies the box (grown by the model's margin)
+      const bytes = new Uint8Array(msg.bytes);
+      const dicom = engine.dicomInfo(bytes);
+      const usRegion = !!(dicom && dicom.usRegions && dicom.usRegions.length);
+      const r = await engine.classify(bytes, { box: msg.box, frame: msg.frame ?? 0, usRegion });
+      return { pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, box: r.box, region: r.region, margin: r.margin, ood: r.ood };
     }
     case 'model-bytes': // a copy of the model in use (for the page's other workers)
       return { bytes: modelBytes.slice().buffer };

@@ -62,12 +62,23 @@ int decode_and_cam(sialo_model *m, const uint8_t *bytes, size_t n, int frame, in
 
 /* classify + Grad-CAM; the overlay goes to DIR/<stem>-cam.png (path in cam_path) */
 static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, const char *image_path,
-                            const uint8_t *bytes, size_t n, int frame, int multi, int us_region, sialo_result *r,
-                            char *cam_path, size_t cam_path_size) {
+                            const uint8_t *bytes, size_t n, int frame, int multi, int us_region, const sialo_box *box, float margin,
+                            sialo_box *region, sialo_result *r, char *cam_path, size_t cam_path_size) {
     sialo_image img;
     sialo_cam cam;
-    /* the overlay shows the malignant evidence, as the JS API does */
-    if (decode_and_cam(m, bytes, n, frame, us_region, layer, -1, r, &img, &cam) < 0) return -1;
+    /* the overlay shows the malignant evidence, as the JS API does; a box: over the region classified */
+    if (!box) {
+        if (decode_and_cam(m, bytes, n, frame, us_region, layer, -1, r, &img, &cam) < 0) return -1;
+    } else {
+        double t0 = sialo_now_ms();
+        sialo_image whole;
+        if (sialo_image_decode_frame(bytes, n, frame, us_region, &whole) < 0) return -1;
+        int rc = sialo_classify_image_box_cam(m, &whole, box, margin, layer, -1, r, &cam, region);
+        if (rc == 0) rc = sialo_image_crop(&whole, region, &img);
+        sialo_image_free(&whole);
+        if (rc < 0) { sialo_cam_free(&cam); return -1; }
+        r->ms = sialo_now_ms() - t0;
+    }
     char stem[1024];
     stem_of(image_path, stem, sizeof stem);
     if (multi) snprintf(cam_path, cam_path_size, "%s/%s-f%d-cam.png", dir, stem, frame);
@@ -87,7 +98,19 @@ static int classify_cam_png(sialo_model *m, const char *dir, const char *layer, 
     return rc;
 }
 
-/* decode one frame and classify it; r->ms covers both */
+/* decode one frame and classify it (or its lesion box: box not NULL, region receives what was
+   classified); r->ms covers both */
+int classify_frame_box(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, const sialo_box *box, float margin,
+                       sialo_box *region, sialo_result *r) {
+    double t0 = sialo_now_ms();
+    sialo_image img;
+    if (sialo_image_decode_frame(bytes, n, frame, us_region, &img) < 0) return -1;
+    int rc = box ? sialo_classify_image_box(m, &img, box, margin, r, region) : sialo_classify_image(m, &img, r);
+    sialo_image_free(&img);
+    r->ms = sialo_now_ms() - t0;
+    return rc;
+}
+
 int classify_frame(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, sialo_result *r) {
     double t0 = sialo_now_ms();
     sialo_image img;
@@ -127,15 +150,24 @@ static int classify_file(sialo_model *m, cli_opts *o, const char *path, int in_f
     for (int k = f0; k < f1; k++) {
         sialo_result r;
         char cam_path[4096] = "";
+        const sialo_box *box = o->has_box ? &o->box : NULL;
+        float margin = isnan(o->margin) ? -1.0f : (float)o->margin;
+        sialo_box region = {0, 0, 0, 0};
         if ((o->cam_out ? classify_cam_png(m, o->cam_out, o->cam_layer, path, bytes, n, k, dicom && frames > 1, o->us_region,
-                                           &r, cam_path, sizeof cam_path)
-                        : classify_frame(m, bytes, n, k, o->us_region, &r)) < 0) {
+                                           box, margin, &region, &r, cam_path, sizeof cam_path)
+                        : classify_frame_box(m, bytes, n, k, o->us_region, box, margin, &region, &r)) < 0) {
             print_error_line(path, dicom ? k : -1);
             failures++;
         } else {
             printf("{\"file\":");
             json_str(stdout, path);
             if (dicom) printf(",\"frame\":%d", k);
+            if (box) {
+                sialo_info in;
+                sialo_model_info(m, &in);
+                printf(",\"box\":[%d,%d,%d,%d],\"margin\":%.6g,\"region\":[%d,%d,%d,%d]", box->x, box->y, box->w, box->h,
+                       margin < 0 ? in.box_margin : margin, region.x, region.y, region.w, region.h);
+            }
             printf(",\"p_malignant\":%.6f,\"label\":", r.p_positive);
             json_str(stdout, label_name(m, r.label));
             printf(",\"threshold\":%.6g,\"ms\":%.1f", r.threshold, r.ms);

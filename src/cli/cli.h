@@ -37,6 +37,11 @@ typedef struct {
     double crop;                     /* imagenet: central crop fraction */
     int frame;                       /* DICOM frame (-1 = every frame in classify, frame 0 elsewhere) */
     int us_region;                   /* DICOM: crop to the first ultrasound region */
+    int has_box;                     /* classify --box X,Y,W,H: classify that lesion box */
+    sialo_box box;
+    double margin;                   /* --margin F: the box's margin per side (NAN = the model's) */
+    const char *boxes;               /* eval --boxes FILE (TSV path, x, y, w, h) */
+    int boxes_from_masks;            /* eval --boxes-from-masks */
     int nargs;
     char **args;
 } cli_opts;
@@ -71,6 +76,12 @@ int is_image_file(const char *path, const uint8_t *bytes, size_t n);
 /* a DICOM file without an image (DICOMDIR, report, ...): says so in one line on stderr, returns 1 */
 int skip_not_image(const char *path, const uint8_t *bytes, size_t n);
 int usage(void);
+/* "X,Y,W,H" -> box (0, or -1 with the sentence printed) */
+int parse_box(const char *v, sialo_box *b);
+/* the lesion boxes of a TSV file, or of a folder's masks/<class>/ (0, or -1 with the reason printed) */
+#include "train/boxes.h"
+int load_boxes_file(const char *path, sialo_box_table *t);
+int load_mask_boxes(const char *dir, sialo_box_table *t);
 int cmd_train(int argc, char **argv);
 int cmd_ood_fit(int argc, char **argv);
 

@@ -1,6 +1,7 @@
 /* common.c — the helpers every subcommand uses: usage, errors, the model to open, reading a file, JSON
  * strings, class names. */
 #include "cli/cli.h"
+#include "train/boxes.h"
 #include "engine/calibration.h"
 #include "train/dataset.h"
 #include "engine/graph.h"
@@ -156,6 +157,58 @@ void print_ood(FILE *f, const sialo_ood *o) {
     fprintf(f, "}");
 }
 
+int load_boxes_file(const char *path, sialo_box_table *t) {
+    size_t n;
+    uint8_t *b = read_all(path, &n);
+    if (!b) { fprintf(stderr, "sialoscan: cannot open the boxes file '%s'\n", path); return -1; }
+    int rc = sialo_boxes_parse_tsv(t, (const char *)b, n);
+    free(b);
+    if (rc < 0) fprintf(stderr, "sialoscan: %s: %s\n", path, sialo_error());
+    return rc;
+}
+
+int load_mask_boxes(const char *dir, sialo_box_table *t) {
+    static const char *const cls[2] = {"benign", "malignant"};
+    int taken = 0;
+    for (int c = 0; c < 2; c++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/masks/%s", dir, cls[c]);
+        int nf = 0;
+        char **files = list_files(p, &nf);
+        for (int k = 0; files && k < nf; k++) {
+            const char *base = strrchr(files[k], '/');
+            char rel[4096];
+            snprintf(rel, sizeof rel, "masks/%s/%s", cls[c], base ? base + 1 : files[k]);
+            size_t n;
+            uint8_t *b = read_all(files[k], &n);
+            int r = b ? sialo_boxes_add_mask(t, rel, b, n) : -1;
+            if (r < 0) fprintf(stderr, "sialoscan: skipped mask %s: %s\n", files[k], b ? sialo_error() : "cannot read it");
+            taken += r > 0;
+            free(b);
+            free(files[k]);
+        }
+        free(files);
+    }
+    if (!taken) { fprintf(stderr, "sialoscan: '%s' has no lesion mask in masks/benign/ or masks/malignant/ to take boxes from\n", dir); return -1; }
+    return 0;
+}
+
+int parse_box(const char *v, sialo_box *b) {
+    long k[4];
+    const char *p = v;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        k[i] = strtol(p, &end, 10);
+        if (end == p || k[i] < -1000000 || k[i] > 1000000 || (i < 3 ? *end != ',' : *end != 0)) {
+            die("--box needs X,Y,W,H in frame pixels (four integers separated by commas), not '%s'", v);
+            return -1;
+        }
+        p = end + 1;
+    }
+    b->x = (int)k[0]; b->y = (int)k[1]; b->w = (int)k[2]; b->h = (int)k[3];
+    return 0;
+}
+
 int usage(void) {
     fprintf(stderr,
             "usage:\n"
@@ -163,10 +216,12 @@ int usage(void) {
             "  sialoscan classify [--model M] IMAGE...        one JSON line per image (per frame of a DICOM file, \"frame\": k)\n"
             "      [--cam-out DIR] [--cam-layer L]           + Grad-CAM overlay DIR/<stem>-cam.png (\"cam\" in the JSON)\n"
             "      [--frame N] [--us-region]                 DICOM: only frame N; crop to the first ultrasound region\n"
+            "      [--box X,Y,W,H [--margin F]]              classify that lesion box (frame pixels), grown by F per side (default: the model's)\n"
             "  sialoscan eval [--model M] DIR                 DIR/benign, DIR/malignant -> metrics JSON\n"
             "      [--cam] [--cam-layer L]                   + Grad-CAM localisation vs DIR/masks/<class>/<stem>-mask*.png\n"
             "      [--csv FILE] [--report FILE.html]         per-image CSV; HTML report (ROC, confusion matrix, misclassified frames)\n"
             "      [--frame N] [--us-region]                 DICOM files: frame N (default 0); crop to the first ultrasound region\n"
+            "      [--boxes FILE | --boxes-from-masks] [--margin F]   box mode: each frame's lesion box (TSV path, x, y, w, h; or its masks)\n"
             "  sialoscan ood-fit --model M --data DIR --out M2 [--rank K] [--folds K] [--rate R]\n"
             "                                                 the out-of-distribution statistics of M on DIR's frames, written into M2\n"
             "  sialoscan dicom-info FILE                      the DICOM file's non-identifying metadata, one JSON object\n"

@@ -26,6 +26,26 @@
 
 #include <stb_image_write.h>
 
+/* box mode: the frame's lesion box from the table, classified as the engine does (io/box.c) */
+static int eval_box_one(sialo_model *m, const sialo_box_table *t, const char *root, const char *path, const uint8_t *bytes, size_t n,
+                        int frame, int us_region, float margin, sialo_result *r) {
+    sialo_image img;
+    if (sialo_image_decode_frame(bytes, n, frame, us_region, &img) < 0) return -1;
+    size_t rl = strlen(root);
+    const char *rel = !strncmp(path, root, rl) && path[rl] == '/' ? path + rl + 1 : path;
+    sialo_box b;
+    int rc = sialo_boxes_find(t, rel, img.w, img.h, &b) ? sialo_classify_image_box(m, &img, &b, margin, r, NULL)
+                                                       : sialo_fail("no lesion box for this frame (a line of the boxes file, or a mask in masks/)");
+    sialo_image_free(&img);
+    return rc;
+}
+
+static float sialo_info_margin(const sialo_model *m) {
+    sialo_info in;
+    sialo_model_info(m, &in);
+    return in.box_margin;
+}
+
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* sorted regular-file names of a folder */
@@ -139,6 +159,11 @@ static int eval_cam_one(sialo_model *m, const char *layer, const uint8_t *bytes,
 int cmd_eval(cli_opts *o) {
     if (o->nargs != 1) return usage();
     const char *root = o->args[0];
+    if (o->boxes && o->boxes_from_masks) return die("%s", "--boxes and --boxes-from-masks: choose one");
+    int box_mode = o->boxes || o->boxes_from_masks;
+    sialo_box_table boxes = {0};
+    if (o->boxes && load_boxes_file(o->boxes, &boxes) < 0) return 1;
+    if (o->boxes_from_masks && load_mask_boxes(root, &boxes) < 0) { sialo_boxes_free(&boxes); return 1; }
     char dir[4096];
     int nb, nm;
     snprintf(dir, sizeof dir, "%s/benign", root); /* with sub-folders: a scanner's USB export copied in */
@@ -162,6 +187,10 @@ int cmd_eval(cli_opts *o) {
     struct stat mst;
     snprintf(dir, sizeof dir, "%s/masks", root);
     int cam_on = o->cam || (stat(dir, &mst) == 0 && S_ISDIR(mst.st_mode));
+    if (box_mode && cam_on) {
+        if (o->cam) fprintf(stderr, "sialoscan: box mode: no Grad-CAM localisation figures (the masks give the boxes)\n");
+        cam_on = 0;
+    }
     const char *cam_layer = o->cam_layer ? o->cam_layer : sialo_cam_default_layer(m);
     if (cam_on && (!cam_layer || sialo_graph_find_node(m->g, cam_layer) < 0)) {
         if (o->cam || o->cam_layer) { sialo_model_free(m); return die("Grad-CAM: %s", sialo_error()); }
@@ -201,12 +230,19 @@ int cmd_eval(cli_opts *o) {
         }
         int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
         char *cam_thumb = NULL;
-        if (!bytes || (cam_on ? eval_cam_one(m, o->cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
+        if (box_mode) {
+            int rc = bytes ? eval_box_one(m, &boxes, root, path, bytes, sz, frame, o->us_region, isnan(o->margin) ? -1.0f : (float)o->margin, &r) : -1;
+            if (rc < 0) { fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error()); unreadable++; free(bytes); progress(i + 1, total, t0); continue; }
+        } else if (!bytes || (cam_on ? eval_cam_one(m, o->cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
                                              i < nb ? nmb : nmm, i >= nb, &r, &has_mask, &hit, &energy, o->report ? &cam_thumb : NULL)
                               : classify_frame(m, bytes, sz, frame, o->us_region, &r)) < 0) {
             fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error());
             unreadable++;
-        } else {
+            free(bytes);
+            progress(i + 1, total, t0);
+            continue;
+        }
+        {
             p[n] = r.p_positive;
             y[n] = i >= nb;
             items[n].file = path;
@@ -233,6 +269,7 @@ int cmd_eval(cli_opts *o) {
     sialo_metrics mt;
     sialo_metrics_compute(p, y, n, m->g->threshold, &mt);
     printf("{\"n\":%d,\"unreadable\":%d,\"skipped\":%d", mt.n, unreadable, skipped);
+    if (box_mode) printf(",\"box_mode\":true,\"margin\":%.6g", isnan(o->margin) ? (double)sialo_info_margin(m) : o->margin);
     json_num("accuracy", mt.accuracy);
     json_num("sensitivity", mt.sensitivity);
     json_num("specificity", mt.specificity);
@@ -312,5 +349,6 @@ int cmd_eval(cli_opts *o) {
     for (int i = 0; i < nmm; i++) free(mask_m[i]);
     free(ben); free(mal); free(mask_b); free(mask_m); free(p); free(y);
     sialo_model_free(m);
+    sialo_boxes_free(&boxes);
     return rc;
 }

@@ -54,6 +54,7 @@ static int parse(int argc, char **argv, cli_opts *o) {
     o->storage_bits = 32;
     o->frame = -1;
     o->threshold = NAN;
+    o->margin = NAN;
     o->args = calloc((size_t)argc + 1, sizeof *o->args);
     if (!o->args) return -1;
     for (int i = 0; i < argc; i++) {
@@ -95,6 +96,20 @@ static int parse(int argc, char **argv, cli_opts *o) {
             if (!*v || *end || k < 0 || k > 1000000) { die("--frame needs a frame number (0, 1, ...), not '%s'", v); return -1; }
             o->frame = (int)k;
         }
+        else if (!strcmp(a, "--box")) {
+            const char *v = VAL();
+            if (!v || parse_box(v, &o->box) < 0) return -1;
+            o->has_box = 1;
+        }
+        else if (!strcmp(a, "--margin")) {
+            const char *v = VAL();
+            if (!v) return -1;
+            char *end;
+            o->margin = strtod(v, &end);
+            if (!*v || *end || !(o->margin >= 0 && o->margin <= SIALO_BOX_MAX_MARGIN)) { die("--margin needs a fraction of the box's side between 0 and 2, not '%s'", v); return -1; }
+        }
+        else if (!strcmp(a, "--boxes")) { if (!(o->boxes = VAL())) return -1; }
+        else if (!strcmp(a, "--boxes-from-masks")) o->boxes_from_masks = 1;
         else if (!strcmp(a, "--csv")) { if (!(o->csv = VAL())) return -1; }
         else if (!strcmp(a, "--crop")) {
             const char *v = VAL();

@@ -89,11 +89,12 @@ static int write_file(const char *path, const void *b, size_t n) {
     return ok ? 0 : -1;
 }
 
-static int train_folder(const sialo_train_opts *o) {
+static int train_folder(const sialo_train_opts *o, const sialo_box_table *boxes) {
     double t0 = sialo_now_ms();
     sialo_trainer_opts to = {0};
     to.o = *o;
     to.final = o->out != NULL;
+    to.boxes = boxes;
     char bname[256] = "", dname[256] = "";
     char *sched = NULL;
     uint8_t *bb = NULL;
@@ -214,6 +215,10 @@ int cmd_train(int argc, char **argv) {
     t.val_fraction = 0.15f;
     t.storage_bits = 16;
     t.attention_weight = 1.0f;
+    t.box_margin = 0.15f;
+    t.box_jitter = 0.15f;
+    const char *boxes_file = NULL;
+    int boxes_from_masks = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -238,6 +243,10 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--val-fraction")) TAKE(t.val_fraction = (float)atof(v));
         else if (!strcmp(a, "--attention-weight")) TAKE(t.attention_weight = (float)atof(v));
         else if (!strcmp(a, "--masks")) t.masks = 1;
+        else if (!strcmp(a, "--boxes")) TAKE(boxes_file = v);
+        else if (!strcmp(a, "--boxes-from-masks")) boxes_from_masks = 1;
+        else if (!strcmp(a, "--margin")) TAKE(t.box_margin = (float)atof(v));
+        else if (!strcmp(a, "--box-jitter")) TAKE(t.box_jitter = (float)atof(v));
         else if (!strcmp(a, "--resume")) t.resume = 1;
         else if (!strcmp(a, "--include-conflicts")) t.include_conflicts = 1;
         else if (!strcmp(a, "--fp32")) t.storage_bits = 32;
@@ -253,6 +262,8 @@ int cmd_train(int argc, char **argv) {
                 "         [--seed 1] [--fold-seed S (default: --seed)] [--weight-decay 1e-4] [--dropout 0.5] [--val-fraction 0.15] [--include-conflicts] [--fp32]\n"
                 "         [--calibration platt|temperature|none]   (with --cv and --out: fitted on the out-of-fold predictions; default platt)\n"
                 "         [--masks [--attention-weight 1]]   guided attention: Grad-CAM energy outside DIR/masks/<class>/<stem>-mask*.png is penalised\n"
+                "         [--boxes FILE | --boxes-from-masks] [--margin 0.15] [--box-jitter 0.15]   box mode: the model classifies lesion boxes\n"
+                "           (FILE: path<TAB>x<TAB>y<TAB>w<TAB>h per frame; or the bounding box of its masks), grown by the margin per side\n"
                 "DIR holds benign/ and malignant/ (and optionally MANIFEST.tsv with near-duplicate groups).\n"
                 "Needs --out, or --cv K >= 2 for cross-validation only.\n");
         return 2;
@@ -260,5 +271,16 @@ int cmd_train(int argc, char **argv) {
     if (t.batch < 1 || t.batch > 512) return die("%s", "--batch must be 1..512");
     if (t.dropout < 0 || t.dropout >= 1) return die("%s", "--dropout must be in [0, 1)");
     if (!(t.attention_weight >= 0 && t.attention_weight <= 100)) return die("%s", "--attention-weight must be in [0, 100]");
-    return train_folder(&t);
+    if (boxes_file && boxes_from_masks) return die("%s", "--boxes and --boxes-from-masks: choose one");
+    if (boxes_file || boxes_from_masks) {
+        t.box_mode = 1;
+        if (!(t.box_margin >= 0 && t.box_margin <= SIALO_BOX_MAX_MARGIN)) return die("%s", "--margin must be in [0, 2]");
+        if (!(t.box_jitter >= 0 && t.box_jitter <= 0.5f)) return die("%s", "--box-jitter must be in [0, 0.5]");
+    }
+    sialo_box_table boxes = {0};
+    if (boxes_file && load_boxes_file(boxes_file, &boxes) < 0) return 1;
+    if (boxes_from_masks && t.data_dir && load_mask_boxes(t.data_dir, &boxes) < 0) { sialo_boxes_free(&boxes); return 1; }
+    int rc = train_folder(&t, t.box_mode ? &boxes : NULL);
+    sialo_boxes_free(&boxes);
+    return rc;
 }

@@ -32,6 +32,8 @@ void sialo_model_info(const sialo_model *m, sialo_info *out) {
     out->n_members = m->n_members;
     out->checksum = file->checksum;
     out->storage_bits = file->storage_bits;
+    out->input_modes = file->input_modes ? file->input_modes : SIALO_MODE_WHOLE;
+    out->box_margin = file->box_margin;
 }
 
 /* ---- a growing string for JSON */
@@ -94,6 +96,8 @@ char *sialo_model_info_json(const sialo_model *m) {
                           f->ood_frames ? f->ood_frames : m->g->ood_frames, m->g->ood->rank, m->g->ood->dim);
         else sb_printf(&s, ",\"ood\":{\"checked\":false}");
     }
+    sb_printf(&s, ",\"input_modes\":\"%s\"", in.input_modes == (SIALO_MODE_WHOLE | SIALO_MODE_BOX) ? "both" : in.input_modes == SIALO_MODE_BOX ? "box" : "whole");
+    if (in.input_modes & SIALO_MODE_BOX) sb_printf(&s, ",\"box_margin\":%.6g", in.box_margin);
     sb_printf(&s, ",\"calibration\":{\"a\":%.9g,\"b\":%.9g,\"identity\":%s},\"format_version\":%d,\"members\":%d", in.calib_a, in.calib_b,
               in.calib_a == 1.0f && in.calib_b == 0.0f ? "true" : "false", in.format_version, in.n_members);
     if (m->n_members > 1) { /* an ensemble: each network's own facts */

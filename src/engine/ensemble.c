@@ -77,6 +77,11 @@ sialo_graph *sialo_ensemble_graph(sialo_graph **members, int n) {
     top->calib_a = 1.0f;
     top->calib_b = 0.0f;
     top->storage_bits = members[0]->storage_bits ? members[0]->storage_bits : 32;
+    /* what the networks were trained for: the modes they all share, the first network's margin */
+    top->input_modes = SIALO_MODE_WHOLE | SIALO_MODE_BOX;
+    for (k = 0; k < n; k++) top->input_modes &= members[k]->input_modes ? members[k]->input_modes : SIALO_MODE_WHOLE;
+    if (!top->input_modes) top->input_modes = SIALO_MODE_WHOLE;
+    top->box_margin = members[0]->box_margin;
     memcpy(mv, members, (size_t)n * sizeof *mv);
     top->members = mv;
     top->n_members = n;
@@ -113,6 +118,8 @@ sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt) {
         a->calib_a = g->calib_a;
         a->calib_b = g->calib_b;
         a->ood_threshold = g->ood_threshold;
+        a->input_modes = g->input_modes;
+        a->box_margin = g->box_margin;
         a->checksum = g->checksum;
         a->format_version = g->format_version;
     }

@@ -112,6 +112,11 @@ typedef struct sialo_graph {
     sialo_ood_net *ood;
     float ood_threshold;
     int ood_frames;           /* frames the statistics were fitted on */
+    /* what the model was trained to classify (model file version 4, section "input-modes"):
+       SIALO_MODE_WHOLE (whole frames; 0 reads as this: every older file), SIALO_MODE_BOX (a lesion box
+       grown by box_margin per side), or both; copied to an ensemble's members at load */
+    int input_modes;
+    float box_margin;
     /* content */
     int n_tensors, cap_tensors;
     sialo_tensor *tensors;

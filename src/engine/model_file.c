@@ -65,6 +65,11 @@
  *     "ood-threshold" (network 0xFFFFFFFF):  f32 threshold (> 0) on the model's score; u32 frames
  *             the statistics were fitted on. Without it (or without "ood" for every network) the
  *             model's frames are "not checked".
+ *   section known (box.c):
+ *     "input-modes" (network 0xFFFFFFFF): u32 modes (1 = whole frames, 2 = lesion boxes, 3 = both);
+ *             f32 box margin (0..2, a fraction of the box's side per side) the model was trained with.
+ *             Without it the model classifies whole frames only (every file before it). A file is
+ *             written as version 4 when it carries out-of-distribution statistics or box modes.
  *
  * The reader checks every count, length, offset, index and shape against the bytes that are
  * there before it allocates or reads, and refuses a bad file with a reason naming the problem.
@@ -396,7 +401,7 @@ fail: {
 }
 
 /* version 4: the sections (before the networks); the "ood" ones into ood[network], the threshold */
-static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *thr, int *frames) {
+static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *thr, int *frames, sialo_graph *g) {
     r->what = "section table";
     uint32_t ns = rd_u32(r);
     if (r->bad) return -1;
@@ -415,7 +420,15 @@ static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *th
         }
         reader sub = {r->p + r->pos, (size_t)size, 0, 0, "section", r->base + r->pos};
         int rc = 0;
-        if (!strcmp(tag, "ood-threshold")) {
+        if (!strcmp(tag, "input-modes")) {
+            sub.what = "input modes";
+            uint32_t modes = rd_u32(&sub);
+            float margin = rd_f32(&sub);
+            if (sub.bad) rc = -1;
+            else if (modes < 1 || modes > 3 || !(margin >= 0 && margin <= SIALO_BOX_MAX_MARGIN))
+                rc = sialo_fail("model file is corrupt: input modes %u, box margin %g", modes, margin);
+            else { g->input_modes = (int)modes; g->box_margin = margin; }
+        } else if (!strcmp(tag, "ood-threshold")) {
             sub.what = "out-of-distribution threshold";
             *thr = rd_f32(&sub);
             *frames = (int)rd_u32(&sub);
@@ -503,7 +516,7 @@ sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
     if (read_meta(&r, g, version) < 0) goto fail;
     int ensemble = version == FORMAT_VERSION_ENSEMBLE;
     if (version >= FORMAT_VERSION_SECTIONS) {
-        if (read_sections(&r, ood, &has_thr, &thr, &frames) < 0) goto fail;
+        if (read_sections(&r, ood, &has_thr, &thr, &frames, g) < 0) goto fail;
         r.what = "network count";
         uint32_t nn = rd_u32(&r);
         if (r.bad) goto fail;
@@ -630,11 +643,28 @@ static void put_body(wbuf *w, const sialo_graph *g, int storage_bits) {
     }
 }
 
+/* 1 if the model carries out-of-distribution statistics for every network and a threshold */
+static int has_ood(const sialo_graph *g) {
+    if (!(g->ood_threshold > 0)) return 0;
+    for (int k = 0; k < (g->n_members ? g->n_members : 1); k++)
+        if (!(g->n_members ? g->members[k] : g)->ood) return 0;
+    return 1;
+}
+/* 1 if the model was trained for more than whole frames */
+static int has_modes(const sialo_graph *g) { return g->input_modes && g->input_modes != SIALO_MODE_WHOLE; }
+
 /* version 4: the sections, then the network count */
 static void put_sections(wbuf *w, const sialo_graph *g) {
-    int nets = g->n_members ? g->n_members : 1;
-    put_u32(w, (uint32_t)nets + 1);
-    for (int k = 0; k < nets; k++) {
+    int nets = g->n_members ? g->n_members : 1, ood = has_ood(g), modes = has_modes(g);
+    put_u32(w, (uint32_t)(ood ? nets + 1 : 0) + (uint32_t)modes);
+    if (modes) {
+        put_str(w, "input-modes");
+        put_u32(w, OOD_ALL);
+        put_u64(w, 8);
+        put_u32(w, (uint32_t)g->input_modes);
+        put_f32(w, g->box_margin);
+    }
+    for (int k = 0; ood && k < nets; k++) {
         const sialo_ood_net *o = (g->n_members ? g->members[k] : g)->ood;
         put_str(w, "ood");
         put_u32(w, (uint32_t)k);
@@ -649,27 +679,21 @@ static void put_sections(wbuf *w, const sialo_graph *g) {
         for (size_t i = 0; i < (size_t)o->rank * o->dim; i++) put_f32(w, o->basis[i]);
         if (!w->oom) { uint64_t sz = w->n - start; for (int i = 0; i < 8; i++) w->p[at + i] = (uint8_t)(sz >> (8 * i)); }
     }
-    put_str(w, "ood-threshold");
-    put_u32(w, OOD_ALL);
-    put_u64(w, 8);
-    put_f32(w, g->ood_threshold);
-    put_u32(w, (uint32_t)g->ood_frames);
+    if (ood) {
+        put_str(w, "ood-threshold");
+        put_u32(w, OOD_ALL);
+        put_u64(w, 8);
+        put_f32(w, g->ood_threshold);
+        put_u32(w, (uint32_t)g->ood_frames);
+    }
     if (!g->n_members) put_u32(w, 1); /* an ensemble's records start with their count */
-}
-
-/* 1 if the model carries out-of-distribution statistics for every network and a threshold */
-static int has_ood(const sialo_graph *g) {
-    if (!(g->ood_threshold > 0)) return 0;
-    for (int k = 0; k < (g->n_members ? g->n_members : 1); k++)
-        if (!(g->n_members ? g->members[k] : g)->ood) return 0;
-    return 1;
 }
 
 int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, size_t *out_size) {
     if (storage_bits != 32 && storage_bits != 16) return sialo_fail("storage bits must be 32 or 16, not %d", storage_bits);
     if (g->n_members == 1 || g->n_members > SIALO_MAX_MEMBERS)
         return sialo_fail("an ensemble has 2 to %d networks, not %d", SIALO_MAX_MEMBERS, g->n_members);
-    int sections = has_ood(g);
+    int sections = has_ood(g) || has_modes(g);
     wbuf w = {0};
     put(&w, NULL, HEADER_SIZE);
     put_meta(&w, g);

@@ -389,6 +389,20 @@ out:
     return rc;
 }
 
+int sialo_classify_image_box_cam(sialo_model *m, const sialo_image *img, const sialo_box *box, float margin, const char *layer,
+                                 int class_index, sialo_result *r, sialo_cam *cam, sialo_box *region) {
+    double t0 = sialo_now_ms();
+    if (cam) memset(cam, 0, sizeof *cam);
+    if (r) memset(r, 0, sizeof *r);
+    if (!m || !r) return sialo_fail("no model or no place for the result");
+    sialo_image crop;
+    if (sialo_box_prepare(m, img, box, margin, region, &crop) < 0) return -1;
+    int rc = sialo_classify_image_cam_class(m, &crop, layer, class_index, r, cam); /* the map over the crop */
+    sialo_image_free(&crop);
+    if (rc == 0) r->ms = sialo_now_ms() - t0;
+    return rc;
+}
+
 int sialo_classify_cam(sialo_model *m, const void *image_bytes, size_t size, const char *layer, sialo_result *r, sialo_cam *cam) {
     double t0 = sialo_now_ms();
     if (cam) memset(cam, 0, sizeof *cam);

@@ -10,6 +10,15 @@
  *   noise: approximately Gaussian (a sum of four uniforms), sigma 2% of full scale, per pixel and channel.
  * The crop is sampled bilinearly from a cache of the whole frame at 8/7 of the input side
  * (256 px for a 224 input), so the crop is close to 1:1 and needs no prefilter.
+ *
+ * Box mode (sialo_dataset_set_boxes): the random resized crop is replaced by box jitter, the
+ * clinician's box never being exact: the box's centre shifts by up to +-jitter of its width and
+ * height, its width and height scale by 1 +- jitter (each uniform, independently); the jittered
+ * box is grown by the margin per side and clamped to the frame, as the engine does at inference
+ * (io/box.c). Rotation, flip, brightness, contrast and noise as above. The cache holds the
+ * context every jitter can reach (the box grown by ((0.5 + margin)(1 + jitter) + jitter) of its
+ * side about its centre, clamped), at the training side; the validation input is the engine's own
+ * crop (sialo_box_region), resized as a whole frame is.
  */
 #include "train/dataset.h"
 #include "base/base.h"
@@ -40,6 +49,7 @@ void sialo_dataset_init(sialo_dataset *d, int in_side, size_t max_bytes, int kee
     d->train_side = (in_side * 8 + 6) / 7;
     d->max_bytes = max_bytes;
     d->keep_masks = keep_masks;
+    d->boxes = NULL;
 }
 
 size_t sialo_dataset_frame_bytes(const sialo_dataset *d) {
@@ -113,10 +123,16 @@ typedef struct {
     const uint8_t *bytes;
     size_t n;
     int kind;
+    const char *rel;
     uint8_t *train, *val, *mask;
+    int fw, fh;
+    sialo_box box;
+    double ctx[4];
     char why[400];
 } add_item;
 typedef struct { sialo_dataset *d; add_item *it; int count; } add_ctx;
+
+static void box_cache(const sialo_dataset *d, const sialo_image *img, add_item *a);
 
 static void decode_part(void *arg, int part, int nparts) {
     add_ctx *c = arg;
@@ -125,13 +141,51 @@ static void decode_part(void *arg, int part, int nparts) {
         if (a->kind != SIALO_FILE_FRAME && !(a->kind == SIALO_FILE_MASK && c->d->keep_masks)) continue;
         sialo_image img;
         if (sialo_image_decode(a->bytes, a->n, &img) < 0) { snprintf(a->why, sizeof a->why, "%s", sialo_error()); continue; }
-        if (a->kind == SIALO_FILE_FRAME) {
+        if (a->kind == SIALO_FILE_FRAME && c->d->boxes) {
+            box_cache(c->d, &img, a);
+        } else if (a->kind == SIALO_FILE_FRAME) {
             a->train = resize_u8(&img, c->d->train_side);
             a->val = resize_u8(&img, c->d->in_side);
             if (!a->train || !a->val) snprintf(a->why, sizeof a->why, "out of memory");
         } else if (!(a->mask = mask_u8(&img, c->d->train_side))) snprintf(a->why, sizeof a->why, "out of memory");
         sialo_image_free(&img);
     }
+}
+
+void sialo_dataset_set_boxes(sialo_dataset *d, const sialo_box_table *boxes, float margin, float jitter) {
+    d->boxes = boxes;
+    d->box_margin = margin;
+    d->box_jitter = jitter;
+}
+
+/* box mode: the frame's box, its context cached at the training side, the engine's crop as the
+   validation input */
+static void box_cache(const sialo_dataset *d, const sialo_image *img, add_item *a) {
+    a->fw = img->w;
+    a->fh = img->h;
+    if (!sialo_boxes_find(d->boxes, a->rel, img->w, img->h, &a->box)) {
+        snprintf(a->why, sizeof a->why, "no lesion box for this frame (box mode: a line of the boxes file, or a mask in masks/)");
+        return;
+    }
+    sialo_box r;
+    if (sialo_box_region(img->w, img->h, &a->box, d->box_margin, &r) < 0) { snprintf(a->why, sizeof a->why, "%s", sialo_error()); return; }
+    double k = (0.5 + d->box_margin) * (1 + d->box_jitter) + d->box_jitter;
+    double cx = a->box.x + a->box.w / 2.0, cy = a->box.y + a->box.h / 2.0;
+    double x0 = floor(cx - k * a->box.w), y0 = floor(cy - k * a->box.h), x1 = ceil(cx + k * a->box.w), y1 = ceil(cy + k * a->box.h);
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > img->w) x1 = img->w;
+    if (y1 > img->h) y1 = img->h;
+    a->ctx[0] = x0; a->ctx[1] = y0; a->ctx[2] = x1 - x0; a->ctx[3] = y1 - y0;
+    sialo_box cb = {(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    sialo_image ctx, crop;
+    if (sialo_image_crop(img, &cb, &ctx) < 0) { snprintf(a->why, sizeof a->why, "%s", sialo_error()); return; }
+    if (sialo_image_crop(img, &r, &crop) < 0) { sialo_image_free(&ctx); snprintf(a->why, sizeof a->why, "%s", sialo_error()); return; }
+    a->train = resize_u8(&ctx, d->train_side);
+    a->val = resize_u8(&crop, d->in_side);
+    if (!a->train || !a->val) snprintf(a->why, sizeof a->why, "out of memory");
+    sialo_image_free(&ctx);
+    sialo_image_free(&crop);
 }
 
 static int add_file_entry(sialo_dataset *d, const char *rel, size_t n, uint32_t crc) {
@@ -155,6 +209,7 @@ int sialo_dataset_add_many(sialo_dataset *d, int count, const char *const *rel, 
         add_item *a = &it[i];
         a->bytes = bytes[i];
         a->n = sizes[i];
+        a->rel = rel[i];
         int label;
         a->kind = sialo_dataset_kind(rel[i], bytes[i], sizes[i], &label);
         if (a->kind == SIALO_FILE_FRAME && sialo_dicom_not_image(bytes[i], sizes[i], a->why, sizeof a->why)) {
@@ -204,6 +259,8 @@ int sialo_dataset_add_many(sialo_dataset *d, int count, const char *const *rel, 
                 s->group = -1;
                 s->train = a->train; s->val = a->val;
                 a->train = a->val = NULL;
+                s->fw = a->fw; s->fh = a->fh; s->box = a->box;
+                memcpy(s->ctx, a->ctx, sizeof s->ctx);
                 d->bytes += fb;
             } else if (a->kind == SIALO_FILE_MASK) {
                 if (grow((void **)&d->masks, &d->cap_masks, d->n_masks, sizeof *d->masks) < 0) { rc = -1; break; }
@@ -338,6 +395,24 @@ int sialo_dataset_finish(sialo_dataset *d) {
             for (size_t q = 0; q < (size_t)S * S; q++) s->mask[q] |= mf->mask[q];
         }
     }
+    /* box mode: the whole frame's mask (S x S) resampled over the sample's context (nearest) */
+    for (int i = 0; d->boxes && i < d->n; i++) {
+        sialo_sample *s = &d->s[i];
+        if (!s->mask) continue;
+        uint8_t *cm = malloc((size_t)S * S);
+        if (!cm) return sialo_fail("out of memory");
+        for (int y = 0; y < S; y++) {
+            int my = (int)((s->ctx[1] + (y + 0.5) * s->ctx[3] / S) * S / s->fh);
+            if (my > S - 1) my = S - 1;
+            for (int x = 0; x < S; x++) {
+                int mx = (int)((s->ctx[0] + (x + 0.5) * s->ctx[2] / S) * S / s->fw);
+                if (mx > S - 1) mx = S - 1;
+                cm[(size_t)y * S + x] = s->mask[(size_t)my * S + mx];
+            }
+        }
+        free(s->mask);
+        s->mask = cm;
+    }
     for (int k = 0; k < d->n_masks; k++) { free(d->masks[k].name); free(d->masks[k].mask); }
     free(d->masks);
     d->masks = NULL;
@@ -416,7 +491,7 @@ static double gauss(uint64_t *s) {
 /* the geometric part of an augmentation: the first draws of the sample's generator */
 typedef struct { double cw, ch, cx, cy, co, si; int flip; } aug_geometry;
 
-static aug_geometry draw_geometry(uint64_t *r, int S) {
+static aug_geometry draw_whole(uint64_t *r, int S) {
     aug_geometry g;
     double area = 0.75 + 0.25 * u01(r), logr = log(0.85) + (log(1.18) - log(0.85)) * u01(r), ar = exp(logr);
     g.cw = S * sqrt(area * ar);
@@ -430,6 +505,36 @@ static aug_geometry draw_geometry(uint64_t *r, int S) {
     g.si = sin(th);
     g.flip = u01(r) < 0.5;
     return g;
+}
+
+/* box mode: the jittered box grown by the margin, clamped to the frame, in the cache's pixels */
+static aug_geometry draw_box(const sialo_dataset *d, const sialo_sample *s, uint64_t *r, int S) {
+    aug_geometry g;
+    double J = d->box_jitter, m = d->box_margin;
+    double dx = (2 * u01(r) - 1) * J, dy = (2 * u01(r) - 1) * J, sx = 1 + (2 * u01(r) - 1) * J, sy = 1 + (2 * u01(r) - 1) * J;
+    double w = s->box.w * sx, h = s->box.h * sy;
+    double cx = s->box.x + s->box.w / 2.0 + dx * s->box.w, cy = s->box.y + s->box.h / 2.0 + dy * s->box.h;
+    double x0 = cx - w / 2 - m * w, x1 = cx + w / 2 + m * w, y0 = cy - h / 2 - m * h, y1 = cy + h / 2 + m * h;
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > s->fw) x1 = s->fw;
+    if (y1 > s->fh) y1 = s->fh;
+    if (x1 - x0 < 1) x1 = x0 + 1;
+    if (y1 - y0 < 1) y1 = y0 + 1;
+    double kx = S / s->ctx[2], ky = S / s->ctx[3];
+    g.cw = (x1 - x0) * kx;
+    g.ch = (y1 - y0) * ky;
+    g.cx = ((x0 + x1) / 2 - s->ctx[0]) * kx;
+    g.cy = ((y0 + y1) / 2 - s->ctx[1]) * ky;
+    double th = (u01(r) * 20.0 - 10.0) * 3.141592653589793 / 180.0;
+    g.co = cos(th);
+    g.si = sin(th);
+    g.flip = u01(r) < 0.5;
+    return g;
+}
+
+static aug_geometry draw_geometry(const sialo_dataset *d, int i, uint64_t *r) {
+    return d->boxes ? draw_box(d, &d->s[i], r, d->train_side) : draw_whole(r, d->train_side);
 }
 
 /* where the output point (tx, ty) in [0,1]^2 samples the cached frame (clamped to it) */
@@ -447,7 +552,7 @@ void sialo_augment(const sialo_dataset *d, int i, uint64_t seed, const sialo_nor
     const sialo_sample *s = &d->s[i];
     uint64_t r = sample_rng(seed, i);
     int S = d->train_side, N = d->in_side;
-    aug_geometry geo = draw_geometry(&r, S);
+    aug_geometry geo = draw_geometry(d, i, &r);
     double bright = (u01(&r) * 0.2 - 0.1) * 255.0, contrast = 0.9 + 0.2 * u01(&r);
     for (int oy = 0; oy < N; oy++)
         for (int ox = 0; ox < N; ox++) {
@@ -472,7 +577,7 @@ void sialo_augment_mask(const sialo_dataset *d, int i, uint64_t seed, int fh, in
     const sialo_sample *s = &d->s[i];
     uint64_t r = sample_rng(seed, i);
     int S = d->train_side;
-    aug_geometry geo = draw_geometry(&r, S);
+    aug_geometry geo = draw_geometry(d, i, &r);
     for (int cy = 0; cy < fh; cy++)
         for (int cx = 0; cx < fw; cx++) {
             int in = 0;
@@ -491,4 +596,134 @@ void sialo_val_input(const sialo_dataset *d, int i, const sialo_norm *nrm, float
     size_t n = (size_t)d->in_side * d->in_side;
     for (size_t k = 0; k < n; k++)
         for (int c = 0; c < 3; c++) dst[k * 3 + c] = v[k * 3 + c] * nrm->scale[c] + nrm->bias[c];
+}
+
+/* ------------------------------------------------------------------ lesion boxes (boxes.h): here, beside the
+   folder rules they use (sialo_dataset_kind, sialo_is_mask_of) */
+static int box_entry_add(sialo_box_table *t, const char *key, size_t klen, int label, sialo_box b, int rw, int rh) {
+    if (t->n == t->cap) {
+        int nc = t->cap ? t->cap * 2 : 256;
+        sialo_box_entry *ne = realloc(t->e, (size_t)nc * sizeof *ne);
+        if (!ne) return sialo_fail("out of memory");
+        t->e = ne;
+        t->cap = nc;
+    }
+    sialo_box_entry *e = &t->e[t->n];
+    if (!(e->key = malloc(klen + 1))) return sialo_fail("out of memory");
+    memcpy(e->key, key, klen);
+    e->key[klen] = 0;
+    e->label = label;
+    e->box = b;
+    e->ref_w = rw;
+    e->ref_h = rh;
+    t->n++;
+    return 0;
+}
+
+int sialo_boxes_parse_tsv(sialo_box_table *t, const char *text, size_t n) {
+    size_t i = 0;
+    int line = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && text[j] != '\n') j++;
+        line++;
+        size_t e = j;
+        if (e > i && text[e - 1] == '\r') e--;
+        const char *s = text + i;
+        size_t len = e - i;
+        i = j + 1;
+        if (!len || s[0] == '#' || (line == 1 && len >= 4 && !strncmp(s, "path", 4))) continue;
+        const char *tab = memchr(s, '\t', len);
+        char buf[128];
+        long v[4];
+        int ok = tab && tab > s;
+        const char *p = tab ? tab + 1 : NULL;
+        for (int k = 0; ok && k < 4; k++) {
+            size_t rest = (size_t)(s + len - p), m = 0;
+            while (m < rest && p[m] != '\t') m++;
+            if (m == 0 || m >= sizeof buf || (k < 3) != (m < rest)) { ok = 0; break; }
+            memcpy(buf, p, m);
+            buf[m] = 0;
+            char *end;
+            v[k] = strtol(buf, &end, 10);
+            ok = *end == 0 && v[k] >= -1000000 && v[k] <= 1000000;
+            p += m + 1;
+        }
+        if (!ok) return sialo_fail("boxes file, line %d: expected path<TAB>x<TAB>y<TAB>w<TAB>h (integers, frame pixels)", line);
+        if (box_entry_add(t, s, (size_t)(tab - s), -1, (sialo_box){(int)v[0], (int)v[1], (int)v[2], (int)v[3]}, 0, 0) < 0) return -1;
+    }
+    return 0;
+}
+
+int sialo_boxes_add_mask(sialo_box_table *t, const char *rel, const uint8_t *bytes, size_t n) {
+    int label;
+    if (sialo_dataset_kind(rel, bytes, n, &label) != SIALO_FILE_MASK) return 0;
+    sialo_image img;
+    if (sialo_image_decode(bytes, n, &img) < 0) return -1;
+    int x0 = img.w, y0 = img.h, x1 = -1, y1 = -1;
+    for (int y = 0; y < img.h; y++)
+        for (int x = 0; x < img.w; x++) {
+            const uint8_t *px = img.rgb + ((size_t)y * img.w + x) * 3;
+            if (px[0] > 127 || px[1] > 127 || px[2] > 127) {
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+        }
+    int rc = 0;
+    if (x1 >= 0) {
+        const char *base = strrchr(rel, '/') + 1;
+        rc = box_entry_add(t, base, strlen(base), label, (sialo_box){x0, y0, x1 - x0 + 1, y1 - y0 + 1}, img.w, img.h) < 0 ? -1 : 1;
+    }
+    sialo_image_free(&img);
+    return rc;
+}
+
+int sialo_boxes_find(const sialo_box_table *t, const char *rel, int fw, int fh, sialo_box *out) {
+    if (!t) return 0;
+    size_t rl = strlen(rel);
+    for (int i = 0; i < t->n; i++) {
+        const sialo_box_entry *e = &t->e[i];
+        if (e->label >= 0) continue;
+        size_t kl = strlen(e->key);
+        if (!strcmp(e->key, rel) || (kl > rl && e->key[kl - rl - 1] == '/' && !strcmp(e->key + kl - rl, rel))) { *out = e->box; return 1; }
+    }
+    int label = !strncmp(rel, "malignant/", 10) ? 1 : !strncmp(rel, "benign/", 7) ? 0 : -1;
+    if (label < 0) return 0;
+    const char *base = strrchr(rel, '/') + 1;
+    char stem[1024];
+    snprintf(stem, sizeof stem, "%s", base);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem) *dot = 0;
+    double x0 = 1e30, y0 = 1e30, x1 = -1e30, y1 = -1e30;
+    int found = 0;
+    for (int i = 0; i < t->n; i++) {
+        const sialo_box_entry *e = &t->e[i];
+        if (e->label != label || !sialo_is_mask_of(e->key, stem)) continue;
+        double sx = (double)fw / e->ref_w, sy = (double)fh / e->ref_h;
+        double a = e->box.x * sx, b = e->box.y * sy, c = (e->box.x + e->box.w) * sx, d = (e->box.y + e->box.h) * sy;
+        if (a < x0) x0 = a;
+        if (b < y0) y0 = b;
+        if (c > x1) x1 = c;
+        if (d > y1) y1 = d;
+        found = 1;
+    }
+    if (!found) return 0;
+    int ix0 = (int)floor(x0 + 1e-9), iy0 = (int)floor(y0 + 1e-9), ix1 = (int)ceil(x1 - 1e-9), iy1 = (int)ceil(y1 - 1e-9);
+    if (ix0 < 0) ix0 = 0;
+    if (iy0 < 0) iy0 = 0;
+    if (ix1 > fw) ix1 = fw;
+    if (iy1 > fh) iy1 = fh;
+    /* a mask smaller than the smallest box the engine takes: grown to SIALO_BOX_MIN about its centre */
+    while (ix1 - ix0 < SIALO_BOX_MIN && (ix0 > 0 || ix1 < fw)) { if (ix0 > 0) ix0--; if (ix1 - ix0 < SIALO_BOX_MIN && ix1 < fw) ix1++; }
+    while (iy1 - iy0 < SIALO_BOX_MIN && (iy0 > 0 || iy1 < fh)) { if (iy0 > 0) iy0--; if (iy1 - iy0 < SIALO_BOX_MIN && iy1 < fh) iy1++; }
+    *out = (sialo_box){ix0, iy0, ix1 - ix0, iy1 - iy0};
+    return 1;
+}
+
+void sialo_boxes_free(sialo_box_table *t) {
+    for (int i = 0; i < t->n; i++) free(t->e[i].key);
+    free(t->e);
+    memset(t, 0, sizeof *t);
 }

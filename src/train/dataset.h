@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "train/boxes.h"
+
 typedef struct {
     char *path;       /* relative to the folder, e.g. "benign/benign-001.png" */
     int label;        /* 1 = malignant */
@@ -17,6 +19,11 @@ typedef struct {
     uint8_t *val;     /* in_side x in_side x 3: the whole frame resized as inference does */
     uint8_t *mask;    /* train_side x train_side, 1 = lesion (the union of the frame's masks), or NULL */
     int has_mask_file;
+    /* box mode: the frame's size, its lesion box, and the context the train cache covers (the box
+       grown enough for every jitter and margin, clamped to the frame), in frame pixels */
+    int fw, fh;
+    sialo_box box;
+    double ctx[4]; /* x0, y0, w, h */
 } sialo_sample;
 
 /* a file taken into the data set: the fingerprint a checkpoint is checked against (never pixels) */
@@ -32,6 +39,8 @@ typedef struct {
     int ignored;      /* files that are not part of a training folder */
     size_t bytes, max_bytes; /* the frames' pixels, the limit (0 = none) */
     int keep_masks;   /* decode lesion masks (guided attention) */
+    const sialo_box_table *boxes; /* box mode when not NULL (borrowed until finish): each frame is its box */
+    float box_margin, box_jitter; /* the margin per side of the inference crop; jitter (shift and scale) */
     int n_with_mask;  /* frames that have at least one mask file */
     int finished;
     char *manifest;
@@ -66,6 +75,10 @@ void sialo_dataset_folds(const sialo_dataset *d, const int *idx, int n, int k, u
 
 /* 1 if `name` is a mask file of the frame named `stem` (stem-mask.png, stem-mask-K.png, stem-mask_K.png) */
 int sialo_is_mask_of(const char *name, const char *stem);
+
+/* box mode (before the first file): every frame is cached as its lesion box from `boxes` (a frame
+   without one is refused), the inference crop with `margin` per side, training with box jitter */
+void sialo_dataset_set_boxes(sialo_dataset *d, const sialo_box_table *boxes, float margin, float jitter);
 
 /* Augmentation (documented in dataset.c): one training input, normalised, in_side^2 x 3 floats */
 typedef struct { float scale[3], bias[3]; } sialo_norm;

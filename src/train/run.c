@@ -136,6 +136,8 @@ sialo_graph *sialo_train_graph(const sialo_train_opts *o, const uint8_t *backbon
     g->threshold = 0.5f;
     g->calib_a = 1.0f; /* a new head: no calibration (a backbone's does not apply) */
     g->calib_b = 0.0f;
+    g->input_modes = o->box_mode ? SIALO_MODE_BOX : SIALO_MODE_WHOLE; /* what it is trained on (model file "input-modes") */
+    g->box_margin = o->box_mode ? o->box_margin : 0.0f;
     /* Glorot-uniform head */
     sialo_node *d = &g->nodes[g->n_nodes - 2];
     sialo_tensor *w = &g->tensors[d->t[0]];

@@ -36,6 +36,9 @@ typedef struct {
     int masks;               /* guided attention: penalise Grad-CAM energy outside the lesion masks
                                 (DIR/masks/<class>/<stem>-mask*.png) of the frames that have them */
     float attention_weight;  /* weight of that term (default 1) */
+    int box_mode;            /* 1 = train on lesion boxes (sialo_trainer_opts.boxes): the model classifies boxes */
+    float box_margin;        /* box mode: margin per side of the crop (fraction of the box's side; default 0.15) */
+    float box_jitter;        /* box mode: shift and scale jitter of the box (default 0.15) */
     const char *calibration; /* of the final model, fitted on the out-of-fold predictions (needs cv):
                                 "platt" (default), "temperature" or "none" */
 } sialo_train_opts;

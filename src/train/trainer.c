@@ -163,7 +163,13 @@ static int apply_opts(sialo_trainer *t, const sialo_trainer_opts *opts) {
     memcpy(t->st, st, sizeof st);
     t->nst = nst;
     if (t->o.batch < 1) t->o.batch = 16;
-    if (t->arch_set) { t->o.input = input; t->o.masks = t->d.keep_masks && opts->o.masks; t->o.threads = threads; }
+    if (t->arch_set) {
+        t->o.input = input; t->o.masks = t->d.keep_masks && opts->o.masks; t->o.threads = threads;
+        /* the data set was cached for one mode: the box settings stay those given to sialo_trainer_new */
+        t->o.box_mode = t->d.boxes != NULL;
+        t->o.box_margin = t->d.box_margin;
+        t->o.box_jitter = t->d.box_jitter;
+    }
     t->o.arch = t->arch;
     t->o.method = t->method;
     t->o.calibration = t->calibration;
@@ -207,6 +213,14 @@ sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_
     t->o.threads = opts->o.threads < 1 ? 1 : opts->o.threads;
     t->arch_set = 1;
     sialo_dataset_init(&t->d, side, opts->max_bytes, t->o.masks || opts->keep_masks);
+    if (t->o.box_mode) {
+        if (!opts->boxes) { sialo_fail("box mode needs the frames' lesion boxes (--boxes FILE or --boxes-from-masks)"); goto fail; }
+        if (!(t->o.box_margin >= 0 && t->o.box_margin <= SIALO_BOX_MAX_MARGIN) || !(t->o.box_jitter >= 0 && t->o.box_jitter <= 0.5f)) {
+            sialo_fail("the box margin must be 0..2 and the jitter 0..0.5, not %g and %g", t->o.box_margin, t->o.box_jitter);
+            goto fail;
+        }
+        sialo_dataset_set_boxes(&t->d, opts->boxes, t->o.box_margin, t->o.box_jitter);
+    }
     return t;
 fail:
     sialo_trainer_free(t);
@@ -346,11 +360,13 @@ static int rb_f32s(rbuf *r, float *f, size_t n) {
 static char *options_text(const sialo_trainer *t) {
     sbuf b = {0};
     const sialo_train_opts *o = &t->o;
+    char box_text[96] = ""; /* whole-frame runs keep the text (and the checkpoints) they had */
+    if (o->box_mode) snprintf(box_text, sizeof box_text, "box_margin=%g box_jitter=%g ", o->box_margin, o->box_jitter);
     sb_printf(&b, "cv=%d final=%d method=%s seed=%llu fold_seed=%llu batch=%d input=%d val_fraction=%g weight_decay=%g dropout=%g "
-              "include_conflicts=%d masks=%d attention_weight=%g calibration=%s backbone=%08x arch=%s schedule=",
+              "include_conflicts=%d masks=%d attention_weight=%g calibration=%s backbone=%08x arch=%s %sschedule=",
               o->cv, t->opts.final, o->method, (unsigned long long)o->seed, (unsigned long long)o->fold_seed, o->batch, o->input,
               o->val_fraction, o->weight_decay, o->dropout, o->include_conflicts, o->masks, o->masks ? o->attention_weight : 0,
-              o->calibration, t->backbone_crc, t->backbone ? "-" : o->arch);
+              o->calibration, t->backbone_crc, t->backbone ? "-" : o->arch, box_text);
     for (int s = 0; s < t->nst; s++)
         sb_printf(&b, "%s%s:%s:%g:%d:%d", s ? "," : "", t->st[s].name, t->st[s].unfreeze, t->st[s].lr, t->st[s].max_epochs, t->st[s].patience);
     if (b.oom) { free(b.s); return NULL; }
@@ -591,6 +607,7 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
     }
     say(cb, "data: %d images (%d excluded as label conflicts, %d unreadable), %d near-duplicate groups", n, excluded, d->unreadable, d->n_groups);
     if (o->masks) say(cb, "guided attention: %d of %d frames have lesion masks (weight %g)", d->n_with_mask, d->n, o->attention_weight);
+    if (o->box_mode) say(cb, "box mode: %d frames as their lesion boxes, margin %g per side, jitter %g (shift and scale)", d->n, o->box_margin, o->box_jitter);
     ckpt ck = {0};
     if (resume && ckpt_read(t, opts, resume, resume_n, &ck) < 0) { free(all); free(opts); return -1; }
     int K = o->cv > 1 ? o->cv : 0, rc = 0, stopped = 0;

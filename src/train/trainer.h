@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "train/boxes.h"
 #include "train/train.h"
 
 typedef struct sialo_trainer sialo_trainer;
@@ -82,6 +83,7 @@ typedef struct {
     size_t max_bytes;           /* frames' memory limit; 0 = none (native), the WASM build sets one */
     const char *date;           /* YYYY-MM-DD for the provenance; NULL = today (UTC) */
     int keep_masks;             /* keep masks/ even with o.masks off (a later configure may turn it on) */
+    const sialo_box_table *boxes; /* box mode (o.box_mode): every frame's lesion box; borrowed until the last file is added */
 } sialo_trainer_opts;
 
 sialo_trainer *sialo_trainer_new(const uint8_t *backbone, size_t n, const sialo_trainer_opts *opts);

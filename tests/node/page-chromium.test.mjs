@@ -146,7 +146,7 @@ test('CSV export, sorting and clear', { skip }, async () => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
   assert.match(download.suggestedFilename(), /^sialoscan-results-\d{8}-\d{4}\.csv$/);
   const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-  assert.equal(csv[0], 'file,p_malignant,label,threshold,model_checksum,ood_checked,ood_score,ood_flag');
+  assert.equal(csv[0], 'file,p_malignant,label,threshold,model_checksum,ood_checked,ood_score,ood_flag,box,p_box');
   const info = JSON.parse(spawnSync(CLI, ['info', join(ROOT, 'models', 'sialoscan-busi.sialo')], { encoding: 'utf8' }).stdout);
   assert.equal(csv.length, 1 + files.length);
   for (const line of csv.slice(1)) {

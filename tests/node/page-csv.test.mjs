@@ -34,16 +34,20 @@ test('resultsCsv round-trips through an RFC 4180 parser', () => {
       ood: { checked: true, score: 11.0391, flag: true, threshold: 2.6724 } },
     { file: 'frame.png', pMalignant: 0.006, label: 'benign', threshold: 0.336375, checksum: '0ab0f439',
       ood: { checked: true, score: 0.62, flag: false, threshold: 2.6724 } },
+    { file: 'boxed.png', pMalignant: 0.2, label: 'benign', threshold: 0.336375, checksum: '0ab0f439',
+      ood: { checked: true, score: 0.9, flag: false, threshold: 2.6724 }, box: { x: 10, y: 20, w: 30, h: 40 }, pBox: 0.71 },
   ];
   const got = parseCsv(resultsCsv(rows));
-  assert.deepEqual(got[0], ['file', 'p_malignant', 'label', 'threshold', 'model_checksum', 'ood_checked', 'ood_score', 'ood_flag']);
+  assert.deepEqual(got[0], ['file', 'p_malignant', 'label', 'threshold', 'model_checksum', 'ood_checked', 'ood_score', 'ood_flag', 'box', 'p_box']);
   // a result without the check (an older model file): ood_checked false, never an empty "in distribution"
-  assert.deepEqual(got[1], ['a.png', '0.8312345678', 'malignant', '0.398069', '0ab0f439', 'false', '', '']);
-  assert.deepEqual(got[2], ['scan, "left" side\nsecond line.png', '0.01', 'benign', '0.398069', '0ab0f439', 'false', '', '']);
-  assert.deepEqual(got[3], ['\'=HYPERLINK("x").png', '0.5', 'malignant', '0.398069', '0ab0f439', 'false', '', '']);
-  assert.deepEqual(got[4], ['broken.png', '', 'unreadable', '', '0ab0f439', '', '', '']);
+  assert.deepEqual(got[1], ['a.png', '0.8312345678', 'malignant', '0.398069', '0ab0f439', 'false', '', '', '', '']);
+  assert.deepEqual(got[2], ['scan, "left" side\nsecond line.png', '0.01', 'benign', '0.398069', '0ab0f439', 'false', '', '', '', '']);
+  assert.deepEqual(got[3], ['\'=HYPERLINK("x").png', '0.5', 'malignant', '0.398069', '0ab0f439', 'false', '', '', '', '']);
+  assert.deepEqual(got[4], ['broken.png', '', 'unreadable', '', '0ab0f439', '', '', '', '', '']);
   // a flagged frame keeps its p and says it is flagged
-  assert.deepEqual(got[5], ['dog.jpg', '0.37605', 'malignant', '0.336375', '0ab0f439', 'true', '11.0391', 'true']);
-  assert.deepEqual(got[6], ['frame.png', '0.006', 'benign', '0.336375', '0ab0f439', 'true', '0.62', 'false']);
-  assert.equal(got.length, 7);
+  assert.deepEqual(got[5], ['dog.jpg', '0.37605', 'malignant', '0.336375', '0ab0f439', 'true', '11.0391', 'true', '', '']);
+  assert.deepEqual(got[6], ['frame.png', '0.006', 'benign', '0.336375', '0ab0f439', 'true', '0.62', 'false', '', '']);
+  // a lesion box drawn on the row's frame: "x y w h" and its p
+  assert.deepEqual(got[7], ['boxed.png', '0.2', 'benign', '0.336375', '0ab0f439', 'true', '0.9', 'false', '10 20 30 40', '0.71']);
+  assert.equal(got.length, 8);
 });

@@ -7,7 +7,9 @@
 //      a member's meta: arch, provenance, inputH/W/C, normScale, normBias; the offsets: of its record
 //      and of its body in the file)
 // Version 4 (either shape) adds meta.sections: [{ tag, network, offset, size }] (network -1 = the whole
-// model; offset: of the section's bytes in the file), e.g. the out-of-distribution statistics,
+// model; offset: of the section's bytes in the file), e.g. the out-of-distribution statistics, and
+// meta.inputModes: { modes: 'whole' | 'box' | 'both', margin } from the "input-modes" section ('whole',
+// margin 0 without it: every older file),
 // and throws an Error with a readable message for anything malformed.
 
 const MAGIC = 'SIALOSCN';
@@ -103,6 +105,7 @@ export function readModelFile(input, opts = {}) {
   meta.threshold = f32('threshold');
   // version 2: Platt scaling of p(positive), sigmoid(a·logit(p) + b); version 1: none
   meta.calibration = version >= 2 ? { a: f32('calib_a'), b: f32('calib_b') } : { a: 1, b: 0 };
+  meta.inputModes = { modes: 'whole', margin: 0 };
 
   let networks = version === 3 ? 2 : 1;
   if (version === 4) { // sections, then the network count: one network's body, or an ensemble's records
@@ -115,6 +118,13 @@ export function readModelFile(input, opts = {}) {
       const size = u64('section size');
       need(size, `section ${tag}`);
       meta.sections.push({ tag, network: net === 0xFFFFFFFF ? -1 : net, offset: pos, size });
+      if (tag === 'input-modes') {
+        if (size !== 8) throw new Error(`sialo: input-modes section of ${size} bytes`);
+        const dv = new DataView(bytes.buffer, bytes.byteOffset + pos, 8);
+        const modes = dv.getUint32(0, true), margin = dv.getFloat32(4, true);
+        if (modes < 1 || modes > 3 || !(margin >= 0 && margin <= 2)) throw new Error(`sialo: input modes ${modes}, margin ${margin}`);
+        meta.inputModes = { modes: ['', 'whole', 'box', 'both'][modes], margin };
+      }
       pos += size;
     }
     networks = u32('n_networks');
