@@ -83,7 +83,7 @@ export async function startEngine(modelBytes, build) {
     heapBytes: started.heapBytes,
     /** classify + Grad-CAM; pictures shrunk to maxSide for display; frame: of a DICOM file
      * (undefined: a cine loop is classified frame by frame, progress(done, total) on the way) */
-    classify: (bytes, maxSide, { frame, progress } = {}) => request({ type: 'classify', bytes, maxSide, frame }, [bytes], progress),
+    classify: (bytes, maxSide, { frame, progress, inFolder } = {}) => request({ type: 'classify', bytes, maxSide, frame, inFolder }, [bytes], progress),
     /** the overlay at the frame's full size, at opacity alpha */
     overlay: (bytes, alpha, frame) => request({ type: 'overlay', bytes, alpha, frame }, [bytes]),
     /** load another .sialo model; rejects with the engine's reason, keeping the current one */

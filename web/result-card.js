@@ -96,7 +96,9 @@ export function createCard(name, { defaultAlpha, onSave, onFrame }) {
         el('span', { class: 'p', text: `p(malignant) = ${r.pMalignant.toFixed(3)}` })),
       bar,
       el('p', { class: 'meta', text: `threshold ${r.threshold.toFixed(3)} · ${r.width}×${r.height} px · ${Math.round(r.ms)} ms` }),
-      r.dicom ? el('p', { class: 'meta', text: dicomLine(r.dicom, r.frame, nFrames, r.usRegion) }) : null);
+      r.dicom ? el('p', { class: 'meta', text: dicomLine(r.dicom, r.frame, nFrames, r.usRegion) }) : null,
+      r.dicom && r.dicom.notes && r.dicom.notes.length
+        ? el('p', { class: 'meta notes', 'data-testid': 'dicom-notes', text: `read despite ${r.dicom.notes.join('; ')}` }) : null);
     if (body) body.replaceWith(next);
     else status.replaceWith(next, controls);
     body = next;
