@@ -258,7 +258,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     memory,
     /** classify + Grad-CAM; pictures shrunk to maxSide for display; frame: of a DICOM file
      * (undefined: a cine loop is classified frame by frame, progress(done, total) on the way) */
-    classify: (bytes, maxSide, { frame, progress } = {}) => request({ type: 'classify', bytes, maxSide, frame }, [bytes], progress),
+    classify: (bytes, maxSide, { frame, progress, inFolder } = {}) => request({ type: 'classify', bytes, maxSide, frame, inFolder }, [bytes], progress),
     /** the overlay at the frame's full size, at opacity alpha */
     overlay: (bytes, alpha, frame) => request({ type: 'overlay', bytes, alpha, frame }, [bytes]),
     /** load another .sialo model into every worker (the first validates it); rejects with the
