@@ -8,13 +8,19 @@
 #   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
 SHELL := /bin/bash
 CC ?= cc
+CXX ?= c++
+# the codec libraries' sources (tools/fetch-codecs.sh) and their headers (see "image codec libraries" below)
+TP := third_party
+OPJ_DIR := $(TP)/openjpeg2/src/lib/openjp2
+CODEC_INC := -I$(OPJ_DIR) -Itools/codecs/openjpeg -I$(TP)/charls/include -DCHARLS_STATIC -Itools/codecs \
+  -I$(TP)/dcmtk/dcmjpeg/libijg8 -I$(TP)/dcmtk/dcmjpeg/libijg12 -I$(TP)/dcmtk/dcmjpeg/libijg16
 NATIVE_ARCH ?= -march=native
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb $(CODEC_INC)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null)
 CFLAGS_NATIVE := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g $(NATIVE_ARCH) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS)
-LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
+LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS) -lstdc++
 
 # src/<layer>/*.c: base kernels ops engine io import train explain (the library), cli (the CLI);
 # docs/design.md draws the layers, tools/check-layers.mjs keeps their arrows pointing one way
@@ -30,8 +36,76 @@ NATIVE_OBJ := $(patsubst %.c,build/native/%.o,$(ENGINE_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(ENGINE_SRC))
 HEADERS := $(wildcard src/*.h src/*/*.h)
 
+# ---- the image codec libraries of the compressed DICOM syntaxes (src/io/codecs.h): their Debian
+# sources, fetched by `make setup` (tools/fetch-codecs.sh) into third_party/, compiled here from the
+# same files natively (gcc), for WebAssembly (emcc; once more with -pthread for the threads build)
+# and for the fuzzers (clang + ASan), so the CLI, Node and the page run the same decoder code.
+# Their own warnings are not ours (-w); no FMA contraction, so float code rounds alike everywhere.
+OPJ_SRC := $(addprefix $(OPJ_DIR)/,bio.c cio.c dwt.c event.c function_list.c ht_dec.c image.c invert.c j2k.c jp2.c mct.c mqc.c \
+  openjpeg.c opj_clock.c opj_malloc.c pi.c sparse_array.c t1.c t2.c tcd.c tgt.c thread.c)
+CHARLS_SRC := $(addprefix $(TP)/charls/src/,charls_jpegls_decoder.cpp jpeg_stream_reader.cpp jpegls.cpp jpegls_error.cpp \
+  validate_spiff_header.cpp version.cpp)
+# every file of each library (the compression half is never called, and emcc's linker drops it)
+IJG_FILES := jaricom.c jcapimin.c jcapistd.c jcarith.c jccoefct.c jccolor.c jcdctmgr.c jcdiffct.c jchuff.c jcinit.c jclhuff.c \
+  jclossls.c jclossy.c jcmainct.c jcmarker.c jcmaster.c jcodec.c jcomapi.c jcparam.c jcphuff.c jcpred.c jcprepct.c jcsample.c \
+  jcscale.c jcshuff.c jctrans.c jdapimin.c jdapistd.c jdarith.c jdcoefct.c jdcolor.c jddctmgr.c jddiffct.c jdhuff.c jdinput.c \
+  jdlhuff.c jdlossls.c jdlossy.c jdmainct.c jdmarker.c jdmaster.c jdmerge.c jdphuff.c jdpostct.c jdpred.c jdsample.c jdscale.c \
+  jdshuff.c jdtrans.c jerror.c jfdctflt.c jfdctfst.c jfdctint.c jidctflt.c jidctfst.c jidctint.c jidctred.c jmemmgr.c \
+  jmemnobs.c jquant1.c jquant2.c jutils.c
+IJG_SRC := $(foreach n,8 12 16,$(addprefix $(TP)/dcmtk/dcmjpeg/libijg$(n)/,$(IJG_FILES)))
+CODEC_C_SRC := $(OPJ_SRC) $(IJG_SRC)
+CODEC_STAMPS := $(TP)/openjpeg2/.sialo-done $(TP)/charls/.sialo-done $(TP)/dcmtk/.sialo-done
+CODEC_CFLAGS := -std=gnu99 -w -ffp-contract=off $(CODEC_INC)
+CODEC_CXXFLAGS := -std=c++17 -w -ffp-contract=off -DCHARLS_LIBRARY_BUILD $(CODEC_INC)
+codec_obj = $(patsubst $(TP)/%.c,build/codecs/$(1)/%.o,$(CODEC_C_SRC)) $(patsubst $(TP)/%.cpp,build/codecs/$(1)/%.o,$(CHARLS_SRC))
+# one archive per build (the linker takes only the members it needs; ar q: the three IJG libraries
+# have members of the same names)
+CODEC_NATIVE_OBJ := build/codecs/libcodecs-native.a
+CODEC_WASM_OBJ := build/codecs/libcodecs-wasm.a
+CODEC_WASM_MT_OBJ := build/codecs/libcodecs-wasm-mt.a
+CODEC_FUZZ_OBJ := build/codecs/libcodecs-fuzz.a
+build/codecs/libcodecs-native.a: $(call codec_obj,native)
+	@rm -f $@
+	ar qcs $@ $^
+build/codecs/libcodecs-fuzz.a: $(call codec_obj,fuzz)
+	@rm -f $@
+	ar qcs $@ $^
+build/codecs/libcodecs-wasm.a: $(call codec_obj,wasm)
+	@rm -f $@
+	emar qcs $@ $^
+build/codecs/libcodecs-wasm-mt.a: $(call codec_obj,wasm-mt)
+	@rm -f $@
+	emar qcs $@ $^
+$(CODEC_STAMPS):
+	@echo "the codec sources are missing ($@): run make setup"; exit 1
+build/codecs/native/%.o: $(TP)/%.c | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CODEC_CFLAGS) -O2 -c $< -o $@
+build/codecs/native/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CODEC_CXXFLAGS) -O2 -c $< -o $@
+build/codecs/wasm/%.o: $(TP)/%.c | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(EMCC) $(CODEC_CFLAGS) -O3 -c $< -o $@
+build/codecs/wasm/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(EMCC) $(CODEC_CXXFLAGS) -O3 -fexceptions -c $< -o $@
+build/codecs/wasm-mt/%.o: $(TP)/%.c | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(EMCC) $(CODEC_CFLAGS) -O3 -pthread -c $< -o $@
+build/codecs/wasm-mt/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(EMCC) $(CODEC_CXXFLAGS) -O3 -fexceptions -pthread -c $< -o $@
+build/codecs/fuzz/%.o: $(TP)/%.c | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CODEC_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address -c $< -o $@
+build/codecs/fuzz/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(CODEC_CXXFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address -c $< -o $@
+
 EMCC ?= emcc
-EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb $(CODEC_INC) \
+  -sDISABLE_EXCEPTION_CATCHING=0 \
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
   -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
@@ -53,43 +127,43 @@ build/asan/%.o: %.c $(HEADERS)
 build/libsialoscan.a: $(NATIVE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-build/sialoscan: $(patsubst %.c,build/native/%.o,$(CLI_SRC)) build/libsialoscan.a
+build/sialoscan: $(patsubst %.c,build/native/%.o,$(CLI_SRC)) build/libsialoscan.a $(CODEC_NATIVE_OBJ)
 	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
-build/sialoscan-asan: $(patsubst %.c,build/asan/%.o,$(CLI_SRC)) $(ASAN_OBJ)
+build/sialoscan-asan: $(patsubst %.c,build/asan/%.o,$(CLI_SRC)) $(ASAN_OBJ) $(CODEC_NATIVE_OBJ)
 	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LIBS)
-build/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(ASAN_OBJ)
+build/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(ASAN_OBJ) $(CODEC_NATIVE_OBJ)
 	@mkdir -p build/tests
-	$(CC) $(CFLAGS_ASAN) -Itests/c $< $(ASAN_OBJ) -o $@ $(LIBS)
+	$(CC) $(CFLAGS_ASAN) -Itests/c $< $(ASAN_OBJ) $(CODEC_NATIVE_OBJ) -o $@ $(LIBS)
 
-wasm/dist/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
+wasm/dist/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p wasm/dist
-	$(EMCC) $(EMFLAGS) $(WASM_SRC) -o $@
-wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS)
+	$(EMCC) $(EMFLAGS) $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
+wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p wasm/dist
-	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
 
 # Relaxed SIMD twins of each build (f32x4.relaxed_madd: the GEMM and depthwise kernels fused
 # multiply-add, A broadcast from memory: f32_gemm_4x8_relaxedsimd), the same JS glue, picked at
 # run time when WebAssembly.validate accepts relaxed SIMD (wasm/sialoscan.mjs; Chromium, Firefox;
 # Node 20 with --experimental-wasm-relaxed-simd). LLVM 14 writes the prototype opcode:
 # tools/wasm-relaxed.mjs rewrites it to the standard one and checks the interface is unchanged.
-build/wasm/relaxed/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
+build/wasm/relaxed/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p build/wasm/relaxed
-	$(EMCC) $(EMFLAGS) -mrelaxed-simd $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS) -mrelaxed-simd $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
 wasm/dist/sialoscan-core.relaxed.wasm: build/wasm/relaxed/sialoscan-core.mjs wasm/dist/sialoscan-core.mjs tools/wasm-relaxed.mjs
 	node tools/wasm-relaxed.mjs --same-interface wasm/dist/sialoscan-core.wasm build/wasm/relaxed/sialoscan-core.wasm $@
-build/wasm/relaxed/sialoscan-mt.js: $(WASM_SRC) $(HEADERS)
+build/wasm/relaxed/sialoscan-mt.js: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_MT_OBJ)
 	@mkdir -p build/wasm/relaxed
-	$(EMCC) $(EMFLAGS_MT) -mrelaxed-simd $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS_MT) -mrelaxed-simd $(WASM_SRC) $(CODEC_WASM_MT_OBJ) -o $@
 wasm/dist/sialoscan-mt.relaxed.wasm: build/wasm/relaxed/sialoscan-mt.js build/wasm/sialoscan-mt.js tools/wasm-relaxed.mjs
 	@mkdir -p wasm/dist
 	node tools/wasm-relaxed.mjs --same-interface build/wasm/sialoscan-mt.wasm build/wasm/relaxed/sialoscan-mt.wasm $@
 
 # a classic script (no ES module, wasm embedded) for pages opened from disk
 EMFLAGS_CLASSIC := $(filter-out -sEXPORT_ES6=1,$(EMFLAGS)) -sSINGLE_FILE=1
-build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS)
+build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p build/wasm
-	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
 wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sialoscan.mjs tools/make-standalone.mjs \
   wasm/dist/sialoscan-core.relaxed.wasm
 	@mkdir -p wasm/dist
@@ -106,9 +180,9 @@ wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sia
 comma := ,
 EMFLAGS_MT := $(filter-out -sEXPORT_ES6=1 -sENVIRONMENT=web$(comma)worker,$(EMFLAGS)) -sENVIRONMENT=web,worker,node \
   -pthread -sPTHREAD_POOL_SIZE=Module.sialoPoolSize -sPTHREAD_POOL_SIZE_STRICT=2 -Wno-pthreads-mem-growth
-build/wasm/sialoscan-mt.js: $(WASM_SRC) $(HEADERS)
+build/wasm/sialoscan-mt.js: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_MT_OBJ)
 	@mkdir -p build/wasm
-	$(EMCC) $(EMFLAGS_MT) $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS_MT) $(WASM_SRC) $(CODEC_WASM_MT_OBJ) -o $@
 wasm/dist/sialoscan-mt.js: build/wasm/sialoscan-mt.js wasm/sialoscan.mjs tools/make-standalone.mjs
 	@mkdir -p wasm/dist
 	cp build/wasm/sialoscan-mt.wasm build/wasm/sialoscan-mt.worker.js wasm/dist/
@@ -145,17 +219,17 @@ test-c: $(C_TESTS) build/sialoscan-asan
 # the same kernel source built for the other vector widths: SSE2 (4 floats, the SIMD128 tile)
 # and AVX2 (8 floats), so every tile configuration is tested natively
 ISA_TARGETS := x86-64 x86-64-v3
-build/isa/test_ops-%: tests/c/test_ops.c $(ENGINE_SRC) $(HEADERS)
+build/isa/test_ops-%: tests/c/test_ops.c $(ENGINE_SRC) $(HEADERS) $(CODEC_NATIVE_OBJ)
 	@mkdir -p build/isa
-	$(CC) $(CFLAGS_COMMON) -O2 -march=$* -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) -Itests/c $< $(ENGINE_SRC) -o $@ $(LIBS)
+	$(CC) $(CFLAGS_COMMON) -O2 -march=$* -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) -Itests/c $< $(ENGINE_SRC) $(CODEC_NATIVE_OBJ) -o $@ $(LIBS)
 test-isa: $(patsubst %,build/isa/test_ops-%,$(ISA_TARGETS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 test-node: all build/sialoscan-asan
 	node --test --test-concurrency=1 tests/node/
 
 # the Grad-CAM figures of the docs, from synthetic frames (tools/gradcam_examples.c)
-build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h build/libsialoscan.a
-	$(CC) $(CFLAGS_NATIVE) -Itests/c $< build/libsialoscan.a -o $@ $(LIBS)
+build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h build/libsialoscan.a $(CODEC_NATIVE_OBJ)
+	$(CC) $(CFLAGS_NATIVE) -Itests/c $< build/libsialoscan.a $(CODEC_NATIVE_OBJ) -o $@ $(LIBS)
 gradcam-examples: build/gradcam-examples
 	build/gradcam-examples docs
 
@@ -165,25 +239,27 @@ gradcam-examples: build/gradcam-examples
 #   model: the .sialo loader (seeds: `sialoscan init` models and a `sialoscan ensemble` of two; the harness fixes the header's size and CRC)
 #   tflite: the TensorFlow Lite importer (seeds: the synthetic models of tests/c/test_import_tflite.c)
 FUZZ_CC ?= clang
+FUZZ_CXX ?= clang++
 FUZZ_TIME ?= 300
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb $(CODEC_INC)
 FUZZ_TARGETS := dicom image model tflite
-FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c
+FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c \
+  src/io/codecs.c $(wildcard src/io/codec_*.c)
 FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c src/train/%.c,$(WASM_SRC))
 FUZZ_RUN := -timeout=10 -rss_limit_mb=2048
 PYTHON ?= /usr/bin/python3
-build/fuzz/dicom_fuzz: fuzz/dicom_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
+build/fuzz/dicom_fuzz: fuzz/dicom_fuzz.c $(FUZZ_READER_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) -o $@ -lm
-build/fuzz/image_fuzz: fuzz/image_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lstdc++
+build/fuzz/image_fuzz: fuzz/image_fuzz.c $(FUZZ_READER_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) -o $@ -lm
-build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lstdc++
+build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
-build/fuzz/tflite_fuzz: fuzz/tflite_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lpthread -lstdc++
+build/fuzz/tflite_fuzz: fuzz/tflite_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lpthread -lstdc++
 build/fuzz/seeds-tflite/.done: build/tests/test_import_tflite
 	@rm -rf build/fuzz/seeds-tflite && mkdir -p build/fuzz/seeds-tflite
 	build/tests/test_import_tflite --seeds build/fuzz/seeds-tflite
