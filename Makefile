@@ -40,68 +40,53 @@ HEADERS := $(wildcard src/*.h src/*/*.h)
 # sources, fetched by `make setup` (tools/fetch-codecs.sh) into third_party/, compiled here from the
 # same files natively (gcc), for WebAssembly (emcc; once more with -pthread for the threads build)
 # and for the fuzzers (clang + ASan), so the CLI, Node and the page run the same decoder code.
-# Their own warnings are not ours (-w); no FMA contraction, so float code rounds alike everywhere.
+# One compiler call and one archive per library and build (emcc starts slowly); their own warnings
+# are not ours (-w); no FMA contraction, so float code rounds alike everywhere. Only the decoding
+# halves are built (tools/codecs/ijg_decode_only.c names the two functions jcodec.c mentions).
 OPJ_SRC := $(addprefix $(OPJ_DIR)/,bio.c cio.c dwt.c event.c function_list.c ht_dec.c image.c invert.c j2k.c jp2.c mct.c mqc.c \
   openjpeg.c opj_clock.c opj_malloc.c pi.c sparse_array.c t1.c t2.c tcd.c tgt.c thread.c)
 CHARLS_SRC := $(addprefix $(TP)/charls/src/,charls_jpegls_decoder.cpp jpeg_stream_reader.cpp jpegls.cpp jpegls_error.cpp \
   validate_spiff_header.cpp version.cpp)
-# every file of each library (the compression half is never called, and emcc's linker drops it)
-IJG_FILES := jaricom.c jcapimin.c jcapistd.c jcarith.c jccoefct.c jccolor.c jcdctmgr.c jcdiffct.c jchuff.c jcinit.c jclhuff.c \
-  jclossls.c jclossy.c jcmainct.c jcmarker.c jcmaster.c jcodec.c jcomapi.c jcparam.c jcphuff.c jcpred.c jcprepct.c jcsample.c \
-  jcscale.c jcshuff.c jctrans.c jdapimin.c jdapistd.c jdarith.c jdcoefct.c jdcolor.c jddctmgr.c jddiffct.c jdhuff.c jdinput.c \
-  jdlhuff.c jdlossls.c jdlossy.c jdmainct.c jdmarker.c jdmaster.c jdmerge.c jdphuff.c jdpostct.c jdpred.c jdsample.c jdscale.c \
-  jdshuff.c jdtrans.c jerror.c jfdctflt.c jfdctfst.c jfdctint.c jidctflt.c jidctfst.c jidctint.c jidctred.c jmemmgr.c \
-  jmemnobs.c jquant1.c jquant2.c jutils.c
-IJG_SRC := $(foreach n,8 12 16,$(addprefix $(TP)/dcmtk/dcmjpeg/libijg$(n)/,$(IJG_FILES)))
-CODEC_C_SRC := $(OPJ_SRC) $(IJG_SRC)
+IJG_FILES := jaricom.c jcodec.c jcomapi.c jdapimin.c jdapistd.c jdarith.c jdcoefct.c jdcolor.c jddctmgr.c jddiffct.c jdhuff.c \
+  jdinput.c jdlhuff.c jdlossls.c jdlossy.c jdmainct.c jdmarker.c jdmaster.c jdmerge.c jdphuff.c jdpostct.c jdpred.c jdsample.c \
+  jdscale.c jdshuff.c jerror.c jidctflt.c jidctfst.c jidctint.c jidctred.c jmemmgr.c jmemnobs.c jquant1.c jquant2.c jutils.c
+ijg_src = $(addprefix $(TP)/dcmtk/dcmjpeg/libijg$(1)/,$(IJG_FILES))
 CODEC_STAMPS := $(TP)/openjpeg2/.sialo-done $(TP)/charls/.sialo-done $(TP)/dcmtk/.sialo-done
-CODEC_CFLAGS := -std=gnu99 -w -ffp-contract=off $(CODEC_INC)
-CODEC_CXXFLAGS := -std=c++17 -w -ffp-contract=off -DCHARLS_LIBRARY_BUILD $(CODEC_INC)
-codec_obj = $(patsubst $(TP)/%.c,build/codecs/$(1)/%.o,$(CODEC_C_SRC)) $(patsubst $(TP)/%.cpp,build/codecs/$(1)/%.o,$(CHARLS_SRC))
-# one archive per build (the linker takes only the members it needs; ar q: the three IJG libraries
-# have members of the same names)
-CODEC_NATIVE_OBJ := build/codecs/libcodecs-native.a
-CODEC_WASM_OBJ := build/codecs/libcodecs-wasm.a
-CODEC_WASM_MT_OBJ := build/codecs/libcodecs-wasm-mt.a
-CODEC_FUZZ_OBJ := build/codecs/libcodecs-fuzz.a
-build/codecs/libcodecs-native.a: $(call codec_obj,native)
-	@rm -f $@
-	ar qcs $@ $^
-build/codecs/libcodecs-fuzz.a: $(call codec_obj,fuzz)
-	@rm -f $@
-	ar qcs $@ $^
-build/codecs/libcodecs-wasm.a: $(call codec_obj,wasm)
-	@rm -f $@
-	emar qcs $@ $^
-build/codecs/libcodecs-wasm-mt.a: $(call codec_obj,wasm-mt)
-	@rm -f $@
-	emar qcs $@ $^
+CODEC_ABS_INC := $(patsubst -I%,-I$(CURDIR)/%,$(CODEC_INC))
+CODEC_CFLAGS := -std=gnu99 -w -ffp-contract=off $(CODEC_ABS_INC)
+CODEC_CXXFLAGS := -std=c++17 -w -ffp-contract=off -DCHARLS_LIBRARY_BUILD $(CODEC_ABS_INC)
+CODEC_LIBS := openjp2 charls ijg8 ijg12 ijg16 ijgstubs
+codec_libs = $(foreach l,$(CODEC_LIBS),build/codecs/$(1)/lib$(l).a)
+CODEC_NATIVE_OBJ := $(call codec_libs,native)
+CODEC_WASM_OBJ := $(call codec_libs,wasm)
+CODEC_WASM_MT_OBJ := $(call codec_libs,wasm-mt)
+CODEC_FUZZ_OBJ := $(call codec_libs,fuzz)
+# per build: the C compiler, the C++ compiler, the archiver, the flags
+CODEC_CC_native = $(CC) -O2
+CODEC_CXX_native = $(CXX) -O2
+CODEC_AR_native = ar
+CODEC_CC_wasm = $(EMCC) -O3
+CODEC_CXX_wasm = $(EMCC) -O3 -fexceptions
+CODEC_AR_wasm = emar
+CODEC_CC_wasm-mt = $(EMCC) -O3 -pthread
+CODEC_CXX_wasm-mt = $(EMCC) -O3 -fexceptions -pthread
+CODEC_AR_wasm-mt = emar
+CODEC_CC_fuzz = $(FUZZ_CC) -g -O1 -fsanitize=fuzzer-no-link,address
+CODEC_CXX_fuzz = $(FUZZ_CXX) -g -O1 -fsanitize=fuzzer-no-link,address
+CODEC_AR_fuzz = ar
 $(CODEC_STAMPS):
 	@echo "the codec sources are missing ($@): run make setup"; exit 1
-build/codecs/native/%.o: $(TP)/%.c | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CODEC_CFLAGS) -O2 -c $< -o $@
-build/codecs/native/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(CXX) $(CODEC_CXXFLAGS) -O2 -c $< -o $@
-build/codecs/wasm/%.o: $(TP)/%.c | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(EMCC) $(CODEC_CFLAGS) -O3 -c $< -o $@
-build/codecs/wasm/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(EMCC) $(CODEC_CXXFLAGS) -O3 -fexceptions -c $< -o $@
-build/codecs/wasm-mt/%.o: $(TP)/%.c | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(EMCC) $(CODEC_CFLAGS) -O3 -pthread -c $< -o $@
-build/codecs/wasm-mt/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(EMCC) $(CODEC_CXXFLAGS) -O3 -fexceptions -pthread -c $< -o $@
-build/codecs/fuzz/%.o: $(TP)/%.c | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CODEC_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address -c $< -o $@
-build/codecs/fuzz/%.o: $(TP)/%.cpp | $(CODEC_STAMPS)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(CODEC_CXXFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address -c $< -o $@
+# $(1) build, $(2) library, $(3) sources, $(4) CC or CXX
+define codec_lib
+build/codecs/$(1)/lib$(2).a: $(3) | $(CODEC_STAMPS)
+	@rm -rf build/codecs/$(1)/$(2) && mkdir -p build/codecs/$(1)/$(2)
+	@echo "$$(firstword $$(CODEC_$(4)_$(1))) -> $$@ ($(words $(3)) files)"
+	@cd build/codecs/$(1)/$(2) && $$(CODEC_$(4)_$(1)) $$(CODEC_$(subst CC,C,$(4))FLAGS) -c $(addprefix $(CURDIR)/,$(3))
+	@rm -f $$@ && cd build/codecs/$(1)/$(2) && $$(CODEC_AR_$(1)) qcs ../lib$(2).a *.o
+endef
+$(foreach b,native wasm wasm-mt fuzz,$(eval $(call codec_lib,$(b),openjp2,$(OPJ_SRC),CC)) \
+  $(eval $(call codec_lib,$(b),charls,$(CHARLS_SRC),CXX)) $(eval $(call codec_lib,$(b),ijgstubs,tools/codecs/ijg_decode_only.c,CC)) \
+  $(foreach n,8 12 16,$(eval $(call codec_lib,$(b),ijg$(n),$(call ijg_src,$(n)),CC))))
 
 EMCC ?= emcc
 EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb $(CODEC_INC) \
@@ -242,7 +227,7 @@ FUZZ_CC ?= clang
 FUZZ_CXX ?= clang++
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb $(CODEC_INC)
-FUZZ_TARGETS := dicom image model tflite
+FUZZ_TARGETS := dicom image model tflite j2k jls ljpeg
 FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c \
   src/io/codecs.c $(wildcard src/io/codec_*.c)
 FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c src/train/%.c,$(WASM_SRC))
@@ -260,6 +245,18 @@ build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS) $(CODEC_F
 build/fuzz/tflite_fuzz: fuzz/tflite_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lpthread -lstdc++
+# the codec targets (fuzz/codec_fuzz.h): one compressed frame into its library; seeds: the frames of
+# tests/tools/make_dicom_codecs.py's files (dcmcjpls, dcmcjpeg, opj_compress, Pillow, ojph_compress)
+build/fuzz/j2k_fuzz build/fuzz/jls_fuzz build/fuzz/ljpeg_fuzz: build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/codec_fuzz.h $(FUZZ_READER_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lstdc++
+build/fuzz/gen-codecs/.done: tests/tools/make_dicom_codecs.py tests/tools/make_dicom.py
+	@rm -rf build/fuzz/gen-codecs build/fuzz/seeds-j2k build/fuzz/seeds-jls build/fuzz/seeds-ljpeg
+	$(PYTHON) tests/tools/make_dicom_codecs.py build/fuzz/gen-codecs
+	$(PYTHON) tests/tools/make_dicom_codecs.py seeds build/fuzz/gen-codecs build/fuzz/codec-seeds
+	for t in j2k jls ljpeg; do mv build/fuzz/codec-seeds/$$t build/fuzz/seeds-$$t; touch build/fuzz/seeds-$$t/.done; done
+	@touch $@
+build/fuzz/seeds-j2k/.done build/fuzz/seeds-jls/.done build/fuzz/seeds-ljpeg/.done: build/fuzz/gen-codecs/.done
 build/fuzz/seeds-tflite/.done: build/tests/test_import_tflite
 	@rm -rf build/fuzz/seeds-tflite && mkdir -p build/fuzz/seeds-tflite
 	build/tests/test_import_tflite --seeds build/fuzz/seeds-tflite
@@ -291,7 +288,7 @@ fuzz: $(FUZZ_DEPS)
 	    -print_final_stats=1 build/fuzz/corpus-$$t build/fuzz/seeds-$$t; done
 # a short run of each in every `make test` (a fixed seed: the same inputs each time)
 test-fuzz: $(FUZZ_DEPS)
-	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000"; do set -- $$t; \
+	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000" "j2k 2000" "jls 2000" "ljpeg 2000"; do set -- $$t; \
 	  echo "== build/fuzz/$$1_fuzz (smoke run, $$2 inputs)"; \
 	  dict=""; [ -f fuzz/$$1.dict ] && dict="-dict=fuzz/$$1.dict"; \
 	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 2>&1 | tail -1; done

@@ -249,11 +249,101 @@ def main(out):
     j2k_case("htj2k-mg", mg, "MONOCHROME2", HTJ2K_LOSSLESS, ojph("-reversible", "true"), None, True)
     j2k_case("htj2k-lossy-ct", [ct], "YBR_ICT", HTJ2K, ojph("-qstep", "0.005", "-colour_trans", "true"), ojph_dec, False)
 
+    # ---- hostile files: each refused with its sentence ("refuse"), in bounded memory and time
+    from pydicom.encaps import generate_pixel_data_frame
+
+    def hostile(name, base, pattern, edit_ds=None, edit_frame=None):
+        ds = pydicom.dcmread(next(c for c in cases if c["name"] == base)["file"])
+        frames = list(generate_pixel_data_frame(ds.PixelData, int(ds.get("NumberOfFrames", 1))))
+        if edit_frame:
+            frames = [edit_frame(bytearray(f)) for f in frames]
+        ds.PixelData = encapsulate([bytes(f) for f in frames], has_bot=len(frames) > 1)
+        if edit_ds:
+            edit_ds(ds)
+        path = save(name, ds)
+        cases.append({"name": name, "file": path, "frames": 0, "refs": [], "exact": False, "tol": 0, "region": None, "region_ref": None,
+                      "refuse": pattern, "syntax": str(ds.file_meta.TransferSyntaxUID)})
+
+    def rows(n):
+        def f(ds):
+            ds.Rows = n
+        return f
+
+    def cut(frac):
+        return lambda f: f[:int(len(f) * frac)]
+
+    def siz(off, value):  # a 32-bit field of the SIZ marker segment (after SOC, SIZ, Lsiz, Rsiz)
+        def f(b):
+            o = 4 + 4 + off
+            b[o:o + 4] = value.to_bytes(4, "big")
+            return b
+        return f
+
+    def both(*fs):
+        def f(x):
+            for g in fs:
+                x = g(x)
+            return x
+        return f
+
+    def lse_bad_preset(b):  # an LSE preset-parameters segment after SOF55: T1 above MAXVAL
+        i = b.index(b"\xff\xf7")
+        j = i + 2 + int.from_bytes(b[i + 2:i + 4], "big")
+        seg = b"\xff\xf8" + (13).to_bytes(2, "big") + b"\x01" + b"".join(v.to_bytes(2, "big") for v in [255, 300, 7, 21, 64])
+        return b[:j] + seg + b[j:]
+
+    def big_dims(ds):
+        ds.Rows = ds.Columns = 65535
+    hostile("hostile-j2k-size", "j2k-g8", r"the JPEG 2000 codestream is 96x80 pixels but the DICOM file says 96x70", edit_ds=rows(70))
+    hostile("hostile-jls-size", "jls-g8", r"the JPEG-LS frame is 96x80 pixels but the DICOM file says 96x70", edit_ds=rows(70))
+    hostile("hostile-ljpeg-size", "jpeg-sv1-g8", r"the JPEG frame is 96x80 pixels but the DICOM file says 96x70", edit_ds=rows(70))
+    hostile("hostile-j2k-samples", "j2k-rct-c8", r"the JPEG 2000 codestream has 3 components but the DICOM file says 1 samples per pixel",
+            edit_ds=lambda ds: (setattr(ds, "SamplesPerPixel", 1), setattr(ds, "PhotometricInterpretation", "MONOCHROME2")))
+    hostile("hostile-j2k-truncated", "j2k-g8", r"the JPEG 2000 codestream cannot be decoded", edit_frame=cut(0.6))
+    hostile("hostile-htj2k-truncated", "htj2k-g8", r"the JPEG 2000 codestream cannot be decoded", edit_frame=cut(0.6))
+    hostile("hostile-jls-truncated", "jls-g8", r"the JPEG-LS frame cannot be decoded", edit_frame=cut(0.6))
+    hostile("hostile-ljpeg-truncated", "jpeg-sv1-g8", r"the JPEG frame is truncated", edit_frame=cut(0.6))
+    hostile("hostile-j2k-65535", "j2k-g8", r"the JPEG 2000 codestream is 65535x65535 pixels but the DICOM file says 96x80",
+            edit_frame=both(siz(0, 65535), siz(4, 65535)))
+    hostile("hostile-j2k-65535-both", "j2k-g8", r"the DICOM frames are 65535x65535 pixels, more than the 64 megapixel limit",
+            edit_frame=both(siz(0, 65535), siz(4, 65535)), edit_ds=big_dims)
+    hostile("hostile-j2k-tiles", "j2k-g8", r"the JPEG 2000 codestream has 7680 tiles, more than the 4096 read",
+            edit_frame=both(siz(16, 1), siz(20, 1)))
+    hostile("hostile-jls-preset", "jls-g8", r"the JPEG-LS frame cannot be decoded \(.*preset parameters segment contains invalid values", edit_frame=lse_bad_preset)
+
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"private": list(PRIVATE.values()), "cases": cases}, f, indent=1)
 
 
+def seeds(gen, out):
+    """the first frame of each generated file, behind the fuzz targets' 8-byte header (fuzz/codec_fuzz.h)"""
+    import pydicom
+    from pydicom.encaps import generate_pixel_data_frame
+    family = {"1.2.840.10008.1.2.4.8": "jls", "1.2.840.10008.1.2.4.9": "j2k", "1.2.840.10008.1.2.4.20": "j2k",
+              "1.2.840.10008.1.2.4.5": "ljpeg", "1.2.840.10008.1.2.4.7": "ljpeg"}
+    with open(os.path.join(gen, "cases.json")) as f:
+        cases = json.load(f)["cases"]
+    for c in cases:
+        if c["refuse"] and "size" in c["name"]:
+            continue
+        fam = next((v for k, v in family.items() if c["syntax"].startswith(k)), None)
+        ds = pydicom.dcmread(c["file"])
+        if fam is None or ds.Rows > 1024 or ds.Columns > 1024:
+            continue
+        f0 = next(generate_pixel_data_frame(ds.PixelData, int(ds.get("NumberOfFrames", 1))))
+        hdr = bytes([(ds.Columns - 1) & 255, (ds.Columns - 1) >> 8, (ds.Rows - 1) & 255, (ds.Rows - 1) >> 8,
+                     1 if ds.SamplesPerPixel == 3 else 0, 1 if ds.BitsAllocated == 16 else 0, ds.BitsStored - 1,
+                     (2 if ds.PhotometricInterpretation == "YBR_FULL" else 0)])
+        d = os.path.join(out, fam)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, c["name"] + ".bin"), "wb") as f:
+            f.write(hdr + f0)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "seeds":
+        seeds(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     main(sys.argv[1])
