@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 2, argv + 2);
     if (!strcmp(cmd, "ood-fit")) return cmd_ood_fit(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(); return 0; }
-    if (!strcmp(cmd, "--version")) { printf("sialoscan %s\n", SIALO_VERSION); return 0; }
+    if (!strcmp(cmd, "--version")) { printf("sialoscan %s\ncodecs: %s\n", SIALO_VERSION, sialo_codecs_version()); return 0; }
     cli_opts o;
     if (parse(argc - 2, argv + 2, &o) < 0) { free(o.args); return 2; }
     int rc;

@@ -169,7 +169,7 @@ describe('DICOM', () => {
 
   it('refused transfer syntaxes: a sentence naming the syntax (classify, dicom-info)', () => {
     const refused = cases.filter((x) => x.refuse);
-    assert.ok(refused.length >= 3);
+    assert.ok(refused.length >= 1);
     for (const c of refused) {
       const r = run(['classify', '--model', MODEL, c.file]);
       assert.equal(r.status, 1, `${c.name}\n${show(r)}`);
@@ -424,9 +424,6 @@ describe('DICOM', () => {
       const multi = new Uint8Array(fs.readFileSync(pick.find((c) => c.name === 'rle-multiframe-8').file));
       await assert.rejects(s.classify(multi, { frame: 7 }), /frame 7 does not exist \(the DICOM file has 3 frames\)/);
       await assert.rejects(s.classify(multi, { frame: -1 }), TypeError);
-      const j2k = new Uint8Array(fs.readFileSync(cases.find((c) => c.name === 'refuse-jpeg2000').file));
-      await assert.rejects(s.classify(j2k), /JPEG 2000 Image Compression \(Lossless Only\) \(1\.2\.840\.10008\.1\.2\.4\.90\) is not supported/);
-      assert.equal(s.dicomInfo(j2k).decodable, false);
       assert.throws(() => s.dicomInfo(multi.subarray(0, 300)), /truncated|claims/);
     } finally {
       s.dispose();
