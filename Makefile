@@ -74,6 +74,8 @@ CODEC_AR_wasm-mt = emar
 CODEC_CC_fuzz = $(FUZZ_CC) -g -O1 -fsanitize=fuzzer-no-link,address
 CODEC_CXX_fuzz = $(FUZZ_CXX) -g -O1 -fsanitize=fuzzer-no-link,address
 CODEC_AR_fuzz = ar
+# the libraries rebuilt when one of our patches to their sources changes (tools/fetch-codecs.sh applies them)
+$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libcharls.a): tools/codecs/patches/charls-read-high-bits.patch
 $(CODEC_STAMPS):
 	@echo "the codec sources are missing ($@): run make setup"; exit 1
 # $(1) build, $(2) library, $(3) sources, $(4) CC or CXX
@@ -286,12 +288,14 @@ fuzz: $(FUZZ_DEPS)
 	  dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
 	  build/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/crashes/$$t- \
 	    -print_final_stats=1 build/fuzz/corpus-$$t build/fuzz/seeds-$$t; done
-# a short run of each in every `make test` (a fixed seed: the same inputs each time)
+# a short run of each in every `make test` (a fixed seed: the same inputs each time); fuzz/regress/T:
+# inputs that once failed target T, run each time
 test-fuzz: $(FUZZ_DEPS)
-	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000"; do set -- $$t; \
+	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000" "j2k 1000" "jls 2000" "ljpeg 2000"; do set -- $$t; \
 	  echo "== build/fuzz/$$1_fuzz (smoke run, $$2 inputs)"; \
 	  dict=""; [ -f fuzz/$$1.dict ] && dict="-dict=fuzz/$$1.dict"; \
-	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 2>&1 | tail -1; done
+	  regress=""; [ -d fuzz/regress/$$1 ] && regress=fuzz/regress/$$1; \
+	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 $$regress 2>&1 | tail -1; done
 
 bench: all
 	node bench/run.mjs

@@ -61,3 +61,11 @@ if [ ! -f "$TP/charls/.sialo-done" ]; then
   tar xzf "$TP/src/charls_2.4.2.orig.tar.gz" -C "$TP/charls" --strip-components=1
   touch "$TP/charls/.sialo-done"
 fi
+# our patches to the libraries' sources (tools/codecs/patches/, each stamped once applied):
+#   charls-read-high-bits.patch: CharLS 2.4.2 reads zero bits forever past the end of a damaged
+#   scan (read_high_bits); a code longer than any JPEG-LS code is refused (found by fuzz/jls_fuzz.c)
+for p in charls-read-high-bits; do
+  [ -f "$TP/charls/.sialo-$p" ] && continue
+  patch -s -d "$TP/charls" -p1 < "tools/codecs/patches/$p.patch"
+  touch "$TP/charls/.sialo-$p"
+done

@@ -35,15 +35,6 @@ int sialo_codec_decode(int codec, const uint8_t *data, size_t size, const sialo_
     }
 }
 
-int sialo_codec_check(const char *what, int w, int h, int comps, int prec, const sialo_codec_frame *want) {
-    if (w != want->columns || h != want->rows) return sialo_fail("the %s frame is %dx%d pixels but the DICOM file says %dx%d", what, w, h, want->columns, want->rows);
-    if (comps != want->samples)
-        return sialo_fail("the %s frame has %d component%s but the DICOM file says %d samples per pixel", what, comps, comps == 1 ? "" : "s", want->samples);
-    if (prec < 2 || prec > want->bits_allocated)
-        return sialo_fail("the %s frame has %d-bit samples but the DICOM file allocates %d bits", what, prec, want->bits_allocated);
-    return 0;
-}
-
 const char *sialo_codecs_version(void) {
     static char v[160];
     if (!v[0]) snprintf(v, sizeof v, "%s, %s, %s", sialo_j2k_version(), sialo_jls_version(), sialo_ijg_version());
