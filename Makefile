@@ -9,10 +9,16 @@
 #   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
 SHELL := /bin/bash
 CC ?= cc
+CXX ?= c++
+# the codec libraries' sources (tools/fetch-codecs.sh) and their headers (see "image codec libraries" below)
+TP := third_party
+OPJ_DIR := $(TP)/openjpeg2/src/lib/openjp2
+CODEC_INC := -I$(OPJ_DIR) -Itools/codecs/openjpeg -I$(TP)/charls/include -DCHARLS_STATIC -Itools/codecs \
+  -I$(TP)/dcmtk/dcmjpeg/libijg8 -I$(TP)/dcmtk/dcmjpeg/libijg12 -I$(TP)/dcmtk/dcmjpeg/libijg16
 # the version, from one place: wasm/package.json (the CLI, the JS API, the page and the release archives show it)
 VERSION := $(shell sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' wasm/package.json)
 VERSION_FLAG := -DSIALO_VERSION='"$(VERSION)"'
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb $(VERSION_FLAG)
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I/usr/include/stb $(VERSION_FLAG) $(CODEC_INC)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null)
 # Runtime ISA dispatch (x86-64): the program is built for baseline x86-64 (NATIVE_ARCH), every
@@ -31,7 +37,7 @@ ISA_FLAGS_avx512 := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 DISPATCH_FLAG := $(if $(DISPATCH),-DSIALO_DISPATCH)
 CFLAGS_NATIVE := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast -DSIALO_WITH_XNNPACK $(DISPATCH_FLAG) $(HDF5_CFLAGS)
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g $(NATIVE_ARCH) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DSIALO_WITH_XNNPACK $(DISPATCH_FLAG) $(HDF5_CFLAGS)
-LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS)
+LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS) -lstdc++
 
 # src/<layer>/*.c: base kernels ops engine io import train explain (the library), cli (the CLI);
 # docs/design.md draws the layers, tools/check-layers.mjs keeps their arrows pointing one way
@@ -55,8 +61,63 @@ NATIVE_OBJ := $(call engine_obj,native)
 ASAN_OBJ := $(call engine_obj,asan)
 HEADERS := $(wildcard src/*.h src/*/*.h) src/kernels/kernels.def wasm/package.json
 
+# ---- the image codec libraries of the compressed DICOM syntaxes (src/io/codecs.h): their Debian
+# sources, fetched by `make setup` (tools/fetch-codecs.sh) into third_party/, compiled here from the
+# same files natively (gcc), for WebAssembly (emcc; once more with -pthread for the threads build)
+# and for the fuzzers (clang + ASan), so the CLI, Node and the page run the same decoder code.
+# One compiler call and one archive per library and build (emcc starts slowly); their own warnings
+# are not ours (-w); no FMA contraction, so float code rounds alike everywhere. Only the decoding
+# halves are built (tools/codecs/ijg_decode_only.c names the two functions jcodec.c mentions).
+OPJ_SRC := $(addprefix $(OPJ_DIR)/,bio.c cio.c dwt.c event.c function_list.c ht_dec.c image.c invert.c j2k.c jp2.c mct.c mqc.c \
+  openjpeg.c opj_clock.c opj_malloc.c pi.c sparse_array.c t1.c t2.c tcd.c tgt.c thread.c)
+CHARLS_SRC := $(addprefix $(TP)/charls/src/,charls_jpegls_decoder.cpp jpeg_stream_reader.cpp jpegls.cpp jpegls_error.cpp \
+  validate_spiff_header.cpp version.cpp)
+IJG_FILES := jaricom.c jcodec.c jcomapi.c jdapimin.c jdapistd.c jdarith.c jdcoefct.c jdcolor.c jddctmgr.c jddiffct.c jdhuff.c \
+  jdinput.c jdlhuff.c jdlossls.c jdlossy.c jdmainct.c jdmarker.c jdmaster.c jdmerge.c jdphuff.c jdpostct.c jdpred.c jdsample.c \
+  jdscale.c jdshuff.c jerror.c jidctflt.c jidctfst.c jidctint.c jidctred.c jmemmgr.c jmemnobs.c jquant1.c jquant2.c jutils.c
+ijg_src = $(addprefix $(TP)/dcmtk/dcmjpeg/libijg$(1)/,$(IJG_FILES))
+CODEC_STAMPS := $(TP)/openjpeg2/.sialo-done $(TP)/charls/.sialo-done $(TP)/dcmtk/.sialo-done
+CODEC_ABS_INC := $(patsubst -I%,-I$(CURDIR)/%,$(CODEC_INC))
+CODEC_CFLAGS := -std=gnu99 -w -DNDEBUG -ffp-contract=off $(CODEC_ABS_INC)
+CODEC_CXXFLAGS := -std=c++17 -w -DNDEBUG -ffp-contract=off -DCHARLS_LIBRARY_BUILD $(CODEC_ABS_INC)
+CODEC_LIBS := openjp2 charls ijg8 ijg12 ijg16 ijgstubs
+codec_libs = $(foreach l,$(CODEC_LIBS),build/codecs/$(1)/lib$(l).a)
+CODEC_NATIVE_OBJ := $(call codec_libs,native)
+CODEC_WASM_OBJ := $(call codec_libs,wasm)
+CODEC_WASM_MT_OBJ := $(call codec_libs,wasm-mt)
+CODEC_FUZZ_OBJ := $(call codec_libs,fuzz)
+# per build: the C compiler, the C++ compiler, the archiver, the flags
+CODEC_CC_native = $(CC) -O2
+CODEC_CXX_native = $(CXX) -O2
+CODEC_AR_native = ar
+CODEC_CC_wasm = $(EMCC) -O3
+CODEC_CXX_wasm = $(EMCC) -O3 -fexceptions
+CODEC_AR_wasm = emar
+CODEC_CC_wasm-mt = $(EMCC) -O3 -pthread
+CODEC_CXX_wasm-mt = $(EMCC) -O3 -fexceptions -pthread
+CODEC_AR_wasm-mt = emar
+CODEC_CC_fuzz = $(FUZZ_CC) -g -O1 -fsanitize=fuzzer-no-link,address
+CODEC_CXX_fuzz = $(FUZZ_CXX) -g -O1 -fsanitize=fuzzer-no-link,address
+CODEC_AR_fuzz = ar
+# the libraries rebuilt when one of our patches to their sources changes (tools/fetch-codecs.sh applies them)
+$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libcharls.a): tools/codecs/patches/charls-read-high-bits.patch
+$(CODEC_STAMPS):
+	@echo "the codec sources are missing ($@): run make setup"; exit 1
+# $(1) build, $(2) library, $(3) sources, $(4) CC or CXX
+define codec_lib
+build/codecs/$(1)/lib$(2).a: $(3) | $(CODEC_STAMPS)
+	@rm -rf build/codecs/$(1)/$(2) && mkdir -p build/codecs/$(1)/$(2)
+	@echo "$$(firstword $$(CODEC_$(4)_$(1))) -> $$@ ($(words $(3)) files)"
+	@cd build/codecs/$(1)/$(2) && $$(CODEC_$(4)_$(1)) $$(CODEC_$(subst CC,C,$(4))FLAGS) -c $(addprefix $(CURDIR)/,$(3))
+	@rm -f $$@ && cd build/codecs/$(1)/$(2) && $$(CODEC_AR_$(1)) qcs ../lib$(2).a *.o
+endef
+$(foreach b,native wasm wasm-mt fuzz,$(eval $(call codec_lib,$(b),openjp2,$(OPJ_SRC),CC)) \
+  $(eval $(call codec_lib,$(b),charls,$(CHARLS_SRC),CXX)) $(eval $(call codec_lib,$(b),ijgstubs,tools/codecs/ijg_decode_only.c,CC)) \
+  $(foreach n,8 12 16,$(eval $(call codec_lib,$(b),ijg$(n),$(call ijg_src,$(n)),CC))))
+
 EMCC ?= emcc
-EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(VERSION_FLAG) -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(VERSION_FLAG) -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb $(CODEC_INC) \
+  -sDISABLE_EXCEPTION_CATCHING=0 \
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSialoscanModule -sALLOW_MEMORY_GROWTH=1 \
   -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=2GB -sENVIRONMENT=web,worker -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
@@ -90,8 +151,9 @@ CFLAGS_DIST := $(CFLAGS_COMMON) -O3 $(NATIVE_ARCH) -ffp-contract=fast $(DISPATCH
 build/dist/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_DIST) -c $< -o $@
-build/dist/sialoscan: $(patsubst %.c,build/dist/%.o,$(CLI_SRC)) $(call engine_obj,dist)
-	$(CC) $(CFLAGS_DIST) -s $^ -o $@ -lpthread -lm
+# (the codec libraries static, CharLS's C++ runtime too: still libc and libm only)
+build/dist/sialoscan: $(patsubst %.c,build/dist/%.o,$(CLI_SRC)) $(call engine_obj,dist) $(CODEC_NATIVE_OBJ)
+	$(CXX) -O3 -s $^ -o $@ -static-libstdc++ -static-libgcc -lpthread -lm
 # dist/: the page (zip), the CLI (tar.gz), the wasm package (npm pack), SHA256SUMS; reproducible
 dist: all build/dist/sialoscan
 	bash tools/make-dist.sh dist
@@ -99,43 +161,43 @@ dist: all build/dist/sialoscan
 build/libsialoscan.a: $(NATIVE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-build/sialoscan: $(patsubst %.c,build/native/%.o,$(CLI_SRC)) build/libsialoscan.a
+build/sialoscan: $(patsubst %.c,build/native/%.o,$(CLI_SRC)) build/libsialoscan.a $(CODEC_NATIVE_OBJ)
 	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
-build/sialoscan-asan: $(patsubst %.c,build/asan/%.o,$(CLI_SRC)) $(ASAN_OBJ)
+build/sialoscan-asan: $(patsubst %.c,build/asan/%.o,$(CLI_SRC)) $(ASAN_OBJ) $(CODEC_NATIVE_OBJ)
 	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LIBS)
-build/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(ASAN_OBJ)
+build/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(ASAN_OBJ) $(CODEC_NATIVE_OBJ)
 	@mkdir -p build/tests
-	$(CC) $(CFLAGS_ASAN) -Itests/c $< $(ASAN_OBJ) -o $@ $(LIBS)
+	$(CC) $(CFLAGS_ASAN) -Itests/c $< $(ASAN_OBJ) $(CODEC_NATIVE_OBJ) -o $@ $(LIBS)
 
-wasm/dist/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
+wasm/dist/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p wasm/dist
-	$(EMCC) $(EMFLAGS) $(WASM_SRC) -o $@
-wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS)
+	$(EMCC) $(EMFLAGS) $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
+wasm/dist/sialoscan-core-single.mjs: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p wasm/dist
-	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS) -sSINGLE_FILE=1 $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
 
 # Relaxed SIMD twins of each build (f32x4.relaxed_madd: the GEMM and depthwise kernels fused
 # multiply-add, A broadcast from memory: f32_gemm_4x8_relaxedsimd), the same JS glue, picked at
 # run time when WebAssembly.validate accepts relaxed SIMD (wasm/sialoscan.mjs; Chromium, Firefox;
 # Node 20 with --experimental-wasm-relaxed-simd). LLVM 14 writes the prototype opcode:
 # tools/wasm-relaxed.mjs rewrites it to the standard one and checks the interface is unchanged.
-build/wasm/relaxed/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS)
+build/wasm/relaxed/sialoscan-core.mjs: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p build/wasm/relaxed
-	$(EMCC) $(EMFLAGS) -mrelaxed-simd $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS) -mrelaxed-simd $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
 wasm/dist/sialoscan-core.relaxed.wasm: build/wasm/relaxed/sialoscan-core.mjs wasm/dist/sialoscan-core.mjs tools/wasm-relaxed.mjs
 	node tools/wasm-relaxed.mjs --same-interface wasm/dist/sialoscan-core.wasm build/wasm/relaxed/sialoscan-core.wasm $@
-build/wasm/relaxed/sialoscan-mt.js: $(WASM_SRC) $(HEADERS)
+build/wasm/relaxed/sialoscan-mt.js: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_MT_OBJ)
 	@mkdir -p build/wasm/relaxed
-	$(EMCC) $(EMFLAGS_MT) -mrelaxed-simd $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS_MT) -mrelaxed-simd $(WASM_SRC) $(CODEC_WASM_MT_OBJ) -o $@
 wasm/dist/sialoscan-mt.relaxed.wasm: build/wasm/relaxed/sialoscan-mt.js build/wasm/sialoscan-mt.js tools/wasm-relaxed.mjs
 	@mkdir -p wasm/dist
 	node tools/wasm-relaxed.mjs --same-interface build/wasm/sialoscan-mt.wasm build/wasm/relaxed/sialoscan-mt.wasm $@
 
 # a classic script (no ES module, wasm embedded) for pages opened from disk
 EMFLAGS_CLASSIC := $(filter-out -sEXPORT_ES6=1,$(EMFLAGS)) -sSINGLE_FILE=1
-build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS)
+build/wasm/sialoscan-core-classic.js: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_OBJ)
 	@mkdir -p build/wasm
-	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS_CLASSIC) $(WASM_SRC) $(CODEC_WASM_OBJ) -o $@
 wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sialoscan.mjs tools/make-standalone.mjs \
   wasm/dist/sialoscan-core.relaxed.wasm
 	@mkdir -p wasm/dist
@@ -152,9 +214,9 @@ wasm/dist/sialoscan-standalone.js: build/wasm/sialoscan-core-classic.js wasm/sia
 comma := ,
 EMFLAGS_MT := $(filter-out -sEXPORT_ES6=1 -sENVIRONMENT=web$(comma)worker,$(EMFLAGS)) -sENVIRONMENT=web,worker,node \
   -pthread -sPTHREAD_POOL_SIZE=Module.sialoPoolSize -sPTHREAD_POOL_SIZE_STRICT=2 -Wno-pthreads-mem-growth
-build/wasm/sialoscan-mt.js: $(WASM_SRC) $(HEADERS)
+build/wasm/sialoscan-mt.js: $(WASM_SRC) $(HEADERS) $(CODEC_WASM_MT_OBJ)
 	@mkdir -p build/wasm
-	$(EMCC) $(EMFLAGS_MT) $(WASM_SRC) -o $@
+	$(EMCC) $(EMFLAGS_MT) $(WASM_SRC) $(CODEC_WASM_MT_OBJ) -o $@
 wasm/dist/sialoscan-mt.js: build/wasm/sialoscan-mt.js wasm/sialoscan.mjs tools/make-standalone.mjs
 	@mkdir -p wasm/dist
 	cp build/wasm/sialoscan-mt.wasm build/wasm/sialoscan-mt.worker.js wasm/dist/
@@ -197,8 +259,8 @@ test-node: all build/sialoscan-asan build/dist/sialoscan
 	node --test --test-concurrency=1 tests/node/
 
 # the Grad-CAM figures of the docs, from synthetic frames (tools/gradcam_examples.c)
-build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h build/libsialoscan.a
-	$(CC) $(CFLAGS_NATIVE) -Itests/c $< build/libsialoscan.a -o $@ $(LIBS)
+build/gradcam-examples: tools/gradcam_examples.c tests/c/bright_patch_net.h build/libsialoscan.a $(CODEC_NATIVE_OBJ)
+	$(CC) $(CFLAGS_NATIVE) -Itests/c $< build/libsialoscan.a $(CODEC_NATIVE_OBJ) -o $@ $(LIBS)
 gradcam-examples: build/gradcam-examples
 	build/gradcam-examples docs
 
@@ -208,25 +270,39 @@ gradcam-examples: build/gradcam-examples
 #   model: the .sialo loader (seeds: `sialoscan init` models and a `sialoscan ensemble` of two; the harness fixes the header's size and CRC)
 #   tflite: the TensorFlow Lite importer (seeds: the synthetic models of tests/c/test_import_tflite.c)
 FUZZ_CC ?= clang
+FUZZ_CXX ?= clang++
 FUZZ_TIME ?= 300
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb
-FUZZ_TARGETS := dicom image model tflite
-FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -I/usr/include/stb $(CODEC_INC)
+FUZZ_TARGETS := dicom image model tflite j2k jls ljpeg
+FUZZ_READER_SRC := src/io/decode.c src/io/raster.c src/io/dicom.c src/io/preprocess.c src/io/image_check.c src/io/image_errors.c src/io/stb_impl.c src/base/error.c src/base/crc32.c src/base/fp16.c \
+  src/io/codecs.c $(wildcard src/io/codec_*.c)
 FUZZ_ENGINE_SRC := $(filter-out wasm/bindings.c src/train/%.c,$(WASM_SRC))
 FUZZ_RUN := -timeout=10 -rss_limit_mb=2048
 PYTHON ?= /usr/bin/python3
-build/fuzz/dicom_fuzz: fuzz/dicom_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
+build/fuzz/dicom_fuzz: fuzz/dicom_fuzz.c $(FUZZ_READER_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) -o $@ -lm
-build/fuzz/image_fuzz: fuzz/image_fuzz.c $(FUZZ_READER_SRC) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lstdc++
+build/fuzz/image_fuzz: fuzz/image_fuzz.c $(FUZZ_READER_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) -o $@ -lm
-build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lstdc++
+build/fuzz/model_fuzz: fuzz/model_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
-build/fuzz/tflite_fuzz: fuzz/tflite_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lpthread -lstdc++
+build/fuzz/tflite_fuzz: fuzz/tflite_fuzz.c $(FUZZ_ENGINE_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) -o $@ -lm -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_ENGINE_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lpthread -lstdc++
+# the codec targets (fuzz/codec_fuzz.h): one compressed frame into its library; seeds: the frames of
+# tests/tools/make_dicom_codecs.py's files (dcmcjpls, dcmcjpeg, opj_compress, Pillow, ojph_compress)
+build/fuzz/j2k_fuzz build/fuzz/jls_fuzz build/fuzz/ljpeg_fuzz: build/fuzz/%_fuzz: fuzz/%_fuzz.c fuzz/codec_fuzz.h $(FUZZ_READER_SRC) $(HEADERS) $(CODEC_FUZZ_OBJ)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_READER_SRC) $(CODEC_FUZZ_OBJ) -o $@ -lm -lstdc++
+build/fuzz/gen-codecs/.done: tests/tools/make_dicom_codecs.py tests/tools/make_dicom.py
+	@rm -rf build/fuzz/gen-codecs build/fuzz/seeds-j2k build/fuzz/seeds-jls build/fuzz/seeds-ljpeg
+	$(PYTHON) tests/tools/make_dicom_codecs.py build/fuzz/gen-codecs
+	$(PYTHON) tests/tools/make_dicom_codecs.py seeds build/fuzz/gen-codecs build/fuzz/codec-seeds
+	for t in j2k jls ljpeg; do mv build/fuzz/codec-seeds/$$t build/fuzz/seeds-$$t; touch build/fuzz/seeds-$$t/.done; done
+	@touch $@
+build/fuzz/seeds-j2k/.done build/fuzz/seeds-jls/.done build/fuzz/seeds-ljpeg/.done: build/fuzz/gen-codecs/.done
 build/fuzz/seeds-tflite/.done: build/tests/test_import_tflite
 	@rm -rf build/fuzz/seeds-tflite && mkdir -p build/fuzz/seeds-tflite
 	build/tests/test_import_tflite --seeds build/fuzz/seeds-tflite
@@ -256,19 +332,21 @@ fuzz: $(FUZZ_DEPS)
 	  dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
 	  build/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/crashes/$$t- \
 	    -print_final_stats=1 build/fuzz/corpus-$$t build/fuzz/seeds-$$t; done
-# a short run of each in every `make test` (a fixed seed: the same inputs each time)
+# a short run of each in every `make test` (a fixed seed: the same inputs each time); fuzz/regress/T:
+# inputs that once failed target T, run each time
 test-fuzz: $(FUZZ_DEPS)
-	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000"; do set -- $$t; \
+	@set -eo pipefail; for t in "dicom 10000" "image 2000" "model 100" "tflite 2000" "j2k 1000" "jls 2000" "ljpeg 2000"; do set -- $$t; \
 	  echo "== build/fuzz/$$1_fuzz (smoke run, $$2 inputs)"; \
 	  dict=""; [ -f fuzz/$$1.dict ] && dict="-dict=fuzz/$$1.dict"; \
-	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 2>&1 | tail -1; done
+	  regress=""; [ -d fuzz/regress/$$1 ] && regress=fuzz/regress/$$1; \
+	  build/fuzz/$$1_fuzz -runs=$$2 -seed=1 $(FUZZ_RUN) $$dict -artifact_prefix=build/fuzz/$$1- build/fuzz/seeds-$$1 $$regress 2>&1 | tail -1; done
 
 bench: all build/march-native/sialoscan
 	node bench/run.mjs
 # the CLI built the old way, for the benchmark: every file for this machine's ISA, no dispatch
-build/march-native/sialoscan: $(ENGINE_SRC) $(CLI_SRC) $(HEADERS)
+build/march-native/sialoscan: $(ENGINE_SRC) $(CLI_SRC) $(HEADERS) $(CODEC_NATIVE_OBJ)
 	@mkdir -p build/march-native
-	$(CC) $(CFLAGS_COMMON) -O3 -march=native -ffp-contract=fast -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) $(ENGINE_SRC) $(CLI_SRC) -o $@ $(LIBS)
+	$(CC) $(CFLAGS_COMMON) -O3 -march=native -ffp-contract=fast -DSIALO_WITH_XNNPACK $(HDF5_CFLAGS) $(ENGINE_SRC) $(CLI_SRC) $(CODEC_NATIVE_OBJ) -o $@ $(LIBS)
 # our WASM in the page's arena: a worker of a COOP/COEP page in headless Chromium, 1 vs 2 threads
 bench-chromium: all
 	node bench/chromium.mjs

@@ -160,6 +160,9 @@ int sialo_dicom_decode(const void *data, size_t size, int frame, int us_region, 
 int sialo_image_frames(const void *data, size_t size);
 /* sialo_image_decode for one frame (0 for an image file) and, for DICOM, the region crop. */
 int sialo_image_decode_frame(const void *data, size_t size, int frame, int us_region, sialo_image *out);
+/* the image codec libraries behind the compressed DICOM syntaxes and their versions, one line
+ * ("OpenJPEG 2.5.0, CharLS 2.4.2, IJG 6b (dcmtk 3.6.7 libijg8/12/16)") */
+const char *sialo_codecs_version(void);
 
 /* ---------------------------------------------------------------- classification */
 /* The model's calibration applied to a raw p(positive) (binary models; identity otherwise): what

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential pkg-config emscripten libstb-dev libxnnpack-dev libpthreadpool-dev libhdf5-dev
       python3-h5py python3-numpy chromium firefox-esr
       dcmtk python3-pydicom python3-pil clang libclang-rt-14-dev  # DICOM tests (independent encoders), libFuzzer
-      qemu-user valgrind zip)  # the CLI on an emulated baseline x86-64 CPU and under valgrind; make dist
+      qemu-user valgrind zip  # the CLI on an emulated baseline x86-64 CPU and under valgrind; make dist
+      dpkg-dev libopenjp2-tools openjph-tools)  # the codec sources (Debian source packages: dpkg-source), J2K / HTJ2K test encoders
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,3 +25,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# the image codecs' sources (OpenJPEG, CharLS, dcmtk's IJG libraries) into third_party/
+bash tools/fetch-codecs.sh

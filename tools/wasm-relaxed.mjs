@@ -40,30 +40,49 @@ export function relaxWasm(input) {
     pos = body + size;
   }
   if (!code) throw new Error('wasm-relaxed: no code section');
-  let replaced = 0;
-  for (let i = code[0]; i + 2 < code[1]; i++) {
-    if (bytes[i] === PROTO[0] && bytes[i + 1] === PROTO[1] && bytes[i + 2] === PROTO[2]) {
-      bytes.set(FINAL, i);
-      replaced++;
-      i += 2;
-    }
+  // the function bodies of the code section, in order
+  const bodies = [];
+  let [nfun, at] = leb(bytes, code[0]);
+  for (let f = 0; f < nfun; f++) {
+    const [size, body] = leb(bytes, at);
+    bodies.push([body, body + size]);
+    at = body + size;
   }
-  // the byte pattern could also occur inside an immediate: the count of the prototype
-  // instruction in the original (Debian's wasm-dis, which knows it) and of the final one in the
-  // result (the npm binaryen, which knows that) must both equal the number of rewrites
+  // the byte pattern could also occur inside an immediate (another instruction's constant or
+  // offset): the count of the prototype instruction in each function (Debian's wasm-dis, which
+  // knows it) says which functions hold it; only those are rewritten, and there the pattern must
+  // occur exactly as often as the instruction. The npm binaryen then counts the final one.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sialo-relaxed-'));
-  let before;
+  let before, perFunction;
   try {
     const inPath = path.join(tmp, 'in.wasm');
     fs.writeFileSync(inPath, new Uint8Array(input));
     const wat = execFileSync('wasm-dis', ['--enable-simd', '--enable-relaxed-simd', '--enable-threads', '--enable-bulk-memory', inPath],
-      { maxBuffer: 1 << 28, encoding: 'utf8' });
+      { maxBuffer: 1 << 29, encoding: 'utf8' });
     before = (wat.match(/\bf32x4\.relaxed_fma\b/g) || []).length;
     const other = wat.match(/\b[fi](8|16|32|64)x\d+\.relaxed_(?!fma\b)\w+/g);
     if (other) throw new Error(`wasm-relaxed: relaxed instructions other than fma: ${[...new Set(other)].join(', ')}`);
+    // defined functions print as lines "  (func $name ...", in the order of their bodies
+    const parts = wat.split(/^ \(func /m).slice(1);
+    if (parts.length !== bodies.length) throw new Error(`wasm-relaxed: ${bodies.length} function bodies but wasm-dis prints ${parts.length} functions`);
+    perFunction = parts.map((t) => (t.match(/\bf32x4\.relaxed_fma\b/g) || []).length);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  let replaced = 0;
+  bodies.forEach(([b, e], f) => {
+    if (!perFunction[f]) return;
+    let here = 0;
+    for (let i = b; i + 2 < e; i++) {
+      if (bytes[i] === PROTO[0] && bytes[i + 1] === PROTO[1] && bytes[i + 2] === PROTO[2]) {
+        bytes.set(FINAL, i);
+        here++;
+        i += 2;
+      }
+    }
+    if (here !== perFunction[f]) throw new Error(`wasm-relaxed: function ${f} holds ${perFunction[f]} relaxed_fma but the byte pattern ${here} times`);
+    replaced += here;
+  });
   binaryen.setFeatures?.(binaryen.Features.All);
   const m = binaryen.readBinary(bytes);
   let after;

@@ -16,6 +16,8 @@ EMSCRIPTEN_KEEPALIVE sialo_model *sialo_wasm_load(const void *data, size_t size,
 }
 
 /* what this build is: "pthreads" or "single"; whether it uses SIMD128; a model's thread count */
+/* the image codec libraries of the compressed DICOM syntaxes, with their versions */
+EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_codecs(void) { return sialo_codecs_version(); }
 EMSCRIPTEN_KEEPALIVE const char *sialo_wasm_build(void) {
 #ifdef __EMSCRIPTEN_PTHREADS__
     return "pthreads";

@@ -51,7 +51,9 @@ export interface ModelInfo {
   /** the build that runs (present when the build reports it) */
   /** what runs: 'single' | 'pthreads', its threads, SIMD128, relaxed SIMD, the GEMM micro-kernel
    *  ('f32_gemm_4x8_relaxedsimd' or 'f32_gemm_4x8_simd128') */
-  engine?: { build: string; threads: number; simd: boolean; relaxedSimd: boolean; kernel: string };
+  engine?: { build: string; threads: number; simd: boolean; relaxedSimd: boolean; kernel: string;
+    /** the image codec libraries of the compressed DICOM syntaxes and their versions */
+    codecs: string };
 }
 
 export interface ClassifyOptions {

@@ -6,7 +6,8 @@
 //                                    calibration: { a, b, identity }, members, ...,
 //                                    (an ensemble file: members > 1, networks: [{ arch, parameters, layers,
 //                                     provenance }]; classify and Grad-CAM average its networks: nothing else changes)
-//                                    engine: { build: 'single' | 'pthreads', threads, simd, relaxedSimd, kernel } }
+//                                    engine: { build: 'single' | 'pthreads', threads, simd, relaxedSimd, kernel,
+//                                              codecs: 'OpenJPEG 2.5.0, CharLS 2.4.2, IJG 6b (…)' } }
 //   await s.classify(imageBytes) -> { pMalignant, label, threshold, ms, ood }   (pMalignant: calibrated by
 //                                    the engine, sigmoid(a·logit(p_raw) + b); forward() stays raw)
 //                                ood: { checked: true, score, flag, threshold, warning (when flagged) } or,
@@ -149,6 +150,7 @@ export async function createSialoscan(options = {}) {
     error: M.cwrap('sialo_wasm_error', 'string', []),
     load: M.cwrap('sialo_wasm_load', 'number', ['number', 'number', 'number', 'number']),
     build: M.cwrap('sialo_wasm_build', 'string', []),
+    codecs: M.cwrap('sialo_wasm_codecs', 'string', []),
     simd: M.cwrap('sialo_wasm_simd', 'number', []),
     kernel: M.cwrap('sialo_wasm_kernel', 'string', []),
     version: M.cwrap('sialo_wasm_version', 'string', []),
@@ -195,7 +197,8 @@ export async function createSialoscan(options = {}) {
   // kernel: the GEMM micro-kernel, e.g. f32_gemm_4x8_relaxedsimd (relaxed SIMD) or f32_gemm_4x8_simd128
   const kernel = c.kernel();
   info.version = c.version(); // the engine's release (wasm/package.json's version, compiled in)
-  info.engine = { build: c.build(), threads: c.threads(handle), simd: c.simd() === 1, relaxedSimd: kernel.endsWith('_relaxedsimd'), kernel };
+  info.engine = { build: c.build(), threads: c.threads(handle), simd: c.simd() === 1, relaxedSimd: kernel.endsWith('_relaxedsimd'), kernel,
+    codecs: c.codecs() };
   const nIn = c.inputFloats(handle);
   const nOut = c.outputFloats(handle);
 

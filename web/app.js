@@ -30,6 +30,7 @@ const ui = {
   modelInfo: $('#model-info'),
   modelInput: $('[data-testid=model-input]'),
   modelMessage: $('#model-message'),
+  skipped: $('#skipped'),
 };
 
 let engine = null;
@@ -38,6 +39,9 @@ let generation = 0;      // bumped by "clear": work of an older batch is dropped
 let queue = [];          // { file, card }
 let running = false;
 let total = 0, finished = 0, failed = 0;
+let skipped = [];        // "name: why" of files without an image (a scanner's DICOMDIR, reports, ...)
+// a file of a dropped or picked folder without an image extension: DICOM by its bytes, or skipped
+const inFolder = (f) => (f.sialoFromFolder || (f.webkitRelativePath || '').includes('/')) && !/\.(png|jpe?g|bmp|gif|dcm)$/i.test(f.name);
 const table = setupResultsTable(ui.table);
 
 performance.mark('sialoscan:app start');
@@ -79,6 +83,7 @@ function dispatch({ file, card }) {
     if (file.size > MAX_FILE) throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; files over ${MAX_FILE / 2 ** 20} MB are not read`);
     return engine.classify(await file.arrayBuffer(), MAX_SIDE, {
       progress: (done, all) => card.setStatus(`classifying frame ${done} of ${all}…`),
+      inFolder: inFolder(file),
     });
   };
   return { file, card, gen: generation, checksum: info.checksum, result: run().then((r) => ({ ok: true, r }), (e) => ({ ok: false, error: e.message })) };
@@ -88,6 +93,15 @@ function dispatch({ file, card }) {
 function show(file, card, checksum, out) {
   const name = file.webkitRelativePath || file.name;
   if (!performance.getEntriesByName('sialoscan:first result').length) performance.mark('sialoscan:first result');
+  if (out.ok && out.r.skipped) { // no image (a DICOMDIR, a report, ...): one line, no card
+    card.node.remove();
+    total--;
+    skipped.push(`${name}: ${out.r.skipped}`);
+    ui.skipped.hidden = false;
+    ui.skipped.textContent = `Skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} without an image — ${skipped.join('; ')}`;
+    setProgress();
+    return;
+  }
   if (out.ok) {
     const r = out.r;
     card.done(r, checksum);
@@ -154,6 +168,9 @@ function clearAll() {
   generation++;
   queue = [];
   total = finished = failed = 0;
+  skipped = [];
+  ui.skipped.hidden = true;
+  ui.skipped.textContent = '';
   ui.cards.replaceChildren(); // the canvases go with their cards
   table.clear();
   setProgress();

@@ -262,7 +262,7 @@ export async function startEngine(modelBytes, build, { onMemory } = {}) {
     memory,
     /** classify + Grad-CAM; pictures shrunk to maxSide for display; frame: of a DICOM file
      * (undefined: a cine loop is classified frame by frame, progress(done, total) on the way) */
-    classify: (bytes, maxSide, { frame, progress } = {}) => request({ type: 'classify', bytes, maxSide, frame }, [bytes], progress),
+    classify: (bytes, maxSide, { frame, progress, inFolder } = {}) => request({ type: 'classify', bytes, maxSide, frame, inFolder }, [bytes], progress),
     /** p of a lesion box {x, y, w, h} (frame pixels) on frame `frame`: { pMalignant, label, box, region, margin, ood } */
     classifyBox: (bytes, box, frame) => request({ type: 'box', bytes, box, frame }, [bytes]),
     /** the overlay at the frame's full size, at opacity alpha */

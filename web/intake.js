@@ -6,7 +6,10 @@
 // ("folder/sub/a.png"); hidden files (.DS_Store, ...) skipped
 async function filesOfEntry(entry, out, path = entry.name) {
   if (entry.isFile) {
-    if (!entry.name.startsWith('.')) out.push({ file: await new Promise((ok, fail) => entry.file(ok, fail)), path });
+    if (entry.name.startsWith('.')) return;
+    const file = await new Promise((ok, fail) => entry.file(ok, fail));
+    file.sialoFromFolder = path.includes('/'); // (a file of a dropped folder: one without an image extension may be DICOM, or nothing)
+    out.push({ file, path });
     return;
   }
   if (!entry.isDirectory) return;

@@ -241,7 +241,9 @@ export function createCard(name, { defaultAlpha, onSave, onFrame, onBox, boxMode
       bar,
       el('p', { class: 'meta', text: `threshold ${r.threshold.toFixed(3)} · ${r.width}×${r.height} px · ${Math.round(r.ms)} ms` +
         (ood.checked ? (ood.flag ? '' : ` · like the training frames (score ${ood.score.toFixed(2)})`) : ' · not checked against the training frames (an older model file)') }),
-      r.dicom ? el('p', { class: 'meta', text: dicomLine(r.dicom, r.frame, nFrames, r.usRegion) }) : null);
+      r.dicom ? el('p', { class: 'meta', text: dicomLine(r.dicom, r.frame, nFrames, r.usRegion) }) : null,
+      r.dicom && r.dicom.notes && r.dicom.notes.length
+        ? el('p', { class: 'meta notes', 'data-testid': 'dicom-notes', text: `read despite ${r.dicom.notes.join('; ')}` }) : null);
     if (body) body.replaceWith(next);
     else status.replaceWith(next, controls, boxHelp, boxUnavailable);
     body = next;

@@ -131,6 +131,10 @@ async function handle(msg) {
       // frames) is classified frame by frame and opens on its most suspicious frame
       const bytes = new Uint8Array(msg.bytes);
       const dicom = engine.dicomInfo(bytes);
+      // what a scanner's USB export holds beside its images: a DICOMDIR, reports, presentation
+      // states, PDFs (DICOM without pixels), and in a dropped folder, files that are no image at all
+      if (dicom && dicom.notImage) return { skipped: dicom.problem };
+      if (!dicom && msg.inFolder) return { skipped: 'not an image file' };
       const usRegion = !!(dicom && dicom.usRegions && dicom.usRegions.length);
       let frame = msg.frame ?? 0, frames;
       if (dicom && dicom.frames > 1 && msg.frame === undefined) {
@@ -149,7 +153,8 @@ async function handle(msg) {
       return {
         pMalignant: r.pMalignant, label: r.label, threshold: r.threshold, ms: r.ms, layer: r.cam.layer, ood: r.ood,
         width: r.image.width, height: r.image.height, view: { frame: view, overlay },
-        dicom: dicom && { frames: dicom.frames, modality: dicom.modality, manufacturer: dicom.manufacturer, model: dicom.model, transferSyntax: dicom.transferSyntax },
+        dicom: dicom && { frames: dicom.frames, modality: dicom.modality, manufacturer: dicom.manufacturer, model: dicom.model, transferSyntax: dicom.transferSyntax,
+          notes: dicom.notes || [] },
         frame, frames, usRegion, heapBytes: engine.heapBytes(),
       };
     }

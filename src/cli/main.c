@@ -147,8 +147,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "ood-fit")) return cmd_ood_fit(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) { usage(); return 0; }
     if (!strcmp(cmd, "--version")) {
-        printf("sialoscan %s\nkernels: %s (%s, %s); this CPU runs: %s\n", SIALO_VERSION, sialo_isa(), f32_gemm_kernel_name(),
-               f32_dwconv_kernel_name(), sialo_isa_available());
+        printf("sialoscan %s\nkernels: %s (%s, %s); this CPU runs: %s\ncodecs: %s\n", SIALO_VERSION, sialo_isa(), f32_gemm_kernel_name(),
+               f32_dwconv_kernel_name(), sialo_isa_available(), sialo_codecs_version());
         return 0;
     }
     cli_opts o;

@@ -24,6 +24,7 @@
  * against the limits before anything is allocated; sequences nest at most DCM_MAX_DEPTH deep.
  */
 #include "base/base.h"
+#include "io/codecs.h"
 #include "io/io.h"
 #include "sialoscan.h"
 
@@ -39,6 +40,7 @@
 
 /* ------------------------------------------------------------------ transfer syntaxes */
 enum { TS_IMPLICIT = 1, TS_EXPLICIT, TS_JPEG_BASELINE, TS_RLE, TS_DEFLATED, TS_BIG_ENDIAN };
+#define TS_CODEC 100 /* JPEG 2000, HTJ2K, JPEG-LS, JPEG Extended / Lossless: a library of io/codecs.h */
 
 #define DCM_MAX_INFLATED (256u << 20) /* a deflated data set inflates to at most this (a zip bomb is refused) */
 
@@ -585,7 +587,7 @@ static const char *image_problem(dcm *d, char *buf, size_t cap) {
         return buf;
     }
     if (!d->have_pixel) return "the DICOM file has no pixel data (7FE0,0010)";
-    if (d->encapsulated != (d->ts == TS_JPEG_BASELINE || d->ts == TS_RLE)) {
+    if (d->encapsulated != (d->ts == TS_JPEG_BASELINE || d->ts == TS_RLE || d->ts == TS_CODEC)) {
         snprintf(buf, cap, "the DICOM pixel data is %s but the transfer syntax %s is %s", d->encapsulated ? "encapsulated" : "native",
                  in->transfer_syntax, d->encapsulated ? "native" : "encapsulated");
         return buf;
@@ -603,6 +605,7 @@ static const char *image_problem(dcm *d, char *buf, size_t cap) {
     int spp = in->samples_per_pixel, ba = in->bits_allocated, bs = in->bits_stored;
     int grey = !strcmp(pi, "MONOCHROME1") || !strcmp(pi, "MONOCHROME2"), palette = !strcmp(pi, "PALETTE COLOR");
     int colour = !strcmp(pi, "RGB") || !strcmp(pi, "YBR_FULL") || !strcmp(pi, "YBR_FULL_422");
+    if (d->ts == TS_CODEC) colour = colour || !strcmp(pi, "YBR_RCT") || !strcmp(pi, "YBR_ICT"); /* decoded by the codec's own transform */
     if (!grey && !palette && !colour) {
         snprintf(buf, cap, "the DICOM photometric interpretation '%s' is not supported (MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422 are)", pi);
         return buf;
@@ -693,6 +696,7 @@ static int dcm_parse(const uint8_t *p, size_t n, sialo_dicom_info *in, dcm *d) {
     }
     for (size_t i = 0; i < sizeof syntaxes / sizeof *syntaxes; i++)
         if (!strcmp(syntaxes[i].uid, in->transfer_syntax_uid)) { in->transfer_syntax = syntaxes[i].name; d->ts = syntaxes[i].id; }
+    if (!d->ts && sialo_codec_for_syntax(in->transfer_syntax_uid)) d->ts = TS_CODEC;
     d->explicit_vr = d->ts != TS_IMPLICIT;
     if (d->ts == TS_DEFLATED) { /* PS3.5 A.5: the data set after the file meta is one raw deflate stream */
         size_t len = 0;
@@ -988,7 +992,30 @@ static int decode_frame(dcm *d, int k, sialo_decode_fn decode_jpeg, sialo_image 
     int planar = in->planar_configuration == 1, be = 0;
     /* the transfer syntax picks the decoder of an encapsulated frame */
     if (d->ts == TS_JPEG_BASELINE) return jpeg_frame(d, k, decode_jpeg, out);
-    if (d->ts == TS_RLE) {
+    int ybr = colour && strcmp(in->photometric, "RGB");
+    if (d->ts == TS_CODEC) { /* the frame's fragments, concatenated, to a library (io/codecs.h), then as native pixel data */
+        int first, last, is_rgb = 0;
+        if (frame_fragments(d, k, &first, &last) < 0) return -1;
+        size_t len = 0;
+        for (int f = first; f < last; f++) len += d->frag[f].len;
+        uint8_t *cs = malloc(len ? len : 1);
+        buf = malloc(np * spp * bps);
+        if (!cs || !buf) { free(cs); free(buf); return sialo_fail("out of memory"); }
+        len = 0;
+        for (int f = first; f < last; f++) { memcpy(cs + len, d->p + d->frag[f].off, d->frag[f].len); len += d->frag[f].len; }
+        sialo_codec_frame want = {w, h, spp, in->bits_allocated, in->bits_stored, in->pixel_representation == 1, in->photometric};
+        int rc = sialo_codec_decode(sialo_codec_for_syntax(in->transfer_syntax_uid), cs, len, &want, buf, &is_rgb);
+        free(cs);
+        if (rc < 0) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", sialo_error());
+            free(buf);
+            return sialo_fail("DICOM frame %d: %s", k, why);
+        }
+        raw = buf;
+        planar = ybr422 = 0;
+        ybr = ybr && !is_rgb;
+    } else if (d->ts == TS_RLE) {
         int first, last;
         if (frame_fragments(d, k, &first, &last) < 0) return -1;
         if (last - first != 1) return sialo_fail("DICOM RLE frame %d spans %d fragments (one per frame expected)", k, last - first);
@@ -1051,7 +1078,7 @@ static int decode_frame(dcm *d, int k, sialo_decode_fn decode_jpeg, sialo_image 
     } else {
         memcpy(rgb, raw, np * 3);
     }
-    if (colour && strcmp(in->photometric, "RGB")) ybr_to_rgb(rgb, np);
+    if (ybr) ybr_to_rgb(rgb, np);
     free(buf);
     free(buf8);
     out->rgb = rgb;

@@ -655,6 +655,12 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
             if (ck.done_n[k] != nte) { free(pte); free(yte); rc = sialo_fail("the checkpoint does not match this folder's folds"); break; }
             memcpy(pte, ck.done_p[k], (size_t)nte * sizeof *pte);
         } else {
+            if (nitr < 1) { /* e.g. every frame of a class in one sub-folder: a single group per class */
+                free(pte); free(yte);
+                rc = sialo_fail("fold %d of %d has no frame left to train on: the folder's %d near-duplicate groups (sub-folders, or MANIFEST.tsv) "
+                                "are too few for cross-validation; put each patient in a sub-folder of its own", k + 1, K, d->n_groups);
+                break;
+            }
             say(cb, "%s train %d (inner validation %d), test %d", label, nitr, niva, nte);
             if (cb && cb->progress) {
                 sialo_train_progress p = {.kind = 2, .fold = k + 1, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = label};
@@ -732,6 +738,13 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         for (int i = 0; i < n; i++) sb_printf(&csv, "%s,%d,%d,%.6f\n", d->s[all[i]].path, oofy[i], fold[i] + 1, oof[i]);
         if (csv.oom) { free(csv.s); rc = sialo_fail("out of memory"); }
         else t->oof_csv = csv.s;
+    }
+    if (rc == 0 && !stopped && t->opts.final) {
+        int nitr, niva;
+        inner_split(d, all, n, o->val_fraction, o->seed, itr, &nitr, iva, &niva);
+        if (nitr < 1)
+            rc = sialo_fail("no frame is left to train on after the inner validation split: the folder's %d near-duplicate groups "
+                            "(sub-folders, or MANIFEST.tsv) are too few; put each patient in a sub-folder of its own", d->n_groups);
     }
     if (rc == 0 && !stopped && t->opts.final) {
         int nitr, niva;

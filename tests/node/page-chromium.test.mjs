@@ -284,6 +284,36 @@ test('DICOM: a cine loop opens on its most suspicious frame, the slider shows ea
   await context.close();
 });
 
+test('DICOM as scanners write it: a DICOMDIR, a report and a PDF skipped in one line; a tolerated file and a disagreeing JPEG say "read despite"', { skip }, async () => {
+  const py = findPython(['pydicom', 'numpy', 'PIL']);
+  assert.ok(py, 'python3 with pydicom, numpy and PIL is missing: run make setup');
+  const dir = join(tmp, 'dicom-read');
+  const gen = spawnSync(py, [join(ROOT, 'tests', 'tools', 'make_dicom.py'), dir], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const images = ['tolerate-no-meta.dcm', 'jpeg-colour-subsampled-says-rgb.dcm', 'big-endian-rgb16.dcm', 'deflate-multiframe-8.dcm'];
+  const pick = [...images, 'DICOMDIR', 'not-image-sr.dcm', 'not-image-pdf.dcm'].map((f) => join(dir, f));
+  const { context, page } = await open(`file://${DIST}/index.html`);
+  await giveFiles(page, pick);
+  await waitDone(page, images.length);
+  await page.waitForFunction(() => /Skipped 3 files/.test(document.querySelector('[data-testid=skipped]').textContent), null, { timeout: 60000 });
+  const skipped = await page.textContent('[data-testid=skipped]');
+  assert.match(skipped, /DICOMDIR: a DICOMDIR/);
+  assert.match(skipped, /not-image-sr\.dcm: .*a structured report/);
+  assert.match(skipped, /not-image-pdf\.dcm: .*an encapsulated document/);
+  const cards = Object.fromEntries((await page.evaluate(readCards)).map((c) => [c.file, c]));
+  assert.deepEqual(Object.keys(cards).sort(), [...images].sort(), 'a card for each image, none for the others');
+  for (const name of images) {
+    const want = spawnSync(CLI, ['classify', '--frame', '0', join(dir, name)], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l))[0];
+    assert.ok(!cards[name].error, `${name}: ${cards[name].error}`);
+    if (name !== 'deflate-multiframe-8.dcm') assert.ok(Math.abs(Number(cards[name].p) - want.p_malignant) < 1e-4, `${name}: page ${cards[name].p}, CLI ${want.p_malignant}`);
+  }
+  const note = (name) => page.textContent(`[data-testid=result][data-file="${name}"] [data-testid=dicom-notes]`);
+  assert.match(await note('tolerate-no-meta.dcm'), /^read despite no preamble, DICM marker or file meta \(Implicit VR Little Endian assumed\)/);
+  assert.match(await note('jpeg-colour-subsampled-says-rgb.dcm'), /read despite a JPEG codestream holding YCbCr \(subsampled chroma\)/);
+  assert.equal(await page.locator('[data-testid=result][data-file="big-endian-rgb16.dcm"] [data-testid=dicom-notes]').count(), 0);
+  await context.close();
+});
+
 test('accessibility: axe-core finds no serious or critical violation (desktop and tablet widths)', { skip }, async () => {
   const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
   for (const viewport of [{ width: 1366, height: 768 }, { width: 768, height: 1024 }]) {

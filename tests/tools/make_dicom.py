@@ -267,25 +267,15 @@ def main(out):
 
     read_cases(out, cases, dataset, add, run, dcmtk_case, privatize)
 
-    # refused: lossless JPEG (SV1 and process 14), JPEG extended 12-bit
-    def refused(name, pattern, *cmd_for):
-        dst = os.path.join(out, name + ".dcm")
-        run(*cmd_for, dst)
-        ds = pydicom.dcmread(dst)
-        cases.append({"name": name, "file": dst, "frames": 0, "refs": [], "exact": False, "region": None, "region_ref": None,
-                      "refuse": pattern, "syntax": str(ds.file_meta.TransferSyntaxUID)})
-    src8 = cases[0]["file"]
-    refused("refuse-jpeg-lossless-sv1", r"JPEG Lossless, Non-Hierarchical, First-Order Prediction \(1\.2\.840\.10008\.1\.2\.4\.70\) is not supported",
-            "dcmcjpeg", "+e1", src8)
-    refused("refuse-jpeg-lossless", r"\(1\.2\.840\.10008\.1\.2\.4\.57\) is not supported", "dcmcjpeg", "+el", src8)
-    # a JPEG 2000 label on JPEG data: refused by name before any pixel is read
-    j2k = os.path.join(out, "refuse-jpeg2000.dcm")
+    # refused: the video syntaxes (the compressed still-image syntaxes are read: make_dicom_codecs.py)
+    # an H.264 label on JPEG data: refused by name before any pixel is read
+    h264 = os.path.join(out, "refuse-h264.dcm")
     ds = pydicom.dcmread(next(c for c in cases if c["name"] == "jpeg-mono2-8-explicit")["file"])
-    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"
-    ds.save_as(j2k)
-    cases.append({"name": "refuse-jpeg2000", "file": j2k, "frames": 0, "refs": [], "exact": False, "region": None, "region_ref": None,
-                  "refuse": r"JPEG 2000 Image Compression \(Lossless Only\) \(1\.2\.840\.10008\.1\.2\.4\.90\) is not supported",
-                  "syntax": "1.2.840.10008.1.2.4.90"})
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.102"
+    ds.save_as(h264)
+    cases.append({"name": "refuse-h264", "file": h264, "frames": 0, "refs": [], "exact": False, "region": None, "region_ref": None,
+                  "refuse": r"MPEG-4 AVC/H\.264 High Profile / Level 4\.1 \(1\.2\.840\.10008\.1\.2\.4\.102\) is not supported",
+                  "syntax": "1.2.840.10008.1.2.4.102"})
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"private": list(PRIVATE.values()), "cases": cases}, f, indent=1)
 
