@@ -15,6 +15,7 @@ import { serveStatic } from '../../tools/serve.mjs';
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
 import { testImage } from './lib/png.mjs';
 import { CHROMIUM_ARGS } from './lib/page-fixtures.mjs';
+import { cliVersion } from './lib/harness.mjs';
 
 const ROOT = resolve('.');
 const CHROMIUM = '/usr/bin/chromium';
@@ -94,7 +95,7 @@ test('pthreads build in a worker of a cross-origin-isolated page (2 threads, Gra
     assert.equal(got.pageIsolated, true, 'the page is crossOriginIsolated');
     assert.equal(got.isolated, true, 'the worker is crossOriginIsolated');
     // Chromium 156 has relaxed SIMD: the relaxed twin of the pthreads build runs
-    assert.deepEqual(got.engine, { build: 'pthreads', threads: 2, simd: true, relaxedSimd: true, kernel: 'f32_gemm_4x8_relaxedsimd' });
+    assert.deepEqual(got.engine, { build: 'pthreads', threads: 2, simd: true, relaxedSimd: true, kernel: 'f32_gemm_4x8_relaxedsimd', codecs: cliVersion().codecs });
     assert.ok(Math.abs(got.p - want) < 1e-4, `browser ${got.p} vs native ${want}`);
     assert.equal(got.cam.width, 160);
     assert.equal(got.cam.height, 120);

@@ -24,7 +24,7 @@ const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
 const TOL = 1e-5;
 
 import { makePng, testImage } from './lib/png.mjs';
-import { seededInput } from './lib/harness.mjs';
+import { cliVersion, seededInput } from './lib/harness.mjs';
 
 
 function cli(args) {
@@ -70,10 +70,14 @@ describe('WASM API', () => {
         const bytes = fs.readFileSync(smallModel);
         const s = await create({ model: new Uint8Array(bytes) });
         const native = JSON.parse(cli(['info', smallModel]));
-        const { engine, ...modelInfo } = s.info();
-        assert.deepEqual(modelInfo, native);
-        // + what runs: this single-threaded SIMD128 build (plain Node 20: no relaxed SIMD)
-        assert.deepEqual(engine, { build: 'single', threads: 1, simd: true, relaxedSimd: false, kernel: 'f32_gemm_4x8_simd128' });
+        const { engine, version, ...modelInfo } = s.info();
+        const { kernels, ...nativeModel } = native; // the CLI's own x86 kernels: not the WASM build's
+        assert.equal(typeof kernels?.isa, 'string');
+        assert.deepEqual(modelInfo, nativeModel);
+        // + the release and what runs: this single-threaded SIMD128 build (plain Node 20: no relaxed SIMD), its codecs
+        const v = cliVersion();
+        assert.equal(version, v.version);
+        assert.deepEqual(engine, { build: 'single', threads: 1, simd: true, relaxedSimd: false, kernel: 'f32_gemm_4x8_simd128', codecs: v.codecs });
         // info() returns a copy
         const i = s.info();
         i.arch = 'changed';

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createSialoscan } from '../../wasm/sialoscan.mjs';
 import { testImage } from './lib/png.mjs';
-import { seededInput } from './lib/harness.mjs';
+import { cliVersion, seededInput } from './lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'build', 'sialoscan');
@@ -49,7 +49,7 @@ describe('WASM pthreads build', () => {
 
   it('says what it is: info().engine', async () => {
     const one = await createSialoscan({ model });
-    const k = { relaxedSimd: false, kernel: 'f32_gemm_4x8_simd128' }; // plain Node 20: no relaxed SIMD
+    const k = { relaxedSimd: false, kernel: 'f32_gemm_4x8_simd128', codecs: cliVersion().codecs }; // plain Node 20: no relaxed SIMD
     assert.deepEqual(one.info().engine, { build: 'single', threads: 1, simd: true, ...k });
     one.dispose();
     const two = await createSialoscan({ model, threads: 2 });

@@ -60,6 +60,13 @@ export function cli(args, opts) {
   return r;
 }
 
+/** What `sialoscan --version` says: { version, codecs } (the first line's release, the codecs line),
+ * the native side the WASM build's info().version and info().engine.codecs are checked against. */
+export function cliVersion() {
+  const out = cli(['--version']).stdout;
+  return { version: /^sialoscan (\S+)/.exec(out)?.[1], codecs: /^codecs: (.*)$/m.exec(out)?.[1] };
+}
+
 /** Parse the probabilities printed by `sialoscan forward` (JSON). Accepts a bare array or an
  * object holding one under a key like "probabilities" / "output" / "p". */
 export function parseForwardOutput(stdout) {
