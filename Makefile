@@ -358,13 +358,13 @@ bench-train-resume: all
 	node bench/train-resume.mjs --frames 128 --epochs 3 --stop-epoch 2
 # where a training step spends its time, per layer kind, forward vs backward GFLOP/s: native vs WASM (Node), 1 and 2 threads
 TRAIN_STEP_SRC := $(filter-out wasm/bindings.c,$(WASM_SRC))
-build/train-step: bench/train_step.c build/libsialoscan.a
-	$(CC) $(CFLAGS_NATIVE) $< build/libsialoscan.a -o $@ $(LIBS)
-build/wasm-train/train-step.js: bench/train_step.c $(TRAIN_STEP_SRC) $(HEADERS)
+build/train-step: bench/train_step.c build/libsialoscan.a $(CODEC_NATIVE_OBJ)
+	$(CC) $(CFLAGS_NATIVE) $^ -o $@ $(LIBS)
+build/wasm-train/train-step.js: bench/train_step.c $(TRAIN_STEP_SRC) $(HEADERS) $(CODEC_WASM_MT_OBJ)
 	@mkdir -p build/wasm-train && echo '{ "type": "commonjs" }' > build/wasm-train/package.json
-	$(EMCC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb \
+	$(EMCC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -O3 -msimd128 -ffp-contract=fast -Isrc -I/usr/include/stb $(CODEC_INC) \
 	  -pthread -sPTHREAD_POOL_SIZE=2 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=256MB -sMAXIMUM_MEMORY=2GB -Wno-pthreads-mem-growth \
-	  -sENVIRONMENT=node,worker -sNODERAWFS=1 -sEXIT_RUNTIME=1 -sSINGLE_FILE=1 $< $(TRAIN_STEP_SRC) -o $@
+	  -sENVIRONMENT=node,worker -sNODERAWFS=1 -sEXIT_RUNTIME=1 -sSINGLE_FILE=1 $< $(TRAIN_STEP_SRC) $(CODEC_WASM_MT_OBJ) -o $@
 bench-train-profile: build/train-step build/wasm-train/train-step.js
 	node bench/train-profile.mjs
 # the page as a clinician meets it: cold start to first result, per-frame time; from disk and served

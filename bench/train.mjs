@@ -16,6 +16,8 @@
 //   node bench/train.mjs [--frames 64] [--epochs 3] [--rounds 1] [--only native,node,chromium] [--threads 1,2] [--before DIR]
 //     --before DIR: also run DIR/sialoscan and DIR/wasm/sialoscan.mjs (a copy of another build, e.g.
 //     before a change: `cp -r build/sialoscan wasm DIR/`) in the same rounds, as native-before, node-before
+//   --isa sse2,avx2: also run the CLI with its kernels forced to those levels (SIALOSCAN_ISA), as
+//     native-sse2 ...: the WASM builds have 128-bit SIMD, native-sse2 is the CLI at that width
 //
 // Prints a table and a last JSON line { native_1t, native_2t, node_1t, ..., ratio_node_1t, ... }
 // (ratio = WASM / native images/s on the same threads; the target is >= 0.5).
@@ -50,9 +52,10 @@ for (const [cls, base] of [['benign', 0], ['malignant', 1000]]) {
 }
 fs.writeFileSync(path.join(dir, 'schedule.txt'), SCHEDULE);
 
-function native(threads, cli = CLI) {
+function native(threads, cli = CLI, isa = null) {
+  const env = isa ? { ...process.env, SIALOSCAN_ISA: isa } : process.env;
   const r = spawnSync(cli, ['train', '--data', path.join(dir, 'data'), '--backbone', BACKBONE, '--schedule', path.join(dir, 'schedule.txt'),
-    '--batch', '16', '--val-fraction', '0', '--threads', String(threads), '--seed', '1', '--out', path.join(dir, 'native.sialo')], { encoding: 'utf8' });
+    '--batch', '16', '--val-fraction', '0', '--threads', String(threads), '--seed', '1', '--out', path.join(dir, 'native.sialo')], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`sialoscan train: ${r.stderr}`);
   return [...r.stderr.matchAll(/epoch +\d+\/\d+ .*?([\d.]+) img\/s/g)].map((m) => Number(m[1]));
 }
@@ -119,6 +122,10 @@ if (BEFORE) {
   runs['node-before'] = (t) => node(t, path.join(path.resolve(BEFORE), 'wasm'));
   ONLY.splice(0, ONLY.length, ...ONLY.flatMap((k) => (k === 'native' || k === 'node' ? [`${k}-before`, k] : [k])));
 }
+for (const isa of arg('--isa', '').split(',').filter(Boolean)) {
+  runs[`native-${isa}`] = (t) => native(t, CLI, isa);
+  ONLY.splice(ONLY.indexOf('native') + 1, 0, `native-${isa}`);
+}
 const got = {};
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -141,6 +148,10 @@ const out = { frames: N, epochs: EPOCHS, batch: 16, schedule: SCHEDULE.trim(), c
 for (const [k, v] of Object.entries(got)) out[k] = Number(median(v).toFixed(2));
 for (const threads of THREADS) {
   for (const kind of ['node', 'chromium', 'node-before']) {
+    for (const isa of arg('--isa', '').split(',').filter(Boolean)) {
+      const a = out[`${kind}_${threads}t`], b = out[`native-${isa}_${threads}t`];
+      if (a && b && kind !== 'node-before') out[`ratio_${kind}_vs_${isa}_${threads}t`] = Number((a / b).toFixed(3));
+    }
     const a = out[`${kind}_${threads}t`], b = out[`${kind === 'node-before' ? 'native-before' : 'native'}_${threads}t`];
     if (a && b) out[`ratio_${kind}_${threads}t`] = Number((a / b).toFixed(3));
   }

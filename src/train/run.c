@@ -84,6 +84,17 @@ int sialo_schedule_default(const char *method, const char *arch, sialo_stage *st
     return sialo_schedule_parse(text, st, max);
 }
 
+double sialo_run_clock_eta(const sialo_run_clock *c, double rate) {
+    if (!(rate > 0)) return 0;
+    double bound = c->images_total - c->images_done;
+    if (bound < 0) bound = 0;
+    if (!(c->fin_plan > 0)) return bound / rate;
+    double r = c->fin_done / c->fin_plan;
+    double cur = c->cur_plan * r - (c->images_done - c->cur_done0);
+    double left = (cur > 0 ? cur : 0) + c->future_plan * r;
+    return (left < bound ? left : bound) / rate;
+}
+
 /* ------------------------------------------------------------------ model preparation */
 static int has_weights(const sialo_node *n) { return n->op == OP_CONV || n->op == OP_DENSE || n->op == OP_AFFINE || n->op == OP_BATCHNORM; }
 
@@ -538,7 +549,7 @@ sialo_model *sialo_train_run(const sialo_run_args *a, int *stopped) {
                 if (cb && cb->progress) {
                     double el = now_s() - a->clock->session_t0, rate = el > 0 ? a->clock->session_images / el : 0;
                     pr.kind = 0; pr.batch = b + 1; pr.loss = loss_sum / ((b + 1) * B); pr.images_per_s = rate;
-                    pr.eta_s = rate > 0 ? (a->clock->images_total - a->clock->images_done) / rate : 0;
+                    pr.eta_s = sialo_run_clock_eta(a->clock, rate);
                     pr.done = a->clock->images_total > 0 ? a->clock->images_done / a->clock->images_total : 0;
                     pr.line = NULL;
                     cb->progress(cb->user, &pr);
@@ -581,7 +592,7 @@ sialo_model *sialo_train_run(const sialo_run_args *a, int *stopped) {
                 pr.kind = 1; pr.batch = nb; pr.loss = loss_sum / (nb * B); pr.val_auc = vauc; pr.val_loss = vloss;
                 pr.outside = extra ? (n_masked ? outside_sum / n_masked : 0.0) : NAN;
                 pr.improved = better; pr.images_per_s = rate;
-                pr.eta_s = rate > 0 ? (a->clock->images_total - a->clock->images_done) / rate : 0;
+                pr.eta_s = sialo_run_clock_eta(a->clock, rate);
                 pr.done = a->clock->images_total > 0 ? a->clock->images_done / a->clock->images_total : 0;
                 pr.line = line;
                 cb->progress(cb->user, &pr);

@@ -29,7 +29,16 @@ void sialo_run_state_free(sialo_run_state *rs);
 typedef struct {
     double images_done, images_total; /* work done (also before a resume), planned */
     double session_images, session_t0; /* this session: images trained and its start (s) */
+    /* for the expected time left: the current run's planned work and images_done at its start, the
+       planned work of the runs after it, and planned vs trained work of the runs finished (from
+       their start) in this session — early stopping ends most stages before their last epoch */
+    double cur_plan, cur_done0, future_plan, fin_plan, fin_done;
 } sialo_run_clock;
+
+/* the expected seconds left of the whole trainer run at `rate` images/s: the planned work scaled by
+   the share of their plan that the finished runs trained (no finished run yet: the plan, an upper
+   bound), never more than the upper bound */
+double sialo_run_clock_eta(const sialo_run_clock *c, double rate);
 
 typedef struct {
     const sialo_train_opts *o;

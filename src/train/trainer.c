@@ -91,6 +91,15 @@ static void say(const sialo_train_callbacks *cb, const char *fmt, ...) {
     va_end(ap);
     cb->log(cb->user, line);
 }
+/* the clock at the start of run k of 0..K (K: the final model; `trained`: what a resumed run had
+   trained before): its plan, and the plan of the runs after it */
+static void clock_start(sialo_run_clock *c, const double *plan, int k, int K, double trained) {
+    c->cur_plan = plan[k];
+    c->cur_done0 = c->images_done - trained;
+    c->future_plan = 0;
+    for (int j = k + 1; j <= K; j++) c->future_plan += plan[j];
+}
+
 static char *dup_or_null(const char *s) { return s ? sialo_strdup(s) : NULL; }
 
 /* Youden's J on pooled out-of-fold predictions: the threshold maximising sensitivity + specificity */
@@ -618,7 +627,7 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
     run_ctx rcx = {t, cb, opts, o->cv, 0, 0, NULL, NULL};
     rcx.done_p = calloc(33, sizeof *rcx.done_p);
     rcx.done_n = calloc(33, sizeof *rcx.done_n);
-    sialo_run_clock clock = {0, 0, 0, sialo_now_ms() / 1000.0};
+    sialo_run_clock clock = {.session_t0 = sialo_now_ms() / 1000.0};
     if (!tr || !te || !itr || !iva || !rcx.done_p || !rcx.done_n) { rc = sialo_fail("out of memory"); goto done; }
     if (K) {
         fold = malloc((size_t)n * sizeof *fold);
@@ -628,11 +637,13 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         sialo_dataset_folds(d, all, n, K, o->fold_seed ? o->fold_seed : o->seed, fold);
     }
     /* the work planned (every stage to its max_epochs), for the ETA; what a resume skips is done */
+    double plan[33] = {0};
     for (int k = 0; k <= K; k++) {
         if (k == K && !t->opts.final) break;
         int ntr = 0;
         for (int i = 0; i < n; i++) ntr += k == K || fold[i] != k;
         double w = sialo_run_planned_images(t->st, t->nst, (int)(ntr * (1.0 - o->val_fraction)), o->batch);
+        plan[k] = w;
         clock.images_total += w;
         if (resume && (k < ck.n_done || (k == K && ck.phase > K))) clock.images_done += w;
         else if (resume && ck.has_run && ck.phase == k) clock.images_done += (double)ck.run.step * o->batch;
@@ -669,8 +680,11 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
             }
             sialo_run_args ra = {o, d, t->backbone, t->backbone_n, t->st, t->nst, label, k + 1, K, itr, iva, nitr, niva,
                                  resume && ck.has_run && ck.phase == k ? &ck.run : NULL, on_epoch, cb, &clock, &rcx};
+            clock_start(&clock, plan, k, K, ra.resume ? (double)ck.run.step * o->batch : 0);
             sialo_model *m = sialo_train_run(&ra, &stopped);
             if (!m) { free(pte); free(yte); rc = stopped ? 0 : -1; break; }
+            clock.fin_plan += clock.cur_plan;
+            clock.fin_done += clock.images_done - clock.cur_done0;
             /* the fold's model (best weights): Grad-CAM and error analysis on its test fold */
             if (cb && cb->fold_done && sialo_graph_write(m->g, 32, &fold_model, &fold_model_n) < 0) { fold_model = NULL; fold_model_n = 0; }
             rc = sialo_train_predict(m, o, d, te, nte, pte);
@@ -758,6 +772,7 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         rcx.phase = K;
         sialo_run_args ra = {o, d, t->backbone, t->backbone_n, t->st, t->nst, "[final]", 0, K, itr, iva, nitr, niva,
                              resume && ck.has_run && ck.phase == K ? &ck.run : NULL, on_epoch, cb, &clock, &rcx};
+        clock_start(&clock, plan, K, K, ra.resume ? (double)ck.run.step * o->batch : 0);
         sialo_model *m = sialo_train_run(&ra, &stopped);
         if (!m) rc = stopped ? 0 : -1;
         else {

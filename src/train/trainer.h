@@ -51,7 +51,8 @@ typedef struct {
     double outside;           /* guided attention: mean outside share (NaN if off) */
     int improved;             /* kind 1: the best epoch of the stage so far */
     double images_per_s;
-    double eta_s;             /* the whole run (every fold and the final model) at most, seconds */
+    double eta_s;             /* the whole run (every fold and the final model), seconds: the plan scaled by the share
+                                 of their plan the finished folds trained (before the first fold ends, the plan: at most) */
     double done;              /* share of the whole run's work done, 0..1 */
     const char *line;         /* kind 1 and 2: the line `sialoscan train` prints to stderr */
 } sialo_train_progress;

@@ -7,6 +7,7 @@
 #include "engine/runtime.h"
 #include "train/train.h"
 #include "train/trainer.h"
+#include "train/run.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -423,7 +424,23 @@ static void test_mask_follows_augmentation(void) {
     free(smp.mask);
 }
 
+/* the expected time left: the plan scaled by what the finished runs trained of theirs, at most the plan */
+static void test_eta(void) {
+    sialo_run_clock c = {.images_done = 100, .images_total = 1000};
+    CHECK(fabs(sialo_run_clock_eta(&c, 10) - 90) < 1e-9, "no run finished: the plan left (%.3f s)", sialo_run_clock_eta(&c, 10));
+    CHECK(sialo_run_clock_eta(&c, 0) == 0, "no rate yet: 0");
+    /* run 1 planned 400 and trained 200 (r = 0.5); run 2 planned 400, 100 trained; run 3 planned 400 */
+    c = (sialo_run_clock){.images_done = 300, .images_total = 1100, .fin_plan = 400, .fin_done = 200, .cur_plan = 400, .cur_done0 = 200,
+                          .future_plan = 400};
+    CHECK(fabs(sialo_run_clock_eta(&c, 10) - 30) < 1e-9, "(400 x 0.5 - 100) + 400 x 0.5 = 300 images: 30 s (%.3f)", sialo_run_clock_eta(&c, 10));
+    c.images_done = 550; /* run 2 goes on past its expected 200: its share is 0, run 3's remains */
+    CHECK(fabs(sialo_run_clock_eta(&c, 10) - 20) < 1e-9, "a run longer than expected: the runs after it (%.3f)", sialo_run_clock_eta(&c, 10));
+    c.images_total = 600; /* early stopping left only 50 images planned: the bound wins */
+    CHECK(fabs(sialo_run_clock_eta(&c, 10) - 5) < 1e-9, "never more than the plan left (%.3f)", sialo_run_clock_eta(&c, 10));
+}
+
 int main(void) {
+    test_eta();
     test_attention_gradient();
     test_mask_follows_augmentation();
     test_schedules();
