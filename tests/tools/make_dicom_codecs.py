@@ -398,9 +398,9 @@ def main(out):
                       "refuse": pattern, "syntax": syntax})
     # an HT code-block whose MEL segment OpenJPEG 2.5.0 asserted on (tools/codecs/patches/openjpeg-ht-mel-init.patch)
     hostile_regress("hostile-htj2k-mel", "j2k/openjpeg-ht-mel-init-assert", HTJ2K_LOSSLESS,
-                    r"the JPEG 2000 codestream cannot be decoded \(Malformed HT codeblock\. Incorrect MEL segment sequence\.\)")
+                    r"the JPEG 2000 codestream cannot be decoded \(Malformed HT codeblock\. Incorrect MEL segment sequence\)")
     hostile_regress("hostile-htj2k-mel-2", "j2k/openjpeg-ht-mel-init-assert-2", HTJ2K_LOSSLESS,
-                    r"the JPEG 2000 codestream cannot be decoded \(Malformed HT codeblock\. Incorrect MEL segment sequence\.\)")
+                    r"the JPEG 2000 codestream cannot be decoded \(Malformed HT codeblock\. Incorrect MEL segment sequence\)")
 
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"private": list(PRIVATE.values()), "cases": cases, "skipped": skipped}, f, indent=1)
