@@ -100,9 +100,14 @@ CODEC_CC_fuzz = $(FUZZ_CC) -g -O1 -fsanitize=fuzzer-no-link,address
 CODEC_CXX_fuzz = $(FUZZ_CXX) -g -O1 -fsanitize=fuzzer-no-link,address
 CODEC_AR_fuzz = ar
 # the libraries rebuilt when one of our patches to their sources changes (tools/fetch-codecs.sh applies them)
-$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libcharls.a): tools/codecs/patches/charls-read-high-bits.patch
+$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libcharls.a): tools/codecs/patches/charls-read-high-bits.patch \
+  | $(TP)/charls/.sialo-charls-read-high-bits
+$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libopenjp2.a): tools/codecs/patches/openjpeg-ht-mel-init.patch \
+  | $(TP)/openjpeg2/.sialo-openjpeg-ht-mel-init
 $(CODEC_STAMPS):
 	@echo "the codec sources are missing ($@): run make setup"; exit 1
+$(TP)/charls/.sialo-charls-read-high-bits $(TP)/openjpeg2/.sialo-openjpeg-ht-mel-init:
+	@echo "a patch of tools/codecs/patches/ is not applied to third_party/ ($@): run make setup"; exit 1
 # $(1) build, $(2) library, $(3) sources, $(4) CC or CXX
 define codec_lib
 build/codecs/$(1)/lib$(2).a: $(3) | $(CODEC_STAMPS)

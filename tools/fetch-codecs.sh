@@ -64,8 +64,12 @@ fi
 # our patches to the libraries' sources (tools/codecs/patches/, each stamped once applied):
 #   charls-read-high-bits.patch: CharLS 2.4.2 reads zero bits forever past the end of a damaged
 #   scan (read_high_bits); a code longer than any JPEG-LS code is refused (found by fuzz/jls_fuzz.c)
-for p in charls-read-high-bits; do
-  [ -f "$TP/charls/.sialo-$p" ] && continue
-  patch -s -d "$TP/charls" -p1 < "tools/codecs/patches/$p.patch"
-  touch "$TP/charls/.sialo-$p"
+#   openjpeg-ht-mel-init.patch: OpenJPEG 2.5.0 asserts (ht_dec.c, mel_init) on an HT code-block whose MEL
+#   segment has a byte above 0x8F after an 0xFF; refused instead with "Malformed HT codeblock. Incorrect
+#   MEL segment sequence.", as later OpenJPEG releases do (found by fuzz/j2k_fuzz.c, kept in fuzz/regress/j2k/)
+for lp in charls:charls-read-high-bits openjpeg2:openjpeg-ht-mel-init; do
+  lib=${lp%%:*} p=${lp#*:}
+  [ -f "$TP/$lib/.sialo-$p" ] && continue
+  patch -s -d "$TP/$lib" -p1 < "tools/codecs/patches/$p.patch"
+  touch "$TP/$lib/.sialo-$p"
 done

@@ -4,6 +4,9 @@
 // Pillow, OpenJPH's ojph_compress; references: the source pixels for lossless syntaxes, dcmtk's,
 // opj_decompress' or ojph_expand's decode for lossy ones):
 //   - every frame: exactly the reference pixels (lossless), within 2 levels (lossy), natively;
+//     16-bit colour (16 and 12 bits stored; JPEG-LS, JPEG Lossless, RLE, J2K, HTJ2K): the source's pixels
+//     (which dcmtk's, opj_decompress' or ojph_expand's decode gives back) scaled to 8 bits as uncompressed
+//     16-bit colour is, v * 255 / (2^bits stored - 1) rounded;
 //   - WASM: exactly the CLI's pixels, every frame (the same library sources, compiled by emcc);
 //   - classify: the probability of the same pixels given as PNG (1e-4 lossless, 1e-3 lossy),
 //     in the CLI and in WASM;
@@ -47,7 +50,7 @@ const writePpm = (file, { width, height, rgba }) => {
 };
 
 describe('DICOM compressed syntaxes', () => {
-  let dir, cases, py, good, hostile, small;
+  let dir, cases, skipped, py, good, hostile, small;
   const compare = (pairs) => JSON.parse(execFileSync(py, [CMP, 'compare', '-'], { input: JSON.stringify(pairs.map((p) => p.slice(0, 2))), encoding: 'utf8' }));
 
   before(() => {
@@ -59,7 +62,7 @@ describe('DICOM compressed syntaxes', () => {
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sialo-codecs-'));
     execFileSync(py, [GEN, path.join(dir, 'gen')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    ({ cases } = JSON.parse(fs.readFileSync(path.join(dir, 'gen', 'cases.json'), 'utf8')));
+    ({ cases, skipped } = JSON.parse(fs.readFileSync(path.join(dir, 'gen', 'cases.json'), 'utf8')));
     small = path.join(dir, 'small.sialo'); // a small network: these tests are about pixels, not the model
     assert.equal(run(['init', '--arch', 'smallcnn', '--input', '64', '--seed', '3', small]).status, 0);
     good = cases.filter((c) => !c.refuse);
@@ -91,6 +94,16 @@ describe('DICOM compressed syntaxes', () => {
       for (const fam of ['jls', 'jpeg-sv1', 'j2k', 'htj2k']) {
         const re = { 'grey 8': /-g8$/, colour: /-c8$|-mc$/, 'grey 16': /-g16$/, 'multi-frame': /-m[gc]$/ }[kind];
         assert.ok(good.some((c) => c.name.startsWith(fam + '-') && re.test(c.name)), `${fam}: no ${kind} file`);
+      }
+    }
+  });
+
+  it('16-bit colour (16 and 12 bits stored): a lossless file of each family (its pixels are checked above)', (t) => {
+    if (skipped.length) return t.skip(`encoders absent: ${skipped.join('; ')}`);
+    for (const fam of ['jls', 'jpeg-sv1', 'jpeg-p14', 'rle', 'j2k-rct', 'j2k-rgb', 'htj2k-rct']) {
+      for (const bits of [16, 12]) {
+        const c = good.find((x) => x.name === `${fam}-c${bits}`);
+        assert.ok(c && c.exact && c.frames === 1, `${fam}: no 16-bit colour file of ${bits} bits stored`);
       }
     }
   });

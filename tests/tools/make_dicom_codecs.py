@@ -4,7 +4,8 @@ encoders, with their reference frames.
 
     make_dicom_codecs.py OUTDIR    writes OUTDIR/*.dcm, the reference frames OUTDIR/*-ref<k>.png and
                                    OUTDIR/cases.json ({"cases": [...]}, the fields of make_dicom.py's
-                                   cases, plus "tol": the largest pixel difference allowed)
+                                   cases, plus "tol": the largest pixel difference allowed;
+                                   "skipped": the 16-bit colour cases whose encoder is absent)
 
 Encoders: dcmtk's dcmcjpls (JPEG-LS lossless and near-lossless, line- and non-interleaved) and
 dcmcjpeg (JPEG Lossless process 14 and SV1, JPEG Extended 12-bit and 8-bit); OpenJPEG's
@@ -17,6 +18,7 @@ reader (PS3.3 C.11.2.1.2.1) for 16-bit frames.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -31,6 +33,12 @@ J2K_LOSSLESS, J2K, HTJ2K_LOSSLESS, HTJ2K = "1.2.840.10008.1.2.4.90", "1.2.840.10
 
 def run(*args):
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def rgb8(v, bits):
+    """16-bit colour to 8 bits as the reader scales it (as a 16-bit PNG is): (v * 255 + m / 2) // m, m = 2^bits - 1"""
+    m = (1 << bits) - 1
+    return ((v.astype(np.int64) * 255 + m // 2) // m).astype(np.uint8)
 
 
 def window8(x, center, width):
@@ -128,6 +136,17 @@ def main(out):
         "mc": (save("src-mc", dataset(mc, "RGB")), mc),
     }
     win = {"g16": w16, "g12": w12}
+    # 16-bit colour, 16 and 12 bits stored: to 8 bits by the rule of uncompressed 16-bit colour (make_dicom.py's
+    # rgb16 cases), v * 255 / (2^bits stored - 1), rounded; the low bits vary inside each 8-bit step
+    raw = {}  # the source's own 16-bit frames: dcmtk's lossless decode must give them back exactly
+    rng16 = np.random.default_rng(16)
+    base16 = frame(42, 96, 80, colour="tint").astype(np.int64)
+    for bits in (16, 12):
+        m = (1 << bits) - 1
+        v = np.clip(base16 * m // 255 + rng16.integers(0, m // 255 + 1, base16.shape), 0, m).astype(np.uint16)
+        s = f"c{bits}"
+        raw[s] = [v]
+        src[s] = (save("src-" + s, dataset([v], "RGB", bits=16, stored=bits)), [rgb8(v, bits)])
 
     def dcmtk(tool, dec, opts, s, tag, lossless):
         """encode source s with a dcmtk tool, check dcmtk's own decode (lossless: equal to the source)"""
@@ -138,6 +157,11 @@ def main(out):
         dec_path = os.path.join(out, name + "-dcmtk.dcm")
         run(dec, dst, dec_path)
         got = native_pixels(dec_path)
+        if lossless and s in raw:
+            for a, b in zip(got, raw[s]):
+                assert np.array_equal(a, b), f"{name}: dcmtk's decode differs from the 16-bit source"
+        if s in raw:
+            got = [rgb8(a, int(pydicom.dcmread(path).BitsStored)) for a in got]
         if s in win:
             got = [window8(a, *win[s]) for a in got]
         if lossless:
@@ -159,42 +183,80 @@ def main(out):
         dcmtk("dcmcjpeg", "dcmdjpeg", ["+e1"], s, "jpeg-sv1", True)
     for s in ["g8", "g16"]:
         dcmtk("dcmcjpeg", "dcmdjpeg", ["+el"], s, "jpeg-p14", True)
+    # ---- 16-bit colour (16 and 12 bits stored): JPEG-LS, JPEG Lossless (SV1 and the default predictor), RLE
+    # (skipped, and listed in cases.json's "skipped", when an encoder or its decoder is absent)
+    skipped = []
+
+    def have(name, *tools):
+        gone = [t for t in tools if not shutil.which(t)]
+        if gone:
+            skipped.append(f"{name}: {' and '.join(gone)} absent")
+        return not gone
+    for s in ["c16", "c12"]:
+        for tool, dec, opts, tag in [("dcmcjpls", "dcmdjpls", [], "jls"), ("dcmcjpeg", "dcmdjpeg", ["+e1"], "jpeg-sv1"),
+                                     ("dcmcjpeg", "dcmdjpeg", ["+el"], "jpeg-p14"), ("dcmcrle", "dcmdrle", [], "rle")]:
+            if have(f"{tag}-{s}", tool, dec):
+                dcmtk(tool, dec, opts, s, tag, True)
     dcmtk("dcmcjpeg", "dcmdjpeg", ["+ee"], "g12", "jpeg-ext12", False)
     dcmtk("dcmcjpeg", "dcmdjpeg", ["+ee"], "g8", "jpeg-ext8", False)
     dcmtk("dcmcjpeg", "dcmdjpeg", ["+ee"], "ct", "jpeg-ext8", False)
 
     # ---- JPEG 2000 and HTJ2K: raw codestreams from OpenJPEG's, Pillow's and OpenJPH's encoders
-    def pnm(a, path):
+    def pnm(a, path, maxval=65535):  # 16-bit: maxval 2^bits - 1 gives the codestream that precision
         if a.dtype == np.uint16:
             with open(path, "wb") as f:
-                f.write(b"P5\n%d %d\n65535\n" % (a.shape[1], a.shape[0]) + a.astype(">u2").tobytes())
+                f.write(b"P%d\n%d %d\n%d\n" % (6 if a.ndim == 3 else 5, a.shape[1], a.shape[0], maxval) + a.astype(">u2").tobytes())
         else:
             Image.fromarray(a).save(path)
         return path
 
     def read_pnm(path):
+        with open(path, "rb") as f:
+            data = f.read()
+        fields, pos = [], 0
+        while len(fields) < 4:  # magic, width, height, maxval; comments (opj_decompress writes one) skipped
+            while data[pos:pos + 1].isspace():
+                pos += 1
+            if data[pos:pos + 1] == b"#":
+                pos = data.index(b"\n", pos)
+                continue
+            end = pos
+            while not data[end:end + 1].isspace():
+                end += 1
+            fields.append(data[pos:end])
+            pos = end
+        if int(fields[3]) > 255:  # 16 bits (Pillow 9.4 reads no 16-bit PPM)
+            w, h, c = int(fields[1]), int(fields[2]), 3 if fields[0] == b"P6" else 1
+            a = np.frombuffer(data[pos + 1:pos + 1 + 2 * w * h * c], ">u2").astype(np.uint16)
+            return a.reshape((h, w, c) if c == 3 else (h, w))
         im = Image.open(path)
         a = np.asarray(im)
         return a.astype(np.uint16) if im.mode.startswith("I") else a.astype(np.uint8)
 
-    def j2k_case(name, frames, photometric, syntax, encode, decode, lossless, bits=8, window=None, expect=None):
-        """encode each frame to a codestream, wrap it; refs = the expected frames (lossless) or the decoder tool's"""
+    def j2k_case(name, frames, photometric, syntax, encode, decode, lossless, bits=8, window=None, expect=None, stored=None):
+        """encode each frame to a codestream, wrap it; refs = the expected frames (lossless) or the decoder tool's.
+        16-bit colour (stored: its bits stored): a lossless codestream is also decoded by the tool (decode), which
+        must give the source back; the refs are the source scaled to 8 bits as the reader scales 16-bit colour"""
         streams, refs = [], []
         for k, a in enumerate(frames):
-            cs = encode(a, os.path.join(out, f"{name}-{k}"))
+            cs = encode(a, os.path.join(out, f"{name}-{k}"), (1 << (stored or 16)) - 1)
             streams.append(cs)
             ref = expect[k] if expect is not None else a
-            if not lossless:
+            if not lossless or stored:
                 ref = decode(os.path.join(out, f"{name}-{k}"))
+                if lossless:
+                    assert np.array_equal(ref, a), f"{name}: the tool's decode differs from the 16-bit source"
             if window:
                 ref = window8(ref, *window)
+            if stored:
+                ref = rgb8(ref, stored)
             refs.append(ref)
-        ds = dataset(frames, photometric, syntax=syntax, bits=bits, window=window, encapsulated=streams)
+        ds = dataset(frames, photometric, syntax=syntax, bits=bits, window=window, encapsulated=streams, stored=stored)
         add(name, save(name, ds), refs, 0 if lossless else 2)
 
     def opj(*opts):
-        def enc(a, base):
-            run("opj_compress", "-i", pnm(a, base + (".ppm" if a.ndim == 3 else ".pgm")), "-o", base + ".j2k", *opts)
+        def enc(a, base, maxval):
+            run("opj_compress", "-i", pnm(a, base + (".ppm" if a.ndim == 3 else ".pgm"), maxval), "-o", base + ".j2k", *opts)
             with open(base + ".j2k", "rb") as f:
                 return f.read()
         return enc
@@ -205,15 +267,15 @@ def main(out):
         return read_pnm(out_pnm)
 
     def pil(**kw):
-        def enc(a, base):
+        def enc(a, base, maxval):
             Image.fromarray(a).save(base + ".j2k", "JPEG2000", **kw)
             with open(base + ".j2k", "rb") as f:
                 return f.read()
         return enc
 
     def ojph(*opts):
-        def enc(a, base):
-            run("ojph_compress", "-i", pnm(a, base + (".ppm" if a.ndim == 3 else ".pgm")), "-o", base + ".j2c", *opts)
+        def enc(a, base, maxval):
+            run("ojph_compress", "-i", pnm(a, base + (".ppm" if a.ndim == 3 else ".pgm"), maxval), "-o", base + ".j2c", *opts)
             with open(base + ".j2c", "rb") as f:
                 return f.read()
         return enc
@@ -236,6 +298,15 @@ def main(out):
     j2k_case("j2k-ict-ct", [ct], "YBR_ICT", J2K, opj("-I", "-r", "8"), opj_dec, False)
     j2k_case("j2k-lossy-g8", [g8], "MONOCHROME2", J2K, pil(irreversible=True, quality_mode="rates", quality_layers=[6]), opj_dec, False)
     j2k_case("j2k-lossy-g16", [g16], "MONOCHROME2", J2K, opj("-I", "-r", "10"), opj_dec, False, bits=16, window=w16)
+    # 16-bit colour, 16 and 12 bits stored (the codestream's precision): with the colour transform (YBR_RCT) and without (RGB)
+    for s in ["c16", "c12"]:
+        b = int(s[1:])
+        if have(f"j2k-{s}", "opj_compress", "opj_decompress"):
+            j2k_case(f"j2k-rct-{s}", raw[s], "YBR_RCT", J2K_LOSSLESS, opj(), opj_dec, True, bits=16, stored=b)
+            j2k_case(f"j2k-rgb-{s}", raw[s], "RGB", J2K_LOSSLESS, opj("-mct", "0"), opj_dec, True, bits=16, stored=b)
+        if have(f"htj2k-{s}", "ojph_compress", "ojph_expand"):
+            j2k_case(f"htj2k-rct-{s}", raw[s], "YBR_RCT", HTJ2K_LOSSLESS, ojph("-reversible", "true", "-colour_trans", "true"), ojph_dec,
+                     True, bits=16, stored=b)
     # the data set and the codestream disagree: the codestream's transform flag decides
     j2k_case("j2k-says-rgb-mct1", [c8], "RGB", J2K_LOSSLESS, opj("-mct", "1"), None, True)      # RGB over a transformed codestream
     j2k_case("j2k-says-rct-mct0", [c8], "YBR_RCT", J2K_LOSSLESS, opj("-mct", "0"), None, True)  # YBR_RCT over an untransformed one
@@ -311,8 +382,28 @@ def main(out):
             edit_frame=both(siz(16, 1), siz(20, 1)))
     hostile("hostile-jls-preset", "jls-g8", r"the JPEG-LS frame cannot be decoded \(.*preset parameters segment contains invalid values", edit_frame=lse_bad_preset)
 
+    def hostile_regress(name, regress, syntax, pattern):
+        """a fuzz/regress input (fuzz/codec_fuzz.h: an 8-byte header of what the data set declares, then the
+        codestream) as a DICOM file of those rows, columns, samples and bits"""
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz", "regress", regress), "rb") as f:
+            b = f.read()
+        cols, nrows = 1 + (b[0] | b[1] << 8) % 1024, 1 + (b[2] | b[3] << 8) % 1024
+        spp, bits = 3 if b[4] & 1 else 1, 16 if b[5] & 1 else 8
+        shape = (nrows, cols, 3) if spp == 3 else (nrows, cols)
+        photometric = ("YBR_FULL" if b[7] & 2 else "RGB") if spp == 3 else "MONOCHROME2"
+        ds = dataset([np.zeros(shape, np.uint8)], photometric, syntax=syntax, bits=bits, stored=1 + b[6] % bits, encapsulated=[b[8:]])
+        ds.PixelRepresentation = b[7] & 1
+        path = save(name, ds)
+        cases.append({"name": name, "file": path, "frames": 0, "refs": [], "exact": False, "tol": 0, "region": None, "region_ref": None,
+                      "refuse": pattern, "syntax": syntax})
+    # an HT code-block whose MEL segment OpenJPEG 2.5.0 asserted on (tools/codecs/patches/openjpeg-ht-mel-init.patch)
+    hostile_regress("hostile-htj2k-mel", "j2k/openjpeg-ht-mel-init-assert", HTJ2K_LOSSLESS,
+                    r"the JPEG 2000 codestream cannot be decoded \(Malformed HT codeblock\. Incorrect MEL segment sequence\)")
+    hostile_regress("hostile-htj2k-mel-2", "j2k/openjpeg-ht-mel-init-assert-2", HTJ2K_LOSSLESS,
+                    r"the JPEG 2000 codestream cannot be decoded \(Malformed HT codeblock\. Incorrect MEL segment sequence\)")
+
     with open(os.path.join(out, "cases.json"), "w") as f:
-        json.dump({"private": list(PRIVATE.values()), "cases": cases}, f, indent=1)
+        json.dump({"private": list(PRIVATE.values()), "cases": cases, "skipped": skipped}, f, indent=1)
 
 
 def seeds(gen, out):
