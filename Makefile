@@ -42,8 +42,9 @@ LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS) -lstdc++
 # src/<layer>/*.c: base kernels ops engine io import train explain (the library), cli (the CLI);
 # docs/design.md draws the layers, tools/check-layers.mjs keeps their arrows pointing one way
 LAYERS := base kernels ops engine io import train explain
-ENGINE_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
-CLI_SRC := $(wildcard src/cli/*.c)
+# (wildcards sorted: the link order, hence the binary, the same with any version of make)
+ENGINE_SRC := $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.c)))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
 # the WebAssembly module: the engine and the trainer (file-free: memory in, callbacks out), not the
 # Keras importer (HDF5) nor the HTML report
 WASM_SRC := $(filter-out src/import/keras.c src/explain/report.c,$(ENGINE_SRC)) wasm/bindings.c
