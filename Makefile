@@ -2,8 +2,9 @@
 #   make setup   install what a fresh Debian 12 machine needs (idempotent, quiet when done)
 #   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/) + the page (web/dist/)
 #   make dist    release archives in dist/ (page zip, CLI tar.gz, wasm package, SHA256SUMS: docs/release.md)
+#   make cross-aarch64   the CLI for 64-bit Arm (build/aarch64/sialoscan; make test-cross runs it under qemu-aarch64)
 #   make serve   the page on http://127.0.0.1:8080/ (cross-origin isolated: threads)
-#   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
+#   make test    C unit tests under ASan+UBSan, the aarch64 build under qemu, then the Node tests (WASM API, TensorFlow.js oracle)
 #   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
 #   make bench-chromium   our WASM 1 vs 2 threads in a worker of a cross-origin-isolated page
 #   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
