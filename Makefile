@@ -2,8 +2,9 @@
 #   make setup   install what a fresh Debian 12 machine needs (idempotent, quiet when done)
 #   make         native library + CLI (build/sialoscan) + WASM module (wasm/dist/) + the page (web/dist/)
 #   make dist    release archives in dist/ (page zip, CLI tar.gz, wasm package, SHA256SUMS: docs/release.md)
+#   make cross-aarch64   the CLI for 64-bit Arm (build/aarch64/sialoscan; make test-cross runs it under qemu-aarch64)
 #   make serve   the page on http://127.0.0.1:8080/ (cross-origin isolated: threads)
-#   make test    C unit tests under ASan+UBSan, then the Node tests (WASM API, TensorFlow.js oracle)
+#   make test    C unit tests under ASan+UBSan, the aarch64 build under qemu, then the Node tests (WASM API, TensorFlow.js oracle)
 #   make bench   latency of both networks: native own / XNNPACK, WASM 1/2 threads and peers in Node
 #   make bench-chromium   our WASM 1 vs 2 threads in a worker of a cross-origin-isolated page
 #   make fuzz    libFuzzer on each parser (DICOM, images, .sialo) for FUZZ_TIME s each (default 300)
@@ -42,8 +43,9 @@ LIBS := -lXNNPACK -lpthreadpool -lpthread -lm $(HDF5_LIBS) -lstdc++
 # src/<layer>/*.c: base kernels ops engine io import train explain (the library), cli (the CLI);
 # docs/design.md draws the layers, tools/check-layers.mjs keeps their arrows pointing one way
 LAYERS := base kernels ops engine io import train explain
-ENGINE_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
-CLI_SRC := $(wildcard src/cli/*.c)
+# (wildcards sorted: the link order, hence the binary, the same with any version of make)
+ENGINE_SRC := $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.c)))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
 # the WebAssembly module: the engine and the trainer (file-free: memory in, callbacks out), not the
 # Keras importer (HDF5) nor the HTML report
 WASM_SRC := $(filter-out src/import/keras.c src/explain/report.c,$(ENGINE_SRC)) wasm/bindings.c
@@ -99,10 +101,13 @@ CODEC_AR_wasm-mt = emar
 CODEC_CC_fuzz = $(FUZZ_CC) -g -O1 -fsanitize=fuzzer-no-link,address
 CODEC_CXX_fuzz = $(FUZZ_CXX) -g -O1 -fsanitize=fuzzer-no-link,address
 CODEC_AR_fuzz = ar
+CODEC_CC_aarch64 = $(CROSS_AARCH64)gcc -O2
+CODEC_CXX_aarch64 = $(CROSS_AARCH64)g++ -O2
+CODEC_AR_aarch64 = $(CROSS_AARCH64)ar
 # the libraries rebuilt when one of our patches to their sources changes (tools/fetch-codecs.sh applies them)
-$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libcharls.a): tools/codecs/patches/charls-read-high-bits.patch \
+$(foreach b,native wasm wasm-mt fuzz aarch64,build/codecs/$(b)/libcharls.a): tools/codecs/patches/charls-read-high-bits.patch \
   | $(TP)/charls/.sialo-charls-read-high-bits
-$(foreach b,native wasm wasm-mt fuzz,build/codecs/$(b)/libopenjp2.a): tools/codecs/patches/openjpeg-ht-mel-init.patch \
+$(foreach b,native wasm wasm-mt fuzz aarch64,build/codecs/$(b)/libopenjp2.a): tools/codecs/patches/openjpeg-ht-mel-init.patch \
   | $(TP)/openjpeg2/.sialo-openjpeg-ht-mel-init
 $(CODEC_STAMPS):
 	@echo "the codec sources are missing ($@): run make setup"; exit 1
@@ -114,9 +119,9 @@ build/codecs/$(1)/lib$(2).a: $(3) | $(CODEC_STAMPS)
 	@rm -rf build/codecs/$(1)/$(2) && mkdir -p build/codecs/$(1)/$(2)
 	@echo "$$(firstword $$(CODEC_$(4)_$(1))) -> $$@ ($(words $(3)) files)"
 	@cd build/codecs/$(1)/$(2) && $$(CODEC_$(4)_$(1)) $$(CODEC_$(subst CC,C,$(4))FLAGS) -c $(addprefix $(CURDIR)/,$(3))
-	@rm -f $$@ && cd build/codecs/$(1)/$(2) && $$(CODEC_AR_$(1)) qcs ../lib$(2).a *.o
+	@rm -f $$@ && cd build/codecs/$(1)/$(2) && $$(CODEC_AR_$(1)) qcs ../lib$(2).a $(addsuffix .o,$(sort $(notdir $(basename $(3)))))
 endef
-$(foreach b,native wasm wasm-mt fuzz,$(eval $(call codec_lib,$(b),openjp2,$(OPJ_SRC),CC)) \
+$(foreach b,native wasm wasm-mt fuzz aarch64,$(eval $(call codec_lib,$(b),openjp2,$(OPJ_SRC),CC)) \
   $(eval $(call codec_lib,$(b),charls,$(CHARLS_SRC),CXX)) $(eval $(call codec_lib,$(b),ijgstubs,tools/codecs/ijg_decode_only.c,CC)) \
   $(foreach n,8 12 16,$(eval $(call codec_lib,$(b),ijg$(n),$(call ijg_src,$(n)),CC))))
 
@@ -128,7 +133,7 @@ EMFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(VERSION_
   -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=cwrap,UTF8ToString,HEAPU8,HEAPF32
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all native wasm web dist serve page-screenshot setup test check-layers test-c test-isa test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-train-profile bench-page clean gradcam-examples
+.PHONY: all native wasm web dist serve page-screenshot setup test check-layers test-c test-isa test-cross cross-aarch64 test-node test-fuzz fuzz bench bench-chromium bench-train bench-train-resume bench-train-profile bench-page clean gradcam-examples
 all: native wasm web
 native: build/sialoscan build/libsialoscan.a
 wasm: wasm/dist/sialoscan-core.mjs wasm/dist/sialoscan-core-single.mjs wasm/dist/sialoscan-standalone.js \
@@ -162,6 +167,40 @@ build/dist/sialoscan: $(patsubst %.c,build/dist/%.o,$(CLI_SRC)) $(call engine_ob
 # dist/: the page (zip), the CLI (tar.gz), the wasm package (npm pack), SHA256SUMS; reproducible
 dist: all build/dist/sialoscan
 	bash tools/make-dist.sh dist
+
+# ---- other architectures: the engine for 64-bit Arm (aarch64), cross-compiled with Debian's
+# gcc-aarch64-linux-gnu and run under qemu-user (make test-cross; docs/testing.md). As the release
+# CLI is built, but for aarch64: no XNNPACK, no HDF5; the kernels compiled once, for the compiler's
+# default (NEON, the 4-wide tile of SSE2 and SIMD128), no ISA dispatch; the codec libraries too.
+CROSS_AARCH64 ?= aarch64-linux-gnu-
+QEMU_AARCH64 ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+CFLAGS_AARCH64 := $(CFLAGS_COMMON) -O3 -ffp-contract=fast -DSIALO_NO_HDF5 -ffile-prefix-map=$(CURDIR)/=
+AARCH64_OBJ := $(patsubst %.c,build/aarch64/%.o,$(ENGINE_SRC))
+CODEC_AARCH64_OBJ := $(call codec_libs,aarch64)
+# the op and gradient tests: the kernels and the operators against their naive references and
+# finite differences (XNNPACK's parts skip themselves: it is not in this build)
+CROSS_TESTS := test_ops test_grad
+build/aarch64/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CROSS_AARCH64)gcc $(CFLAGS_AARCH64) -c $< -o $@
+build/aarch64/sialoscan: $(patsubst %.c,build/aarch64/%.o,$(CLI_SRC)) $(AARCH64_OBJ) $(CODEC_AARCH64_OBJ)
+	$(CROSS_AARCH64)g++ -O3 $^ -o $@ -static-libstdc++ -static-libgcc -lpthread -lm
+# (the test files at -O2: at -O3 GCC 12's aarch64 vectoriser fails on test_grad.c, an internal compiler error)
+build/aarch64/tests/%: tests/c/%.c tests/c/check.h tests/c/bright_patch_net.h $(AARCH64_OBJ) $(CODEC_AARCH64_OBJ)
+	@mkdir -p build/aarch64/tests
+	$(CROSS_AARCH64)gcc $(CFLAGS_AARCH64) -O2 -Itests/c $< $(AARCH64_OBJ) $(CODEC_AARCH64_OBJ) -o $@ -lpthread -lm -lstdc++
+cross-aarch64: build/aarch64/sialoscan
+# make test runs it: the tests under qemu-aarch64, then the CLI against the x86-64 one
+# (tests/tools/cross-classify.sh); without the cross compiler or qemu-user it says so and passes
+CROSS_FOUND := $(and $(shell command -v $(CROSS_AARCH64)gcc),$(shell command -v $(firstword $(QEMU_AARCH64))))
+ifneq ($(CROSS_FOUND),)
+test-cross: build/aarch64/sialoscan $(addprefix build/aarch64/tests/,$(CROSS_TESTS)) build/sialoscan
+	@set -e; for t in $(CROSS_TESTS); do echo "== $(QEMU_AARCH64) build/aarch64/tests/$$t"; $(QEMU_AARCH64) build/aarch64/tests/$$t; done
+	QEMU="$(QEMU_AARCH64)" bash tests/tools/cross-classify.sh build/aarch64/sialoscan build/sialoscan
+else
+test-cross:
+	@echo "test-cross: skipped: $(CROSS_AARCH64)gcc or $(firstword $(QEMU_AARCH64)) is not installed (make setup installs both)"
+endif
 
 build/libsialoscan.a: $(NATIVE_OBJ)
 	@rm -f $@
@@ -248,7 +287,7 @@ setup:
 
 # the Node tests (browsers, timings) run after the sanitizer, ISA and fuzz smoke tests, not beside them
 test:
-	$(MAKE) check-layers test-c test-isa test-fuzz
+	$(MAKE) check-layers test-c test-isa test-fuzz test-cross
 	$(MAKE) test-node
 # the include graph and the calls between object files point down the layers, no circles
 check-layers: native

@@ -1,8 +1,9 @@
 /* vec.h — one portable SIMD vocabulary over GCC/Clang vector extensions.
  *
  * The same kernel source compiles to WASM SIMD128 (emcc -msimd128), to SSE2, AVX2 or AVX-512
- * natively. SIALO_VW is the number of floats in one vector; SIALO_ISA names the instruction set
- * and goes into kernel names (f32_gemm_6x16_avx2, f32_gemm_4x8_simd128, ...).
+ * natively, to NEON on 64-bit Arm (aarch64). SIALO_VW is the number of floats in one vector;
+ * SIALO_ISA names the instruction set and goes into kernel names (f32_gemm_6x16_avx2,
+ * f32_gemm_4x8_simd128, ...).
  */
 #ifndef SIALO_VEC_H
 #define SIALO_VEC_H
@@ -25,6 +26,9 @@
 #elif defined(__SSE2__)
 #define SIALO_VW 4
 #define SIALO_ISA "sse2"
+#elif defined(__ARM_NEON)
+#define SIALO_VW 4
+#define SIALO_ISA "neon" /* 64-bit Arm: the vector extensions compile to NEON, the 4-wide tile */
 #else
 #define SIALO_VW 4
 #define SIALO_ISA "scalar"

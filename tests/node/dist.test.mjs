@@ -1,5 +1,6 @@
 // dist.test.mjs — the release files (make dist, tools/make-dist.sh, docs/release.md) tried as a user
-// would: the packing gives the same bytes twice; SHA256SUMS checks them and catches a damaged copy;
+// would: the packing gives the same bytes twice, and so does a second build of the CLI from clean
+// objects in another folder (the same binary, the same SHA256SUMS); SHA256SUMS catches a damaged copy;
 // the CLI archive, unpacked elsewhere, needs only the C library, finds its model, classifies a frame
 // with the kernels forced to SSE2 with the p of build/sialoscan at that level, and says that it has
 // no Keras import; the page's zip holds web/dist/ byte for byte; the wasm package installs offline
@@ -48,6 +49,33 @@ describe('make dist', { skip: process.arch !== 'x64' && 'the CLI archive is for 
   it('writes the four files, the same bytes when packed twice', () => {
     assert.deepEqual(files(a), ['SHA256SUMS', TGZ, NPM, WEB].sort());
     for (const f of files(a)) assert.ok(fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))), `${f} differs between two runs`);
+  });
+
+  it('a second build from clean objects in another folder: the same CLI binary, the same SHA256SUMS', () => {
+    // the sources as they are (tracked and new files), in a folder of another name, built from no
+    // objects at all (the codec libraries too, from the same third_party/); the page and the wasm
+    // package are emcc's output, taken as built (rebuilding them here would take many minutes)
+    const src = path.join(tmp, 'rebuild', 'sialoscan-src');
+    const list = ok(run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--',
+      'Makefile', 'src', 'tools', 'wasm', 'models'], { cwd: ROOT })).split('\0').filter((f) => f && fs.existsSync(path.join(ROOT, f)));
+    for (const f of list) {
+      fs.mkdirSync(path.dirname(path.join(src, f)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, f), path.join(src, f));
+    }
+    fs.symlinkSync(path.join(ROOT, 'third_party'), path.join(src, 'third_party'));
+    for (const d of ['web/dist', 'wasm/dist']) fs.cpSync(path.join(ROOT, d), path.join(src, d), { recursive: true });
+    const env = { SOURCE_DATE_EPOCH: ok(run(['git', 'log', '-1', '--format=%ct'], { cwd: ROOT })).trim() };
+    const clean = { ...process.env };
+    for (const k of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES']) delete clean[k]; // not the jobserver of a calling make
+    const r = spawnSync('make', ['-j2', 'build/dist/sialoscan'], { cwd: src, env: clean, encoding: 'utf8', timeout: 1200000, maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, `make build/dist/sialoscan in ${src}: ${show(r).slice(-4000)}`);
+    const one = fs.readFileSync(path.join(ROOT, 'build', 'dist', 'sialoscan')), two = fs.readFileSync(path.join(src, 'build', 'dist', 'sialoscan'));
+    assert.ok(!two.includes(Buffer.from(src)), 'no build path in the second binary');
+    assert.ok(one.equals(two), `build/dist/sialoscan differs when built again in ${src} (${one.length} vs ${two.length} bytes)`);
+    const c = path.join(tmp, 'c');
+    ok(run(['bash', path.join(src, 'tools', 'make-dist.sh'), c], { env }));
+    assert.equal(fs.readFileSync(path.join(c, 'SHA256SUMS'), 'utf8'), fs.readFileSync(path.join(a, 'SHA256SUMS'), 'utf8'),
+      'SHA256SUMS of the second build');
   });
 
   it('SHA256SUMS checks every archive, and a damaged copy fails the check', () => {
