@@ -89,8 +89,11 @@ try {
   if (!out.partial) {
     const failed = await page.$('#train-message.failed');
     if (failed) throw new Error(`the run failed: ${await failed.textContent()}`);
-    const mean = await page.textContent('[data-testid=cv-table] tfoot tr.mean');
-    out.page_auc_mean = Number(/mean ± sd\s*\d+\s*[\d.—]+ ± [\d.—]+\s*([\d.]+) ±/.exec(mean)?.[1]);
+    // the table's cells: n, accuracy, AUC, ... (the third is the AUC: "0.940 ± 0.034" in the mean row)
+    const meanCells = await page.locator('[data-testid=cv-table] tfoot tr.mean td').allTextContents();
+    out.page_auc_mean = Number(/^[\d.]+/.exec(meanCells[2] ?? '')?.[0]);
+    out.page_fold_aucs = (await page.locator('[data-testid=cv-table] tbody tr td:nth-of-type(3)').allTextContents()).map((t) => Number(/^[\d.]+/.exec(t)?.[0]));
+    out.page_table = (await page.textContent('[data-testid=cv-table]')).replace(/\s+/g, ' ').trim();
   }
 } finally {
   await browser.close();

@@ -323,6 +323,7 @@ export function setupTrainPanel({ build, useModel, shippedModel }) {
   }
   function progressLine(p) {
     const part = p.fold ? `fold ${p.fold} of ${p.folds}` : 'final model (every frame)';
+    if (p.kind === 'start') return [part, 'starting', etaText(p.etaS)].join(' · '); // a fold (or the final model) begins
     const bits = [part, `stage ${p.stage} of ${p.stages}${p.stageName ? ` (${p.stageName})` : ''}`, `epoch ${p.epoch} of ${p.epochs}`];
     if (p.kind === 'batch' && p.batches) bits.push(`batch ${p.batch} of ${p.batches}`);
     if (Number.isFinite(p.loss)) bits.push(`loss ${p.loss.toFixed(3)}`);

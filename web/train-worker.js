@@ -76,6 +76,9 @@ async function handle(msg) {
       const o = msg.options;
       const result = await trainer.run({
         cv: o.cv, final: true, method: o.method, schedule: o.schedule || null, seed: o.seed, batch: o.batch, valFraction: o.valFraction, dataName,
+        // no pause after each epoch: this worker reads no message while it trains (the page stops it by
+        // ending the worker), and its progress and checkpoints reach the page as they are posted
+        yieldEvery: 'never',
         resume: msg.resume ? new Uint8Array(msg.resume) : undefined,
         onProgress: (p) => self.postMessage({ type: 'progress', p: { ...p, heapBytes: trainer.heapBytes() } }), // the engine's memory: the panel shows its peak
         onCheckpoint: (bytes) => {

@@ -85,7 +85,7 @@ int sialo_schedule_default(const char *method, const char *arch, sialo_stage *st
 }
 
 double sialo_run_clock_eta(const sialo_run_clock *c, double rate) {
-    if (!(rate > 0)) return 0;
+    if (!(rate > 0)) return NAN; /* nothing trained yet: no estimate */
     double bound = c->images_total - c->images_done;
     if (bound < 0) bound = 0;
     if (!(c->fin_plan > 0)) return bound / rate;

@@ -37,7 +37,7 @@ typedef struct {
 
 /* the expected seconds left of the whole trainer run at `rate` images/s: the planned work scaled by
    the share of their plan that the finished runs trained (no finished run yet: the plan, an upper
-   bound), never more than the upper bound */
+   bound), never more than the upper bound; NaN before any image is trained (no rate) */
 double sialo_run_clock_eta(const sialo_run_clock *c, double rate);
 
 typedef struct {

@@ -30,6 +30,9 @@ struct sialo_trainer {
     uint8_t *model;
     size_t model_n;
     char *oof_csv;
+    /* the rate and the finished runs' share of their plan, carried from a run stopped at a
+       checkpoint to the run resumed from it in the same trainer (the JS API's per-epoch segments) */
+    double eta_images, eta_seconds, eta_fin_plan, eta_fin_done;
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -98,6 +101,12 @@ static void clock_start(sialo_run_clock *c, const double *plan, int k, int K, do
     c->cur_done0 = c->images_done - trained;
     c->future_plan = 0;
     for (int j = k + 1; j <= K; j++) c->future_plan += plan[j];
+}
+
+/* the expected time left at this session's rate so far (NaN before any image is trained) */
+static double clock_eta(const sialo_run_clock *c) {
+    double el = sialo_now_ms() / 1000.0 - c->session_t0;
+    return sialo_run_clock_eta(c, el > 0 ? c->session_images / el : 0);
 }
 
 static char *dup_or_null(const char *s) { return s ? sialo_strdup(s) : NULL; }
@@ -628,6 +637,11 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
     rcx.done_p = calloc(33, sizeof *rcx.done_p);
     rcx.done_n = calloc(33, sizeof *rcx.done_n);
     sialo_run_clock clock = {.session_t0 = sialo_now_ms() / 1000.0};
+    if (!resume) t->eta_images = t->eta_seconds = t->eta_fin_plan = t->eta_fin_done = 0;
+    clock.session_images = t->eta_images;
+    clock.session_t0 -= t->eta_seconds;
+    clock.fin_plan = t->eta_fin_plan;
+    clock.fin_done = t->eta_fin_done;
     if (!tr || !te || !itr || !iva || !rcx.done_p || !rcx.done_n) { rc = sialo_fail("out of memory"); goto done; }
     if (K) {
         fold = malloc((size_t)n * sizeof *fold);
@@ -676,6 +690,8 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
             if (cb && cb->progress) {
                 sialo_train_progress p = {.kind = 2, .fold = k + 1, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = label};
                 p.done = clock.images_total > 0 ? clock.images_done / clock.images_total : 0;
+                clock_start(&clock, plan, k, K, resume && ck.has_run && ck.phase == k ? (double)ck.run.step * o->batch : 0);
+                p.eta_s = clock_eta(&clock);
                 cb->progress(cb->user, &p);
             }
             sialo_run_args ra = {o, d, t->backbone, t->backbone_n, t->st, t->nst, label, k + 1, K, itr, iva, nitr, niva,
@@ -767,6 +783,8 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         if (cb && cb->progress) {
             sialo_train_progress p = {.kind = 2, .fold = 0, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = "[final]"};
             p.done = clock.images_total > 0 ? clock.images_done / clock.images_total : 0;
+            clock_start(&clock, plan, K, K, resume && ck.has_run && ck.phase == K ? (double)ck.run.step * o->batch : 0);
+            p.eta_s = clock_eta(&clock);
             cb->progress(cb->user, &p);
         }
         rcx.phase = K;
@@ -819,6 +837,10 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         }
     }
 done:
+    t->eta_images = clock.session_images;
+    t->eta_seconds = sialo_now_ms() / 1000.0 - clock.session_t0;
+    t->eta_fin_plan = clock.fin_plan;
+    t->eta_fin_done = clock.fin_done;
     for (int k = 0; rcx.done_p && k < rcx.n_done; k++) free(rcx.done_p[k]);
     free(rcx.done_p); free(rcx.done_n);
     ckpt_free(&ck);
