@@ -365,7 +365,14 @@ test('DICOM codecs: a file of each compressed family gets the CLI\'s p on its ca
   const { context, page, log } = await open(`file://${DIST}/index.html`);
   await giveFiles(page, picked);
   await waitDone(page, picked.length);
-  checkCards(await page.evaluate(readCards), cli); // p within 1e-4 of the CLI's, the label, the overlay drawn
+  const cards = await page.evaluate(readCards);
+  assert.deepEqual(cards.map((c) => c.file).sort(), Object.keys(cli).sort(), 'a card for each file');
+  for (const c of cards) {
+    assert.equal(c.error, undefined, `${c.file}: ${c.error}`);
+    assert.ok(Math.abs(Number(c.p) - cli[c.file].p) <= 1e-4, `${c.file}: page p=${c.p}, CLI p=${cli[c.file].p}`);
+    assert.equal(c.label, cli[c.file].label, `${c.file}: label`);
+    assert.ok(c.cam && c.cam.opaque > 0, `${c.file}: the overlay is drawn`);
+  }
   for (const [name, i] of Object.entries(info)) {
     const text = await page.textContent(`[data-testid=result][data-file="${name}"]`);
     if (i.transfer_syntax) assert.ok(text.includes(i.transfer_syntax), `${name}: the card names its syntax ${i.transfer_syntax}: ${text}`);
