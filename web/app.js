@@ -9,7 +9,7 @@ import { showModel, setupModelInput } from './model-panel.js';
 import { download } from './download.js';
 import { setupTrainPanel } from './train-panel.js';
 import { mixedBuilds, setupOffline } from './offline.js';
-import { buildLine } from './build-info.js';
+import { buildLine, codecsLine } from './build-info.js';
 
 const MAX_SIDE = 480;          // pictures kept per card are at most this size (memory stays bounded over big batches)
 const MAX_FILE = 256 << 20;    // bytes; the engine refuses images over 64 megapixels anyway
@@ -252,6 +252,7 @@ async function main() {
   info = engine.info;
   // the page, the engine and the shipped model must be of one build (footer: version and checksum)
   $('#build-info').textContent = buildLine(build, info);
+  $('#codecs-info').textContent = codecsLine(info);
   const mixed = checkBuild(build, info); // the build id stamped into every file, and the model's checksum
   if (mixed) {
     for (const { card } of queue.splice(0)) card.fail('the page did not start: its files are not of one version (see the top of the page)');

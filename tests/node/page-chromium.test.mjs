@@ -2,7 +2,8 @@
 // user would: opened from disk and served (plain, and cross-origin isolated as `make serve` does),
 // frames given through the file input; probabilities checked against the native CLI on the same
 // bytes; error cards, overlay pixels, network silence, CSV export, keyboard-only use, axe-core,
-// another model, and memory over a 100-frame batch.
+// another model, memory over a 100-frame batch; DICOM files of every compressed syntax, and the
+// footer's codecs line against `sialoscan --version`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,9 +84,15 @@ async function classifyTestSet(url, origin) {
 }
 
 test('page opened from disk (file://): same answers as the CLI, error cards, no network', { skip }, async () => {
-  const { context, status, cold } = await classifyTestSet(`file://${DIST}/index.html`, `file://${DIST}/`);
+  const { context, page, status, cold } = await classifyTestSet(`file://${DIST}/index.html`, `file://${DIST}/`);
   assert.match(status, /1 thread/);
   assert.match(status, /relaxed SIMD/, 'the standalone engine takes its relaxed-SIMD wasm in Chromium');
+  // the footer names the DICOM codecs as `sialoscan --version` does
+  const version = spawnSync(CLI, ['--version'], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.startsWith('codecs: '));
+  assert.ok(version, 'sialoscan --version has a codecs: line');
+  const codecs = page.locator('[data-testid=codecs-info]');
+  assert.equal(await codecs.textContent(), `DICOM codecs: ${version.slice('codecs: '.length)}`);
+  assert.equal(await codecs.isVisible(), true);
   console.log(`# chromium file:// cold start ${cold} ms`);
   await context.close();
 });
@@ -311,6 +318,69 @@ test('DICOM as scanners write it: a DICOMDIR, a report and a PDF skipped in one 
   assert.match(await note('tolerate-no-meta.dcm'), /^read despite no preamble, DICM marker or file meta \(Implicit VR Little Endian assumed\)/);
   assert.match(await note('jpeg-colour-subsampled-says-rgb.dcm'), /read despite a JPEG codestream holding YCbCr \(subsampled chroma\)/);
   assert.equal(await page.locator('[data-testid=result][data-file="big-endian-rgb16.dcm"] [data-testid=dicom-notes]').count(), 0);
+  await context.close();
+});
+
+// the compressed syntaxes in the page opened from disk (the single-threaded engine): one file of each
+// family, made by independent encoders (tests/tools/make_dicom_codecs.py, as dicom-codecs.test.mjs
+// makes them; deflate and big endian by dcmconv from its sources); each card's p is the CLI's
+test('DICOM codecs: a file of each compressed family gets the CLI\'s p on its card, no request leaves the page', { skip }, async (t) => {
+  const py = findPython(['pydicom', 'numpy', 'PIL']);
+  assert.ok(py, 'python3 with pydicom, numpy and PIL is missing: run make setup');
+  const absent = ['dcmcjpls', 'dcmdjpls', 'dcmcjpeg', 'dcmdjpeg', 'dcmconv', 'opj_compress', 'opj_decompress', 'ojph_compress', 'ojph_expand']
+    .filter((tool) => spawnSync(tool, ['-h']).error);
+  if (absent.length) return t.skip(`encoders absent: ${absent.join(', ')} (make setup installs dcmtk, libopenjp2-tools, openjph-tools)`);
+  const dir = join(tmp, 'dicom-codecs');
+  const gen = spawnSync(py, [join(ROOT, 'tests', 'tools', 'make_dicom_codecs.py'), dir], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const { cases, skipped } = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8'));
+  // JPEG 2000 lossless and lossy, HTJ2K lossless and lossy, JPEG-LS lossless and near-lossless, JPEG
+  // Lossless SV1 and process 14, JPEG Extended 12-bit; 16-bit colour: RLE, JPEG-LS, JPEG 2000
+  const wanted = ['j2k-rct-c8', 'j2k-ict-ct', 'htj2k-rct-c8', 'htj2k-lossy-ct', 'jls-c8', 'jls-near-g16', 'jpeg-sv1-c8', 'jpeg-p14-g16',
+    'jpeg-ext12-g12', 'rle-c16', 'jls-c12', 'j2k-rct-c16'];
+  const picked = [], left = [];
+  for (const name of wanted) {
+    const c = cases.find((x) => x.name === name && !x.refuse);
+    if (c) { picked.push(c.file); continue; }
+    // a 16-bit colour case whose encoder is absent (its entry in "skipped": "rle-c16: dcmcrle and dcmdrle absent")
+    const why = skipped.find((s) => s.startsWith(`${name.replace(/-(rct|rgb)-/, '-')}:`));
+    assert.ok(why, `make_dicom_codecs.py wrote no ${name}`);
+    left.push(why);
+  }
+  for (const [name, src, opt] of [['deflate-c8', 'c8', '+td'], ['big-endian-g16', 'g16', '+tb'], ['big-endian-c16', 'c16', '+tb']]) {
+    const out = join(dir, `${name}.dcm`);
+    const r = spawnSync('dcmconv', [opt, join(dir, `src-${src}.dcm`), out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `dcmconv ${opt}: ${r.stderr}`);
+    picked.push(out);
+  }
+  if (left.length) t.diagnostic(`left out (encoder absent): ${left.join('; ')}`);
+  const info = Object.fromEntries(picked.map((f) => [basename(f), JSON.parse(spawnSync(CLI, ['dicom-info', f], { encoding: 'utf8' }).stdout)]));
+  const uids = new Set(Object.values(info).map((i) => i.transfer_syntax_uid));
+  for (const uid of ['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.70',
+    '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']) {
+    assert.ok(uids.has(uid), `no file of ${uid}: ${[...uids].join(' ')}`);
+  }
+  const cli = cliAnswers(picked);
+  for (const [name, w] of Object.entries(cli)) assert.equal(w.error, undefined, `${name}: the CLI refuses it`);
+  const { context, page, log } = await open(`file://${DIST}/index.html`);
+  await giveFiles(page, picked);
+  await waitDone(page, picked.length);
+  const cards = await page.evaluate(readCards);
+  assert.deepEqual(cards.map((c) => c.file).sort(), Object.keys(cli).sort(), 'a card for each file');
+  for (const c of cards) {
+    assert.equal(c.error, undefined, `${c.file}: ${c.error}`);
+    assert.ok(Math.abs(Number(c.p) - cli[c.file].p) <= 1e-4, `${c.file}: page p=${c.p}, CLI p=${cli[c.file].p}`);
+    assert.equal(c.label, cli[c.file].label, `${c.file}: label`);
+    assert.ok(c.cam && c.cam.opaque > 0, `${c.file}: the overlay is drawn`);
+  }
+  for (const [name, i] of Object.entries(info)) {
+    const text = await page.textContent(`[data-testid=result][data-file="${name}"]`);
+    if (i.transfer_syntax) assert.ok(text.includes(i.transfer_syntax), `${name}: the card names its syntax ${i.transfer_syntax}: ${text}`);
+  }
+  assert.deepEqual(foreignRequests(log.requests, `file://${DIST}/`), [], 'no request outside the page\'s own folder');
+  assert.deepEqual(log.afterReady, [], 'no request at all once the page is ready');
+  assert.deepEqual(log.errors, []);
+  console.log(`# chromium file://: ${picked.length} compressed DICOM files, every card's p the CLI's`);
   await context.close();
 });
 
