@@ -2,7 +2,7 @@
 // every engine, with the same weights, in the same run on this machine (`make bench`).
 //
 //   node bench/run.mjs [--pause-training] [--runs N] [--only native,native-own,native-xnnpack,sialo-wasm,sialo-wasm-relaxed,tfjs-wasm,tfjs-wasm-folded,ort-wasm,tflite-web]
-//                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json]
+//                      [--arch mobilenetv2,resnet50v2] [--budget-ms 6000] [--out bench/results.json] [--rounds 4]
 //                      [--max-wait S] [--keep-tmp]
 //
 // Engines (median of N runs after warm-up; N adapts to the engine's speed unless --runs):
@@ -52,7 +52,7 @@ const ROOT = path.resolve(HERE, '..');
 const CLI = process.env.SIALOSCAN_CLI || path.join(ROOT, 'build', 'sialoscan');
 // the CLI built the old way, every file for this machine's ISA (make build/march-native/sialoscan)
 const CLI_MARCH_NATIVE = path.join(ROOT, 'build', 'march-native', 'sialoscan');
-const ROUNDS = 4;
+const ROUNDS = 4; // alternating rounds of the two native builds (--rounds N)
 const P_TOL = 1e-4;
 const SIZE = 224;
 
@@ -60,7 +60,7 @@ const SIZE = 224;
 function parseArgs(argv) {
   const o = {
     pauseTraining: false, runs: 0, only: null, archs: ['mobilenetv2', 'resnet50v2'], budgetMs: 6000,
-    out: path.join(HERE, 'results.json'), keepTmp: false, maxWaitS: 30,
+    out: path.join(HERE, 'results.json'), keepTmp: false, maxWaitS: 30, rounds: ROUNDS,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = () => {
@@ -73,6 +73,7 @@ function parseArgs(argv) {
     else if (a === '--arch') o.archs = v().split(',');
     else if (a === '--budget-ms') o.budgetMs = Number(v());
     else if (a === '--out') o.out = path.resolve(v());
+    else if (a === '--rounds') o.rounds = Math.max(1, parseInt(v(), 10) || ROUNDS);
     else if (a === '--keep-tmp') o.keepTmp = true;
     else if (a === '--max-wait') o.maxWaitS = Number(v());
     else if (a === '-h' || a === '--help') {
@@ -307,7 +308,7 @@ async function main() {
           for (const threads of [1, 2]) {
             const runs = o.runs || (arch === 'mobilenetv2' ? 101 : 31); // its timer is exact; short runs are cheap
             const bins = backend === 'own' && haveOld ? [[CLI, 'native-own'], [CLI_MARCH_NATIVE, 'native-own-march-native']] : [[CLI, `native-${backend}`]];
-            const rounds = bins.length > 1 ? ROUNDS : 1;
+            const rounds = bins.length > 1 ? o.rounds : 1;
             const per = new Map(bins.map(([, e]) => [e, []]));
             let busy = 0, err = null, last = null;
             for (let k = 0; k < rounds; k++)

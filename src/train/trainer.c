@@ -687,16 +687,15 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
                 break;
             }
             say(cb, "%s train %d (inner validation %d), test %d", label, nitr, niva, nte);
-            if (cb && cb->progress) {
-                sialo_train_progress p = {.kind = 2, .fold = k + 1, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = label};
-                p.done = clock.images_total > 0 ? clock.images_done / clock.images_total : 0;
-                clock_start(&clock, plan, k, K, resume && ck.has_run && ck.phase == k ? (double)ck.run.step * o->batch : 0);
-                p.eta_s = clock_eta(&clock);
-                cb->progress(cb->user, &p);
-            }
             sialo_run_args ra = {o, d, t->backbone, t->backbone_n, t->st, t->nst, label, k + 1, K, itr, iva, nitr, niva,
                                  resume && ck.has_run && ck.phase == k ? &ck.run : NULL, on_epoch, cb, &clock, &rcx};
             clock_start(&clock, plan, k, K, ra.resume ? (double)ck.run.step * o->batch : 0);
+            if (cb && cb->progress) {
+                sialo_train_progress p = {.kind = 2, .fold = k + 1, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = label};
+                p.done = clock.images_total > 0 ? clock.images_done / clock.images_total : 0;
+                p.eta_s = clock_eta(&clock);
+                cb->progress(cb->user, &p);
+            }
             sialo_model *m = sialo_train_run(&ra, &stopped);
             if (!m) { free(pte); free(yte); rc = stopped ? 0 : -1; break; }
             clock.fin_plan += clock.cur_plan;
@@ -780,17 +779,16 @@ int sialo_trainer_run(sialo_trainer *t, const sialo_train_callbacks *cb, const u
         int nitr, niva;
         inner_split(d, all, n, o->val_fraction, o->seed, itr, &nitr, iva, &niva);
         say(cb, "[final] train %d (inner validation %d)", nitr, niva);
-        if (cb && cb->progress) {
-            sialo_train_progress p = {.kind = 2, .fold = 0, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = "[final]"};
-            p.done = clock.images_total > 0 ? clock.images_done / clock.images_total : 0;
-            clock_start(&clock, plan, K, K, resume && ck.has_run && ck.phase == K ? (double)ck.run.step * o->batch : 0);
-            p.eta_s = clock_eta(&clock);
-            cb->progress(cb->user, &p);
-        }
         rcx.phase = K;
         sialo_run_args ra = {o, d, t->backbone, t->backbone_n, t->st, t->nst, "[final]", 0, K, itr, iva, nitr, niva,
                              resume && ck.has_run && ck.phase == K ? &ck.run : NULL, on_epoch, cb, &clock, &rcx};
         clock_start(&clock, plan, K, K, ra.resume ? (double)ck.run.step * o->batch : 0);
+        if (cb && cb->progress) {
+            sialo_train_progress p = {.kind = 2, .fold = 0, .folds = K, .stages = t->nst, .val_auc = NAN, .val_loss = NAN, .outside = NAN, .line = "[final]"};
+            p.done = clock.images_total > 0 ? clock.images_done / clock.images_total : 0;
+            p.eta_s = clock_eta(&clock);
+            cb->progress(cb->user, &p);
+        }
         sialo_model *m = sialo_train_run(&ra, &stopped);
         if (!m) rc = stopped ? 0 : -1;
         else {
