@@ -67,7 +67,10 @@ fi
 #   openjpeg-ht-mel-init.patch: OpenJPEG 2.5.0 asserts (ht_dec.c, mel_init) on an HT code-block whose MEL
 #   segment has a byte above 0x8F after an 0xFF; refused instead with "Malformed HT codeblock. Incorrect
 #   MEL segment sequence.", as later OpenJPEG releases do (found by fuzz/j2k_fuzz.c, kept in fuzz/regress/j2k/)
-for lp in charls:charls-read-high-bits openjpeg2:openjpeg-ht-mel-init; do
+#   dcmtk-lossless-huff-category.patch: dcmtk 3.6.7's lossless JPEG decoders (libijg8/12/16 jdlhuff.c) index a
+#   16-entry table with a Huffman value above 16 from a damaged stream; refused as a bogus table instead
+#   (found by fuzz/ljpeg_fuzz.c)
+for lp in charls:charls-read-high-bits openjpeg2:openjpeg-ht-mel-init dcmtk:dcmtk-lossless-huff-category; do
   lib=${lp%%:*} p=${lp#*:}
   [ -f "$TP/$lib/.sialo-$p" ] && continue
   patch -s -d "$TP/$lib" -p1 < "tools/codecs/patches/$p.patch"
