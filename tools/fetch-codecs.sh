@@ -70,7 +70,9 @@ fi
 #   dcmtk-lossless-huff-category.patch: dcmtk 3.6.7's lossless JPEG decoders (libijg8/12/16 jdlhuff.c) index a
 #   16-entry table with a Huffman value above 16 from a damaged stream; refused as a bogus table instead
 #   (found by fuzz/ljpeg_fuzz.c)
-for lp in charls:charls-read-high-bits openjpeg2:openjpeg-ht-mel-init dcmtk:dcmtk-lossless-huff-category; do
+#   dcmtk-dc-huff-category.patch: the same for a DC difference category above 15 in their sequential and
+#   progressive Huffman decoders (jdshuff.c, jdphuff.c; found by fuzz/ljpeg_fuzz.c, kept in fuzz/regress/ljpeg/)
+for lp in charls:charls-read-high-bits openjpeg2:openjpeg-ht-mel-init dcmtk:dcmtk-lossless-huff-category dcmtk:dcmtk-dc-huff-category; do
   lib=${lp%%:*} p=${lp#*:}
   [ -f "$TP/$lib/.sialo-$p" ] && continue
   patch -s -d "$TP/$lib" -p1 < "tools/codecs/patches/$p.patch"
