@@ -236,3 +236,66 @@ int cmd_ensemble(cli_opts *o) {
     sialo_graph_free(e);
     return 0;
 }
+
+/* sialoscan bundle WHOLE.sialo BOX.sialo --out BOTH.sialo: one file that classifies whole frames with
+ * WHOLE's networks and lesion boxes with BOX's (model file section "box-model"); each keeps its own
+ * threshold, calibration and out-of-distribution statistics, byte for byte */
+int cmd_bundle(cli_opts *o) {
+    if (o->nargs != 2 || !o->out) {
+        fprintf(stderr, "usage: sialoscan bundle WHOLE.sialo BOX.sialo --out BOTH.sialo\n"
+                        "  one model file: whole frames are classified by WHOLE (a model of whole frames), lesion boxes by BOX\n"
+                        "  (a model trained for boxes: train --boxes-from-masks); each keeps its threshold, calibration and\n"
+                        "  out-of-distribution statistics\n");
+        return 2;
+    }
+    sialo_graph *g[2] = {0};
+    uint8_t *box_bytes = NULL; /* nested verbatim */
+    size_t box_n = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t sz;
+        uint8_t *bytes = read_all(o->args[k], &sz);
+        g[k] = bytes ? sialo_graph_read_any(bytes, sz) : NULL;
+        if (k == 1) { box_bytes = bytes; box_n = sz; }
+        else free(bytes);
+        if (!g[k]) {
+            char why[600];
+            snprintf(why, sizeof why, "%s: %s", o->args[k], sialo_error());
+            sialo_graph_free(g[0]);
+            free(box_bytes);
+            return die("%s", why);
+        }
+    }
+    const char *why = NULL;
+    if (g[0]->box_graph || g[1]->box_graph) why = "carries a box model already: bundle the models it was made of";
+    else if (g[0]->input_modes & SIALO_MODE_BOX) why = "(the first model) is trained for boxes: the first model must be one of whole frames";
+    else if (!(g[1]->input_modes & SIALO_MODE_BOX)) why = "(the second model) was trained on whole frames: the second model must be trained for lesion boxes (train --boxes-from-masks)";
+    if (why) {
+        int k = g[0]->box_graph || (!g[1]->box_graph && (g[0]->input_modes & SIALO_MODE_BOX)) ? 0 : 1;
+        char msg[700];
+        snprintf(msg, sizeof msg, "%s %s", o->args[k], why);
+        sialo_graph_free(g[0]); sialo_graph_free(g[1]); free(box_bytes);
+        return die("%s", msg);
+    }
+    if (sialo_graph_same_classes(g[0], g[1]) < 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", sialo_error());
+        sialo_graph_free(g[0]); sialo_graph_free(g[1]); free(box_bytes);
+        return die("%s", msg);
+    }
+    g[0]->box_graph = g[1];
+    g[0]->box_file = box_bytes;
+    g[0]->box_file_size = box_n;
+    int bits = g[0]->storage_bits == 16 ? 16 : 32;
+    if (sialo_graph_write_file(g[0], bits, o->out) < 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", sialo_error());
+        sialo_graph_free(g[0]);
+        return die("%s", msg);
+    }
+    printf("{\"out\":");
+    json_str(stdout, o->out);
+    printf(",\"whole\":{\"members\":%d,\"checksum\":\"%08x\"},\"box\":{\"members\":%d,\"checksum\":\"%08x\",\"box_margin\":%.6g}}\n",
+           g[0]->n_members ? g[0]->n_members : 1, g[0]->checksum, g[1]->n_members ? g[1]->n_members : 1, g[1]->checksum, g[1]->box_margin);
+    sialo_graph_free(g[0]);
+    return 0;
+}

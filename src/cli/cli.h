@@ -5,7 +5,7 @@
  *   common.c     usage, errors, opening the model, reading files, JSON strings
  *   classify.c   info, classify, dicom-info, frame
  *   eval.c       eval (with Grad-CAM localisation against lesion masks)
- *   calibrate.c  calibrate, ensemble
+ *   calibrate.c  calibrate, ensemble, bundle
  *   convert.c    init, convert (TFLite, Keras), imagenet
  *   bench.c      forward, bench
  *   train.c      train
@@ -50,6 +50,7 @@ int cmd_bench(cli_opts *o);
 int cmd_forward(cli_opts *o);
 int cmd_calibrate(cli_opts *o);
 int cmd_ensemble(cli_opts *o);
+int cmd_bundle(cli_opts *o);
 int classify_frame(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, sialo_result *r);
 int cmd_classify(cli_opts *o);
 int cmd_dicom_info(cli_opts *o);

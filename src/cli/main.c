@@ -12,7 +12,9 @@
  *   sialoscan ensemble A B [...] --out E [--threshold T] [--fp16]   (one file of several networks whose
  *                                             logits are averaged; then calibrate it on its own predictions)
  *   sialoscan ood-fit --model M --data DIR --out M2 [--rank K] [--folds K] [--rate R]   (out-of-distribution
- *                                             statistics fitted on a labelled folder, written with the model: cli/ood.c)
+ *                                             statistics fitted on a labelled folder, written with the model: cli/ood.c;
+ *                                             --boxes FILE | --boxes-from-masks for a box model)
+ *   sialoscan bundle WHOLE BOX --out BOTH      (one file: whole frames by WHOLE's networks, lesion boxes by BOX's)
  *   sialoscan init --arch A [--input N] [--head binary|none] [--seed S] OUT   (random weights)
  *   sialoscan forward --model M --input X.f32 [--dump L1,L2 --dump-dir D]
  *   sialoscan bench [--model M] [--runs N] [--cam [--cam-layer L]] [--profile]   (--cam: classify-only vs classify+Grad-CAM;
@@ -162,6 +164,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "init")) rc = cmd_init(&o);
     else if (!strcmp(cmd, "calibrate")) rc = cmd_calibrate(&o);
     else if (!strcmp(cmd, "ensemble")) rc = cmd_ensemble(&o);
+    else if (!strcmp(cmd, "bundle")) rc = cmd_bundle(&o);
     else if (!strcmp(cmd, "forward")) rc = cmd_forward(&o);
     else if (!strcmp(cmd, "bench")) rc = cmd_bench(&o);
     else if (!strcmp(cmd, "imagenet")) rc = cmd_imagenet(&o);

@@ -4,6 +4,7 @@
  *
  *   sialoscan ood-fit --model M --data DIR --out M2 [--rank 32] [--folds 5] [--rate 0.03] [--seed 1]
  *                     [--features-out F.tsv] [--oof-out F.tsv]   (each frame's features; its out-of-fold score)
+ *                     [--boxes FILE | --boxes-from-masks]   a box model: each frame's lesion box is classified
  *
  * Each frame of DIR/benign/ and DIR/malignant/ is classified as `classify` does (the same decode,
  * resize and forward); its pooled features are kept. The statistics are cross-fitted over the
@@ -11,6 +12,7 @@
  * at most --rate of the frames' out-of-fold scores are flagged; then fitted on every frame. */
 #include "cli/cli.h"
 #include "engine/runtime.h"
+#include "train/boxes.h"
 #include "train/dataset.h"
 
 #include <dirent.h>
@@ -56,11 +58,12 @@ static int walk_frames(const char *root, const char *rel, name_list *l, int dept
 }
 
 int cmd_ood_fit(int argc, char **argv) {
-    const char *model = NULL, *data = NULL, *out = NULL, *feat_out = NULL, *oof_out = NULL;
-    int rank = 32, folds = 5, seed = 1, threads = 0;
+    const char *model = NULL, *data = NULL, *out = NULL, *feat_out = NULL, *oof_out = NULL, *boxes_file = NULL;
+    int rank = 32, folds = 5, seed = 1, threads = 0, boxes_from_masks = 0;
     double rate = 0.03;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--boxes-from-masks")) { boxes_from_masks = 1; continue; }
         if (!v) return die("option %s needs a value (sialoscan ood-fit --model M --data DIR --out M2)", a);
         i++;
         if (!strcmp(a, "--model")) model = v;
@@ -68,6 +71,7 @@ int cmd_ood_fit(int argc, char **argv) {
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--features-out")) feat_out = v;
         else if (!strcmp(a, "--oof-out")) oof_out = v;
+        else if (!strcmp(a, "--boxes")) boxes_file = v;
         else if (!strcmp(a, "--rank")) { rank = atoi(v); if (rank < 0 || rank > 1024) return die("--rank must be in 0..1024, not '%s'", v); }
         else if (!strcmp(a, "--folds")) { folds = atoi(v); if (folds < 2 || folds > 20) return die("--folds must be in 2..20, not '%s'", v); }
         else if (!strcmp(a, "--rate")) { rate = atof(v); if (!(rate >= 0 && rate < 0.5)) return die("--rate must be in [0, 0.5), not '%s'", v); }
@@ -76,6 +80,11 @@ int cmd_ood_fit(int argc, char **argv) {
         else return die("unknown option '%s' (sialoscan ood-fit --model M --data DIR --out M2 [--rank K] [--folds K] [--rate R])", a);
     }
     if (!model || !data || !out) return die("%s", "ood-fit needs --model M, --data DIR and --out M2");
+    if (boxes_file && boxes_from_masks) return die("%s", "--boxes and --boxes-from-masks: choose one");
+    int box_mode = boxes_file || boxes_from_masks;
+    sialo_box_table boxes = {0};
+    if (boxes_file && load_boxes_file(boxes_file, &boxes) < 0) return 1;
+    if (boxes_from_masks && load_mask_boxes(data, &boxes) < 0) { sialo_boxes_free(&boxes); return 1; }
     size_t mn;
     uint8_t *mbytes = read_all(model, &mn);
     if (!mbytes) return 1;
@@ -84,7 +93,17 @@ int cmd_ood_fit(int argc, char **argv) {
     opt.threads = threads;
     sialo_model *m = g ? sialo_model_load(mbytes, mn, &opt) : NULL;
     free(mbytes);
-    if (!g || !m) { fprintf(stderr, "sialoscan: %s: %s\n", model, sialo_error()); sialo_graph_free(g); return 1; }
+    if (!g || !m) { fprintf(stderr, "sialoscan: %s: %s\n", model, sialo_error()); sialo_graph_free(g); sialo_boxes_free(&boxes); return 1; }
+    if (box_mode && (g->box_graph || !(g->input_modes & SIALO_MODE_BOX))) {
+        const char *why = g->box_graph ? "this model carries a box model: fit the box model's statistics before `sialoscan bundle`"
+                                       : "this model was trained on whole frames, not on lesion boxes: leave out --boxes / --boxes-from-masks";
+        sialo_graph_free(g); sialo_model_free(m); sialo_boxes_free(&boxes);
+        return die("%s", why);
+    }
+    if (!box_mode && (g->input_modes & SIALO_MODE_BOX) && !(g->input_modes & SIALO_MODE_WHOLE)) {
+        sialo_graph_free(g); sialo_model_free(m); sialo_boxes_free(&boxes);
+        return die("%s", "this model classifies lesion boxes: give their boxes (--boxes FILE or --boxes-from-masks)");
+    }
     if (g->n_classes != 1) { sialo_graph_free(g); sialo_model_free(m); return die("%s", "ood-fit needs a binary (benign / malignant) model"); }
     int nets = m->n_members > 1 ? m->n_members : 1, rc = 1;
     if (sialo_model_keep_features(m) < 0) { sialo_graph_free(g); sialo_model_free(m); return die("%s", sialo_error()); }
@@ -144,7 +163,17 @@ int cmd_ood_fit(int argc, char **argv) {
         size_t nb;
         uint8_t *b = read_all(full, &nb);
         sialo_result r;
-        if (!b || classify_frame(m, b, nb, 0, 0, &r) < 0) { free(b); fprintf(stderr, "sialoscan: %s: %s\n", full, sialo_error()); goto done; }
+        int frc = -1;
+        if (b && box_mode) { /* its lesion box, as eval --boxes does */
+            sialo_image img;
+            sialo_box bx;
+            if (sialo_image_decode_frame(b, nb, 0, 0, &img) == 0) {
+                frc = sialo_boxes_find(&boxes, d.s[i].path, img.w, img.h, &bx) ? sialo_classify_image_box(m, &img, &bx, -1.0f, &r, NULL)
+                                                                               : sialo_fail("no lesion box for this frame (a line of the boxes file, or a mask in masks/)");
+                sialo_image_free(&img);
+            }
+        } else if (b) frc = classify_frame(m, b, nb, 0, 0, &r);
+        if (frc < 0) { free(b); fprintf(stderr, "sialoscan: %s: %s\n", full, sialo_error()); goto done; }
         free(b);
         p[i] = r.p_positive;
         for (int k = 0; k < nets; k++) memcpy(feats[k] + (size_t)i * dims[k], sialo_model_features(m, k, NULL), (size_t)dims[k] * sizeof(float));
@@ -192,5 +221,6 @@ done:
 done0:
     sialo_graph_free(g);
     sialo_model_free(m);
+    sialo_boxes_free(&boxes);
     return rc;
 }

@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the file facts of the model m carries for lesion boxes (built or not yet), its network count in *nets; NULL if none */
+static const sialo_graph *box_facts(const sialo_model *m, int *nets) {
+    const sialo_model *b = m->box_model;
+    const sialo_graph *f = b ? (b->meta ? b->meta : b->g) : m->box_graph;
+    if (nets) *nets = b ? b->n_members : f && f->n_members ? f->n_members : f && f->head_networks ? f->head_networks : 1;
+    return f;
+}
+
 void sialo_model_info(const sialo_model *m, sialo_info *out) {
     const sialo_graph *g = m->g, *file = m->meta ? m->meta : m->g; /* an ensemble: the file's own facts */
     memset(out, 0, sizeof *out);
@@ -34,6 +42,11 @@ void sialo_model_info(const sialo_model *m, sialo_info *out) {
     out->storage_bits = file->storage_bits;
     out->input_modes = file->input_modes ? file->input_modes : SIALO_MODE_WHOLE;
     out->box_margin = file->box_margin;
+    const sialo_graph *bf = box_facts(m, NULL);
+    if (bf) { /* it carries a model for boxes: that model's margin */
+        out->input_modes |= SIALO_MODE_BOX;
+        out->box_margin = bf->box_margin;
+    }
 }
 
 /* ---- a growing string for JSON */
@@ -98,6 +111,14 @@ char *sialo_model_info_json(const sialo_model *m) {
     }
     sb_printf(&s, ",\"input_modes\":\"%s\"", in.input_modes == (SIALO_MODE_WHOLE | SIALO_MODE_BOX) ? "both" : in.input_modes == SIALO_MODE_BOX ? "box" : "whole");
     if (in.input_modes & SIALO_MODE_BOX) sb_printf(&s, ",\"box_margin\":%.6g", in.box_margin);
+    int box_nets;
+    const sialo_graph *bf = box_facts(m, &box_nets);
+    if (bf) { /* the model it carries for boxes: its own decision, calibration and OOD check */
+        sb_printf(&s, ",\"box_model\":{\"members\":%d,\"threshold\":%.6g,\"calibration\":{\"a\":%.9g,\"b\":%.9g},\"ood\":{\"checked\":%s},\"checksum\":\"%08x\",\"provenance\":",
+                  box_nets, bf->threshold, bf->calib_a, bf->calib_b, bf->ood_threshold > 0 ? "true" : "false", bf->checksum);
+        json_string(&s, bf->provenance);
+        sb_printf(&s, "}");
+    }
     sb_printf(&s, ",\"calibration\":{\"a\":%.9g,\"b\":%.9g,\"identity\":%s},\"format_version\":%d,\"members\":%d", in.calib_a, in.calib_b,
               in.calib_a == 1.0f && in.calib_b == 0.0f ? "true" : "false", in.format_version, in.n_members);
     if (m->n_members > 1) { /* an ensemble: each network's own facts */

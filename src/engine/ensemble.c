@@ -92,7 +92,7 @@ fail:
     return NULL;
 }
 
-sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt) {
+sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt, sialo_pool *pool) {
     int n = g->n_members;
     sialo_graph **gm = g->members;
     sialo_model **mm = NULL;
@@ -126,7 +126,7 @@ sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt) {
     mm = sialo_xcalloc((size_t)n, sizeof *mm);
     if (!mm) goto fail;
     for (; built < n; built++) {
-        mm[built] = sialo_model_from_graph_pool(gm[built], opt, built ? mm[0]->pool : NULL);
+        mm[built] = sialo_model_from_graph_pool(gm[built], opt, built ? mm[0]->pool : pool);
         gm[built] = NULL; /* the model owns it now, or freed it */
         if (!mm[built]) {
             char why[480];

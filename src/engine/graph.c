@@ -62,6 +62,8 @@ void sialo_graph_free(sialo_graph *g) {
     for (int i = 0; i < g->n_members; i++) sialo_graph_free(g->members[i]);
     free(g->members);
     sialo_ood_net_free(g->ood);
+    sialo_graph_free(g->box_graph);
+    free(g->box_file);
     free(g);
 }
 

@@ -117,6 +117,18 @@ typedef struct sialo_graph {
        grown by box_margin per side), or both; copied to an ensemble's members at load */
     int input_modes;
     float box_margin;
+    /* a model of whole frames that carries a second model for lesion boxes (model file section
+       "box-model": a whole model file nested): box_graph is that model (a single network or an
+       ensemble, trained for boxes, never itself carrying one), or NULL. The engine classifies a
+       box with it, a whole frame with this one; each keeps its own threshold, calibration and
+       out-of-distribution statistics. Owned by the graph. */
+    struct sialo_graph *box_graph;
+    /* read from a file, box_graph is only the head of that model (its metadata and sections, no
+       networks: head_networks says how many it has) and box_file holds its bytes, parsed in full
+       when the first box comes and written back verbatim; built in memory, box_file is NULL */
+    uint8_t *box_file;
+    size_t box_file_size;
+    int head_networks;
     /* content */
     int n_tensors, cap_tensors;
     sialo_tensor *tensors;
@@ -176,6 +188,10 @@ sialo_graph *sialo_graph_read(const void *data, size_t size);
 /* storage_bits 32 or 16; a single network is written as version 2, an ensemble as version 3.
  * *out is malloc'ed; caller frees. */
 int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, size_t *out_size);
+/* 0 if a box model (graph.h box_graph) names the same outputs and classes as the whole-frame model, else -1 with a sentence */
+int sialo_graph_same_classes(const sialo_graph *whole, const sialo_graph *box);
+/* the head of a model file: its metadata and sections (version 4), no networks, no checksum check */
+sialo_graph *sialo_graph_read_head(const void *data, size_t size);
 int sialo_graph_write_file(const sialo_graph *g, int storage_bits, const char *path);
 
 /* ---- ensembles (ensemble.c) */

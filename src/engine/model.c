@@ -6,11 +6,66 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
-    if (g->n_members) return sialo_ensemble_model(g, opt);
-    sialo_model *m = sialo_model_from_graph_pool(g, opt, NULL);
+/* a single network or an ensemble, on pool (NULL: its own) */
+static sialo_model *from_graph_on(sialo_graph *g, const sialo_options *opt, sialo_pool *pool) {
+    if (g->n_members) return sialo_ensemble_model(g, opt, pool);
+    sialo_model *m = sialo_model_from_graph_pool(g, opt, pool);
     if (m && sialo_ood_attach(m) < 0) { sialo_model_free(m); return NULL; }
     return m;
+}
+
+sialo_model *sialo_model_from_graph(sialo_graph *g, const sialo_options *opt) {
+    sialo_graph *box = g->box_graph; /* a model for lesion boxes inside: built when the first box comes */
+    uint8_t *bf = g->box_file;
+    size_t bn = g->box_file_size;
+    g->box_graph = NULL;
+    g->box_file = NULL;
+    if (box && opt && opt->training) {
+        sialo_graph_free(box);
+        free(bf);
+        sialo_graph_free(g);
+        return sialo_fail_null("a model that carries a box model cannot be trained: train the whole-frame and the box networks apart");
+    }
+    sialo_model *m = from_graph_on(g, opt, NULL);
+    if (!m) { sialo_graph_free(box); free(bf); return NULL; }
+    m->box_graph = box;
+    m->box_file = bf;
+    m->box_file_size = bn;
+    return m;
+}
+
+sialo_model *sialo_box_model(sialo_model *m) {
+    if (!m) return sialo_fail_null("no model");
+    if (m->box_model) return m->box_model;
+    if (m->box_failed) return sialo_fail_null("the model's box networks could not be loaded");
+    if (!m->box_graph) return m;
+    sialo_graph *g = m->box_graph;
+    if (m->box_file) { /* read from a file: the networks are read now (the whole nested file, its checksum too) */
+        g = sialo_graph_read_any(m->box_file, m->box_file_size);
+        if (g && (g->box_graph || !(g->input_modes & SIALO_MODE_BOX))) {
+            sialo_graph_free(g);
+            g = sialo_fail_null("it is not a model trained for lesion boxes");
+        }
+        if (!g) {
+            m->box_failed = 1;
+            char why[400];
+            snprintf(why, sizeof why, "%s", sialo_error());
+            return sialo_fail_null("the model's box networks could not be loaded: %s", why);
+        }
+        sialo_graph_free(m->box_graph); /* the head */
+        free(m->box_file);
+        m->box_file = NULL;
+    }
+    m->box_graph = NULL;
+    sialo_options o = m->opt;
+    m->box_model = from_graph_on(g, &o, m->pool);
+    if (!m->box_model) {
+        m->box_failed = 1;
+        char why[400];
+        snprintf(why, sizeof why, "%s", sialo_error());
+        return sialo_fail_null("the model's box networks could not be loaded: %s", why);
+    }
+    return m->box_model;
 }
 
 sialo_model *sialo_model_load(const void *data, size_t size, const sialo_options *opt) {

@@ -70,6 +70,12 @@
  *             f32 box margin (0..2, a fraction of the box's side per side) the model was trained with.
  *             Without it the model classifies whole frames only (every file before it). A file is
  *             written as version 4 when it carries out-of-distribution statistics or box modes.
+ *   section known (model.c):
+ *     "box-model" (network 0xFFFFFFFF, at most one): a whole model file (header, payload), trained for
+ *             lesion boxes: the model the engine classifies a box with, this file's own networks
+ *             classifying whole frames. It must not carry a box model itself, nor may the file's own
+ *             networks claim box mode; it names the same classes. Each model keeps its threshold,
+ *             calibration and out-of-distribution statistics. A file with one is written as version 4.
  *
  * The reader checks every count, length, offset, index and shape against the bytes that are
  * there before it allocates or reads, and refuses a bad file with a reason naming the problem.
@@ -401,7 +407,7 @@ fail: {
 }
 
 /* version 4: the sections (before the networks); the "ood" ones into ood[network], the threshold */
-static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *thr, int *frames, sialo_graph *g) {
+static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *thr, int *frames, sialo_graph *g, int nested) {
     r->what = "section table";
     uint32_t ns = rd_u32(r);
     if (r->bad) return -1;
@@ -428,6 +434,24 @@ static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *th
             else if (modes < 1 || modes > 3 || !(margin >= 0 && margin <= SIALO_BOX_MAX_MARGIN))
                 rc = sialo_fail("model file is corrupt: input modes %u, box margin %g", modes, margin);
             else { g->input_modes = (int)modes; g->box_margin = margin; }
+        } else if (!strcmp(tag, "box-model")) {
+            uint8_t *copy = g->box_graph || nested ? NULL : malloc(size ? (size_t)size : 1); /* aligned, for the nested reader */
+            if (nested) rc = sialo_fail("model file is corrupt: its box model carries a box model itself"); /* one level, no deeper */
+            else if (g->box_graph) rc = sialo_fail("model file is corrupt: two box models");
+            else if (!copy) rc = sialo_fail("out of memory");
+            else {
+                memcpy(copy, sub.p, (size_t)size);
+                g->box_file = copy;
+                g->box_file_size = (size_t)size;
+                g->box_graph = sialo_graph_read_head(copy, (size_t)size); /* the networks when the first box comes */
+                if (!g->box_graph) {
+                    char why[400];
+                    snprintf(why, sizeof why, "%s", sialo_error());
+                    rc = sialo_fail("the box model inside the file: %s", why);
+                } else if (g->box_graph->box_graph) rc = sialo_fail("model file is corrupt: its box model carries a box model itself");
+                else if (!(g->box_graph->input_modes & SIALO_MODE_BOX))
+                    rc = sialo_fail("model file is corrupt: its box model was not trained for lesion boxes");
+            }
         } else if (!strcmp(tag, "ood-threshold")) {
             sub.what = "out-of-distribution threshold";
             *thr = rd_f32(&sub);
@@ -473,7 +497,12 @@ static int read_sections(reader *r, sialo_ood_net **ood, int *has_thr, float *th
     return 0;
 }
 
-sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
+static sialo_graph *read_file(const void *data, size_t size, int head);
+sialo_graph *sialo_graph_read_any(const void *data, size_t size) { return read_file(data, size, 0); }
+sialo_graph *sialo_graph_read_head(const void *data, size_t size) { return read_file(data, size, 1); }
+
+/* head: the metadata and sections only (a version 4 file), no checksum (the file around it has one) */
+static sialo_graph *read_file(const void *data, size_t size, int head) {
     const uint8_t *b = data;
     if (!data || size == 0) return sialo_fail_null("model file is empty (0 bytes)");
     if (size < HEADER_SIZE) {
@@ -498,7 +527,9 @@ sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
         return sialo_fail_null("model file has %zu trailing bytes after the payload the header announces",
                                (size_t)(size - HEADER_SIZE - payload));
     }
-    uint32_t got = sialo_crc32(b + HEADER_SIZE, (size_t)payload);
+    if (head && version < FORMAT_VERSION_SECTIONS)
+        return sialo_fail_null("a model file of version %u: not one trained for lesion boxes", version);
+    uint32_t got = head ? crc : sialo_crc32(b + HEADER_SIZE, (size_t)payload);
     if (got != crc)
         return sialo_fail_null("model file is corrupt: payload checksum mismatch (stored CRC-32 %08x, computed %08x)", crc, got);
 
@@ -516,11 +547,17 @@ sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
     if (read_meta(&r, g, version) < 0) goto fail;
     int ensemble = version == FORMAT_VERSION_ENSEMBLE;
     if (version >= FORMAT_VERSION_SECTIONS) {
-        if (read_sections(&r, ood, &has_thr, &thr, &frames, g) < 0) goto fail;
+        if (read_sections(&r, ood, &has_thr, &thr, &frames, g, head) < 0) goto fail;
         r.what = "network count";
         uint32_t nn = rd_u32(&r);
         if (r.bad) goto fail;
         if (nn < 1 || nn > SIALO_MAX_MEMBERS) { sialo_fail("model file is corrupt: %u networks (1 to %d allowed)", nn, SIALO_MAX_MEMBERS); goto fail; }
+        if (head) { /* the head: its facts, the threshold of its out-of-distribution check; no networks */
+            g->head_networks = (int)nn;
+            if (has_thr) { g->ood_threshold = thr; g->ood_frames = frames; }
+            for (int k = 0; k < SIALO_MAX_MEMBERS; k++) sialo_ood_net_free(ood[k]);
+            return g;
+        }
         ensemble = nn > 1;
         if (ensemble) r.pos -= 4; /* read_members reads the count again */
     }
@@ -538,6 +575,11 @@ sialo_graph *sialo_graph_read_any(const void *data, size_t size) {
         memset(ood, 0, sizeof ood);
         if (sialo_graph_set_ood(g, v, nets, thr, frames) < 0) goto fail;
     }
+    if (g->box_graph && (g->input_modes & SIALO_MODE_BOX)) {
+        sialo_fail("model file is corrupt: its networks are trained for boxes and it carries a box model as well");
+        goto fail;
+    }
+    if (g->box_graph && sialo_graph_same_classes(g, g->box_graph) < 0) goto fail;
     return g;
 fail:
     for (int k = 0; k < SIALO_MAX_MEMBERS; k++) sialo_ood_net_free(ood[k]);
@@ -653,10 +695,29 @@ static int has_ood(const sialo_graph *g) {
 /* 1 if the model was trained for more than whole frames */
 static int has_modes(const sialo_graph *g) { return g->input_modes && g->input_modes != SIALO_MODE_WHOLE; }
 
+int sialo_graph_same_classes(const sialo_graph *whole, const sialo_graph *box) {
+    int same = whole->n_classes == box->n_classes && whole->n_class_names == box->n_class_names;
+    for (int i = 0; same && i < whole->n_class_names; i++) same = !strcmp(whole->class_names[i], box->class_names[i]);
+    return same ? 0 : sialo_fail("the box model has other outputs or classes than the whole-frame model (%d outputs, %s / %s)", box->n_classes,
+                                 box->n_class_names > 0 ? box->class_names[0] : "?", box->n_class_names > 1 ? box->class_names[1] : "?");
+}
+
 /* version 4: the sections, then the network count */
 static void put_sections(wbuf *w, const sialo_graph *g) {
     int nets = g->n_members ? g->n_members : 1, ood = has_ood(g), modes = has_modes(g);
-    put_u32(w, (uint32_t)(ood ? nets + 1 : 0) + (uint32_t)modes);
+    put_u32(w, (uint32_t)(ood ? nets + 1 : 0) + (uint32_t)modes + (g->box_graph != NULL));
+    if (g->box_graph) { /* the bytes it was read from, verbatim; else the model built in memory */
+        uint8_t *nb = NULL;
+        size_t nn = 0;
+        const sialo_graph *bg = g->box_graph;
+        if (!g->box_file && sialo_graph_write(bg, bg->storage_bits == 16 ? 16 : 32, &nb, &nn) < 0) w->oom = 1;
+        put_str(w, "box-model");
+        put_u32(w, OOD_ALL);
+        put_u64(w, (uint64_t)(g->box_file ? g->box_file_size : nn));
+        if (g->box_file) put(w, g->box_file, g->box_file_size);
+        else put(w, nb, nn);
+        free(nb);
+    }
     if (modes) {
         put_str(w, "input-modes");
         put_u32(w, OOD_ALL);
@@ -693,7 +754,9 @@ int sialo_graph_write(const sialo_graph *g, int storage_bits, uint8_t **out, siz
     if (storage_bits != 32 && storage_bits != 16) return sialo_fail("storage bits must be 32 or 16, not %d", storage_bits);
     if (g->n_members == 1 || g->n_members > SIALO_MAX_MEMBERS)
         return sialo_fail("an ensemble has 2 to %d networks, not %d", SIALO_MAX_MEMBERS, g->n_members);
-    int sections = has_ood(g) || has_modes(g);
+    int sections = has_ood(g) || has_modes(g) || g->box_graph;
+    if (g->box_graph && (g->box_graph->box_graph || !(g->box_graph->input_modes & SIALO_MODE_BOX) || (g->input_modes & SIALO_MODE_BOX)))
+        return sialo_fail("a box model must be trained for boxes, carry no box model itself, and go with a whole-frame model");
     wbuf w = {0};
     put(&w, NULL, HEADER_SIZE);
     put_meta(&w, g);

@@ -216,6 +216,9 @@ int sialo_score_node(const sialo_graph *g) {
 
 void sialo_model_free(sialo_model *m) {
     if (!m) return;
+    sialo_model_free(m->box_model); /* before the pool it runs on */
+    sialo_graph_free(m->box_graph);
+    free(m->box_file);
     for (int k = 1; m->member && k < m->n_members; k++) sialo_model_free(m->member[k]); /* before the pool they run on */
     free(m->member);
     sialo_graph_free(m->meta);

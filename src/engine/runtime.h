@@ -51,6 +51,15 @@ struct sialo_model {
     sialo_graph *meta;
     int shared_pool;      /* 1: pool belongs to another model (an ensemble's network 0) */
     int ood_node;         /* ood.c: the pinned global average pool whose output the OOD score reads (> 0), 0 = none */
+    /* model.c: a whole-frame model that carries a model for lesion boxes (graph.h box_graph): its
+       graph until the first box is classified (so that loading costs nothing more), then the model
+       built from it on this model's thread pool; box_failed: building it failed (the reason was
+       given then, and is given again) */
+    sialo_graph *box_graph;   /* read from a file: its head only (graph.h), the networks in box_file */
+    uint8_t *box_file;
+    size_t box_file_size;
+    struct sialo_model *box_model;
+    int box_failed;
 };
 
 /* takes ownership of g (an un-optimised graph, e.g. fresh from an importer or the trainer; an
@@ -63,7 +72,10 @@ sialo_model *sialo_model_from_graph_pool(sialo_graph *g, const sialo_options *op
 int sialo_score_node(const sialo_graph *g);
 /* ---- ensemble.c */
 /* an ensemble model from an ensemble graph (takes ownership of g, freed on failure) */
-sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt);
+sialo_model *sialo_ensemble_model(sialo_graph *g, const sialo_options *opt, sialo_pool *pool);
+/* model.c: the model that classifies lesion boxes: m's box model (built on first use), else m
+   itself (which then must be trained for boxes); NULL with sialo_error set if it cannot be built */
+sialo_model *sialo_box_model(sialo_model *m);
 /* the ensemble's output: the final sigmoid / softmax of the mean of the networks' logits (the
    mean of their outputs for a network without one); each network's activations stay in its arena */
 int sialo_ensemble_forward(sialo_model *m, const float *input, float *out);

@@ -395,6 +395,7 @@ int sialo_classify_image_box_cam(sialo_model *m, const sialo_image *img, const s
     if (cam) memset(cam, 0, sizeof *cam);
     if (r) memset(r, 0, sizeof *r);
     if (!m || !r) return sialo_fail("no model or no place for the result");
+    if (!(m = sialo_box_model(m))) return -1; /* a model that carries one for boxes classifies them with it */
     sialo_image crop;
     if (sialo_box_prepare(m, img, box, margin, region, &crop) < 0) return -1;
     int rc = sialo_classify_image_cam_class(m, &crop, layer, class_index, r, cam); /* the map over the crop */

@@ -61,6 +61,7 @@ int sialo_classify_image_box(sialo_model *m, const sialo_image *img, const sialo
                              sialo_box *region) {
     double t0 = sialo_now_ms();
     memset(out, 0, sizeof *out);
+    if (!(m = sialo_box_model(m))) return -1; /* a model that carries one for boxes classifies them with it */
     sialo_image crop;
     if (sialo_box_prepare(m, img, box, margin, region, &crop) < 0) return -1;
     int rc = sialo_classify_image(m, &crop, out);

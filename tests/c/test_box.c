@@ -10,6 +10,11 @@
  *    the section (version 2) is a whole-frame model.
  * 3. Refusals with a sentence: outside the frame, zero or negative size, smaller than 8 px, a margin
  *    out of range, a whole-frame-only model.
+ * 4. A bundle (section "box-model"): a whole-frame model carrying another network trained for boxes.
+ *    A whole frame gives the whole-frame file's p, a box the box file's p and Grad-CAM (bit for bit),
+ *    each with its own threshold; the bundle survives read / write byte for byte; refused with a
+ *    sentence: a box model not trained for boxes, a box model inside the box model, whole-frame
+ *    networks that claim boxes as well, other classes, a damaged nested file, training it.
  * Run from the repository root. Prints "N passed, M failed"; exit status 1 on any failure.
  */
 #include "check.h"
@@ -83,6 +88,129 @@ static void refused(sialo_model *m, const sialo_image *img, sialo_box b, float m
     CHECK(rc < 0 && strstr(sialo_error(), words) && !cam.map, "%s (Grad-CAM): rc %d, '%s'", what, rc, sialo_error());
 }
 
+static uint8_t *write_or_null(const sialo_graph *g, size_t *n) {
+    uint8_t *b = NULL;
+    if (sialo_graph_write(g, 32, &b, n) < 0) return NULL;
+    return b;
+}
+
+/* 4. a whole-frame model with a box model inside */
+static void bundle_tests(const sialo_image *img) {
+    sialo_graph *w = small(7), *bx = small(11);
+    w->threshold = 0.4f;
+    bx->input_modes = SIALO_MODE_BOX;
+    bx->box_margin = 0.2f;
+    bx->threshold = 0.6f;
+    bx->calib_a = 0.8f;
+    bx->calib_b = -0.3f;
+    size_t wn, bn, un;
+    uint8_t *wb = write_or_null(w, &wn), *bb = write_or_null(bx, &bn);
+    w->box_graph = bx;
+    uint8_t *ub = write_or_null(w, &un);
+    CHECK(wb && bb && ub && ub[8] == 4, "bundle written: %s", sialo_error());
+    if (!wb || !bb || !ub) return;
+    sialo_model *mw = sialo_model_load(wb, wn, NULL), *mbx = sialo_model_load(bb, bn, NULL), *mu = sialo_model_load(ub, un, NULL);
+    CHECK(mw && mbx && mu, "bundle loaded: %s", sialo_error());
+    if (mw && mbx && mu) {
+        sialo_info iu;
+        sialo_model_info(mu, &iu);
+        CHECK(iu.input_modes == (SIALO_MODE_WHOLE | SIALO_MODE_BOX) && iu.box_margin == 0.2f && iu.threshold == 0.4f,
+              "bundle info: modes %d, margin %g, threshold %g", iu.input_modes, iu.box_margin, iu.threshold);
+        char *js = sialo_model_info_json(mu);
+        CHECK(js && strstr(js, "\"input_modes\":\"both\"") && strstr(js, "\"box_model\":{\"members\":1,\"threshold\":0.6"), "bundle json: %s",
+              js ? js : "(null)");
+        free(js);
+        sialo_result a, b, c, d, e;
+        sialo_box box = {40, 30, 30, 20}, ra, rb;
+        CHECK(sialo_classify_image(mu, img, &a) == 0 && sialo_classify_image(mw, img, &b) == 0 && a.p_positive == b.p_positive &&
+                  a.threshold == 0.4f, "bundle, whole frame: p %.7f (whole-frame file %.7f), threshold %g", a.p_positive, b.p_positive, a.threshold);
+        CHECK(sialo_classify_image_box(mu, img, &box, -1.0f, &c, &ra) == 0 && sialo_classify_image_box(mbx, img, &box, -1.0f, &d, &rb) == 0 &&
+                  c.p_positive == d.p_positive && c.threshold == 0.6f && ra.w == rb.w && ra.x == rb.x,
+              "bundle, box: p %.7f (box file %.7f), threshold %g: %s", c.p_positive, d.p_positive, c.threshold, sialo_error());
+        CHECK(c.p_positive != a.p_positive, "the box and the whole frame come from different networks (%.7f, %.7f)", c.p_positive, a.p_positive);
+        sialo_cam cu, cb;
+        CHECK(sialo_classify_image_box_cam(mu, img, &box, -1.0f, NULL, -1, &e, &cu, NULL) == 0 &&
+                  sialo_classify_image_box_cam(mbx, img, &box, -1.0f, NULL, -1, &d, &cb, NULL) == 0 && e.p_positive == d.p_positive &&
+                  cu.w == cb.w && cu.h == cb.h && !memcmp(cu.map, cb.map, (size_t)cu.w * cu.h * sizeof *cu.map),
+              "bundle, box Grad-CAM: the box file's map and p: %s", sialo_error());
+        sialo_cam_free(&cu);
+        sialo_cam_free(&cb);
+        /* read, written again: the same bytes */
+        sialo_graph *rg = sialo_graph_read_any(ub, un);
+        size_t rn = 0;
+        uint8_t *rb2 = rg ? write_or_null(rg, &rn) : NULL;
+        CHECK(rb2 && rn == un && !memcmp(rb2, ub, un), "bundle read and written again: %zu bytes, %zu before", rn, un);
+        free(rb2);
+        sialo_graph_free(rg);
+        sialo_options topt = {0};
+        topt.training = 1;
+        sialo_model *mt = sialo_model_load(ub, un, &topt);
+        CHECK(!mt && strstr(sialo_error(), "cannot be trained"), "training a bundle refused: %s", sialo_error());
+        sialo_model_free(mt);
+    }
+    sialo_model_free(mw);
+    sialo_model_free(mbx);
+    sialo_model_free(mu);
+    /* refusals on writing */
+    size_t n;
+    uint8_t *x;
+    bx->input_modes = SIALO_MODE_WHOLE;
+    x = write_or_null(w, &n);
+    CHECK(!x && strstr(sialo_error(), "trained for boxes"), "a box model of whole frames refused: %s", sialo_error());
+    free(x);
+    bx->input_modes = SIALO_MODE_BOX;
+    w->input_modes = SIALO_MODE_WHOLE | SIALO_MODE_BOX;
+    x = write_or_null(w, &n);
+    CHECK(!x && strstr(sialo_error(), "whole-frame model"), "whole-frame networks that claim boxes refused: %s", sialo_error());
+    free(x);
+    w->input_modes = SIALO_MODE_WHOLE;
+    /* refusals on reading: a damaged nested file (one byte of its payload), other classes */
+    size_t at = 0;
+    for (size_t i = 32; i + 9 < un; i++) if (!memcmp(ub + i, "box-model", 9)) { at = i + 9 + 4 + 8; break; }
+    CHECK(at && !memcmp(ub + at, "SIALOSCN", 8), "the nested file found");
+    if (at) { /* a weight of the nested file (its last bytes), the outer checksum made good: the whole frame still
+                 works; the box networks, read when the first box comes, are refused, then and every time after */
+        uint64_t nsz = 0;
+        for (int k = 0; k < 8; k++) nsz |= (uint64_t)ub[at - 8 + k] << (8 * k);
+        CHECK(nsz > 64 && at + nsz <= un, "the nested file's size %llu", (unsigned long long)nsz);
+        ub[at + nsz - 8] ^= 0x55;
+        uint32_t crc = sialo_crc32(ub + 32, un - 32);
+        for (int k = 0; k < 4; k++) ub[24 + k] = (uint8_t)(crc >> (8 * k));
+        sialo_model *dm = sialo_model_load(ub, un, NULL);
+        sialo_result r;
+        sialo_box box = {40, 30, 30, 20};
+        CHECK(dm && sialo_classify_image(dm, img, &r) == 0, "damaged nested file: the whole frame classified: %s", sialo_error());
+        if (dm) {
+            int rc = sialo_classify_image_box(dm, img, &box, -1.0f, &r, NULL);
+            CHECK(rc < 0 && strstr(sialo_error(), "box networks could not be loaded") && strstr(sialo_error(), "checksum"),
+                  "damaged nested file, a box: %s", sialo_error());
+            rc = sialo_classify_image_box(dm, img, &box, -1.0f, &r, NULL);
+            CHECK(rc < 0 && strstr(sialo_error(), "box networks could not be loaded"), "damaged nested file, a second box: %s", sialo_error());
+        }
+        sialo_model_free(dm);
+        /* the nested file's own version announced as 9: refused when the file is read */
+        ub[at + 8] = 9;
+        crc = sialo_crc32(ub + 32, un - 32);
+        for (int k = 0; k < 4; k++) ub[24 + k] = (uint8_t)(crc >> (8 * k));
+        sialo_model *bad = sialo_model_load(ub, un, NULL);
+        CHECK(!bad && strstr(sialo_error(), "the box model inside the file") && strstr(sialo_error(), "version 9"), "nested version 9: %s",
+              sialo_error());
+        sialo_model_free(bad);
+    }
+    static const char *const other[2] = {"normal", "abnormal"};
+    CHECK(sialo_graph_set_classes(bx, 2, other) == 0, "classes set");
+    size_t on;
+    uint8_t *ob = write_or_null(w, &on);
+    sialo_model *bad = ob ? sialo_model_load(ob, on, NULL) : NULL;
+    CHECK(ob && !bad && strstr(sialo_error(), "other outputs or classes"), "a box model of other classes refused: %s", sialo_error());
+    sialo_model_free(bad);
+    free(ob);
+    sialo_graph_free(w); /* frees bx */
+    free(wb);
+    free(bb);
+    free(ub);
+}
+
 int main(void) {
     sialo_image img = {malloc(100 * 80 * 3), 100, 80};
     for (int i = 0; i < 100 * 80 * 3; i++) img.rgb[i] = (uint8_t)(xorshift_next(&rng) >> 24);
@@ -148,6 +276,7 @@ int main(void) {
         CHECK(!bad && strstr(sialo_error(), "input modes"), "modes 7 refused: %s", sialo_error());
         sialo_model_free(bad);
     }
+    bundle_tests(&img);
     sialo_model_free(mp);
     sialo_model_free(mb);
     free(plain);

@@ -2,7 +2,8 @@
 // says so), `classify --box` equals cropping the frame first (the region computed here by hand) and
 // classifying the crop (1e-5), the JS API's classify(bytes, { box }) equals the CLI (1e-4), its
 // Grad-CAM covers the region; boxes outside the frame, empty, under 8 px or on a whole-frame model
-// are refused with a sentence; `eval --boxes` scores box mode.
+// are refused with a sentence; `eval --boxes` scores box mode; `bundle` makes one file of a whole-frame
+// model and a box model (each classifies its own mode, as its own file does), `ood-fit --boxes-from-masks`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -156,6 +157,55 @@ test('eval --boxes and --boxes-from-masks score box mode: the same p as classify
   const line = JSON.parse(run(['classify', '--model', model, '--box', f.box.join(','), join(data, f.rel)]).stdout);
   const row = csv.split('\n').find((l) => l.includes(f.rel));
   assert.ok(row && row.includes(line.p_malignant.toFixed(4).slice(0, 5)), `${row} vs ${line.p_malignant}`);
+});
+
+test('bundle: whole frames by the whole-frame model, boxes by the box model it carries; ood-fit --boxes-from-masks', async () => {
+  const boxOod = join(dir, 'box-ood.sialo'), both = join(dir, 'both.sialo');
+  let r = run(['ood-fit', '--model', model, '--data', data, '--boxes-from-masks', '--folds', '2', '--rank', '2', '--out', boxOod]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(run(['info', boxOod]).stdout).ood.checked, true);
+  r = run(['ood-fit', '--model', model, '--data', data, '--folds', '2', '--out', boxOod + '.x']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /classifies lesion boxes: give their boxes/);
+  r = run(['bundle', whole, boxOod, '--out', both]);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(run(['info', both]).stdout);
+  assert.equal(info.input_modes, 'both');
+  assert.ok(Math.abs(info.box_margin - 0.2) < 1e-6);
+  assert.equal(info.box_model.members, 1);
+  assert.equal(info.box_model.ood.checked, true);
+  const indep = readModelFile(readFileSync(both)); // the independent reader: the box model nested, whole
+  assert.equal(indep.meta.boxModel.meta.inputModes.modes, 'box');
+  assert.equal(indep.meta.inputModes.modes, 'whole');
+  const sec = indep.meta.sections.find((x) => x.tag === 'box-model');
+  assert.deepEqual(readFileSync(both).subarray(sec.offset, sec.offset + sec.size), readFileSync(boxOod), 'the box model nested byte for byte');
+  const s = await createSialoscan({ model: readFileSync(both), threads: 1 });
+  try {
+    assert.equal(s.info().input_modes, 'both');
+    for (const f of [frames[0], frames[7]]) {
+      const file = join(data, f.rel), bytes = readFileSync(file);
+      const w = JSON.parse(run(['classify', '--model', both, file]).stdout), w0 = JSON.parse(run(['classify', '--model', whole, file]).stdout);
+      assert.equal(w.p_malignant, w0.p_malignant, 'a whole frame: the whole-frame model');
+      assert.equal(w.threshold, w0.threshold);
+      const bx = JSON.parse(run(['classify', '--model', both, '--box', f.box.join(','), file]).stdout);
+      const bx0 = JSON.parse(run(['classify', '--model', boxOod, '--box', f.box.join(','), file]).stdout);
+      assert.equal(bx.p_malignant, bx0.p_malignant, 'a box: the box model');
+      assert.equal(bx.threshold, bx0.threshold);
+      assert.deepEqual(bx.ood, bx0.ood, 'a box: the box model\'s out-of-distribution check');
+      const jw = await s.classify(bytes), jb = await s.classify(bytes, { box: f.box, cam: true });
+      assert.ok(Math.abs(jw.pMalignant - w.p_malignant) <= 1e-4, `WASM whole ${jw.pMalignant} vs CLI ${w.p_malignant}`);
+      assert.ok(Math.abs(jb.pMalignant - bx.p_malignant) <= 1e-4, `WASM box ${jb.pMalignant} vs CLI ${bx.p_malignant}`);
+      assert.deepEqual(jb.region, { x: bx.region[0], y: bx.region[1], w: bx.region[2], h: bx.region[3] });
+    }
+  } finally {
+    s.dispose();
+  }
+  for (const [args, why] of [[[boxOod, whole], /must be one of whole frames/], [[whole, whole], /must be trained for lesion boxes/],
+    [[both, boxOod], /carries a box model already/]]) {
+    r = run(['bundle', ...args, '--out', join(dir, 'x.sialo')]);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, why);
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

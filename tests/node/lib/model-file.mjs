@@ -9,7 +9,8 @@
 // Version 4 (either shape) adds meta.sections: [{ tag, network, offset, size }] (network -1 = the whole
 // model; offset: of the section's bytes in the file), e.g. the out-of-distribution statistics, and
 // meta.inputModes: { modes: 'whole' | 'box' | 'both', margin } from the "input-modes" section ('whole',
-// margin 0 without it: every older file),
+// margin 0 without it: every older file), and meta.boxModel: the model file nested in a "box-model"
+// section (read by this same function: the model that classifies lesion boxes), or absent,
 // and throws an Error with a readable message for anything malformed.
 
 const MAGIC = 'SIALOSCN';
@@ -124,6 +125,10 @@ export function readModelFile(input, opts = {}) {
         const modes = dv.getUint32(0, true), margin = dv.getFloat32(4, true);
         if (modes < 1 || modes > 3 || !(margin >= 0 && margin <= 2)) throw new Error(`sialo: input modes ${modes}, margin ${margin}`);
         meta.inputModes = { modes: ['', 'whole', 'box', 'both'][modes], margin };
+      } else if (tag === 'box-model') {
+        if (meta.boxModel) throw new Error('sialo: two box-model sections');
+        meta.boxModel = readModelFile(bytes.slice(pos, pos + size), opts);
+        if (meta.boxModel.meta.boxModel) throw new Error('sialo: a box model inside the box model');
       }
       pos += size;
     }
