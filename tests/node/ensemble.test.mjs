@@ -238,9 +238,12 @@ describe('ensembles: format version 3, CLI and WASM API against the networks run
     // the independent reader finds one "ood" section per network and the model's threshold
     const file = readModelFile(fs.readFileSync(shipped));
     assert.equal(file.members.length, 2);
-    assert.deepEqual(file.meta.sections.map((x) => `${x.tag}@${x.network}`).sort(), ['ood-threshold@-1', 'ood@0', 'ood@1']);
+    assert.deepEqual(file.meta.sections.map((x) => `${x.tag}@${x.network}`).sort(), ['box-model@-1', 'ood-threshold@-1', 'ood@0', 'ood@1']);
     assert.equal(info.members, 2);
     assert.equal(info.networks.length, 2);
+    assert.equal(info.input_modes, 'both'); // since 2026-12-08: it carries the box ensemble
+    assert.equal(file.meta.boxModel.members.length, 2);
+    assert.equal(info.box_model.members, 2);
     assert.equal(info.calibration.identity, false);
     for (const n of info.networks) assert.match(n.provenance, /guided attention on lesion masks/);
   });

@@ -1,5 +1,6 @@
-// The page's lesion box (web/result-card.js) in headless Chromium: with the shipped whole-frame
-// model the "Draw lesion box" button is disabled and says why; with a box model (trained here by
+// The page's lesion box (web/result-card.js) in headless Chromium: with the shipped model (both modes)
+// the "Draw lesion box" button is enabled; with a whole-frame model (random weights, `sialoscan init`)
+// it is disabled and says why; with a box model (trained here by
 // `sialoscan train --boxes` on a tiny synthetic folder) a box drawn with the mouse and one moved and
 // resized with the keyboard give the CLI's `classify --box` p on the same pixels (1e-4), Escape
 // cancels, and the CSV carries box and p_box.
@@ -13,7 +14,7 @@ import { testImage } from './lib/png.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, CLI, DIST } from './lib/page-fixtures.mjs';
 
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (make setup installs it)`;
-let browser, tmp, model, frame;
+let browser, tmp, model, whole, frame;
 const cli = (args) => spawnSync(CLI, args, { encoding: 'utf8' });
 
 before(async () => {
@@ -35,6 +36,9 @@ before(async () => {
   const r = cli(['train', '--data', data, '--arch', 'smallcnn', '--input', '64', '--schedule', join(tmp, 's.txt'), '--batch', '4',
     '--boxes', join(tmp, 'boxes.tsv'), '--out', model]);
   assert.equal(r.status, 0, r.stderr);
+  whole = join(tmp, 'whole.sialo');
+  const w = cli(['init', '--arch', 'smallcnn', '--input', '64', '--head', 'binary', whole]);
+  assert.equal(w.status, 0, w.stderr);
   frame = join(tmp, 'frame.png');
   writeFileSync(frame, testImage(7, 128, 96));
 });
@@ -53,10 +57,17 @@ test('page: Draw lesion box (mouse, keyboard, Escape), p_box = the CLI\'s --box,
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`file://${DIST}/index.html`);
   await page.waitForSelector('#engine-status[data-ready=true]', { timeout: 60000 });
-  // the shipped model classifies whole frames only
+  // the shipped model classifies whole frames and boxes
   await page.setInputFiles('#dropzone input[type=file]', [frame]);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=result][aria-busy=false]').length === 1, null, { timeout: 60000 })
     .catch((e) => { throw new Error(`${e.message}; page errors: ${errors.join(' | ')}`); });
+  assert.equal(await page.isDisabled('[data-testid=draw-box]'), false);
+  await page.click('#clear');
+  // a model of whole frames only
+  await page.setInputFiles('[data-testid=model-input]', whole);
+  await page.waitForFunction(() => /loaded/.test(document.querySelector('#model-message').textContent));
+  await page.setInputFiles('#dropzone input[type=file]', [frame]);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=result][aria-busy=false]').length === 1, null, { timeout: 60000 });
   assert.equal(await page.isDisabled('[data-testid=draw-box]'), true);
   assert.match(await page.textContent('[data-testid=box-unavailable]'), /trained on whole frames only/);
   await page.click('#clear');
