@@ -111,6 +111,17 @@ int classify_frame_box(sialo_model *m, const uint8_t *bytes, size_t n, int frame
     return rc;
 }
 
+int classify_frame_in_table(sialo_model *m, const sialo_box_table *t, const char *rel, const uint8_t *bytes, size_t n, int frame,
+                            int us_region, float margin, sialo_result *r) {
+    sialo_image img;
+    if (sialo_image_decode_frame(bytes, n, frame, us_region, &img) < 0) return -1;
+    sialo_box b;
+    int rc = sialo_boxes_find(t, rel, img.w, img.h, &b) ? sialo_classify_image_box(m, &img, &b, margin, r, NULL)
+                                                       : sialo_fail("no lesion box for this frame (a line of the boxes file, or a mask in masks/)");
+    sialo_image_free(&img);
+    return rc;
+}
+
 int classify_frame(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, sialo_result *r) {
     double t0 = sialo_now_ms();
     sialo_image img;

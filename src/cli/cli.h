@@ -52,6 +52,7 @@ int cmd_calibrate(cli_opts *o);
 int cmd_ensemble(cli_opts *o);
 int cmd_bundle(cli_opts *o);
 int classify_frame(sialo_model *m, const uint8_t *bytes, size_t n, int frame, int us_region, sialo_result *r);
+
 int cmd_classify(cli_opts *o);
 int cmd_dicom_info(cli_opts *o);
 int cmd_frame(cli_opts *o);
@@ -83,6 +84,10 @@ int parse_box(const char *v, sialo_box *b);
 #include "train/boxes.h"
 int load_boxes_file(const char *path, sialo_box_table *t);
 int load_mask_boxes(const char *dir, sialo_box_table *t);
+/* box mode (eval --boxes, ood-fit --boxes): the frame's lesion box from the table (rel: its path in the
+   data folder), classified as the engine does (io/box.c); margin < 0 = the model's */
+int classify_frame_in_table(sialo_model *m, const sialo_box_table *t, const char *rel, const uint8_t *bytes, size_t n, int frame,
+                            int us_region, float margin, sialo_result *r);
 int cmd_train(int argc, char **argv);
 int cmd_ood_fit(int argc, char **argv);
 

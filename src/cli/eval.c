@@ -26,20 +26,6 @@
 
 #include <stb_image_write.h>
 
-/* box mode: the frame's lesion box from the table, classified as the engine does (io/box.c) */
-static int eval_box_one(sialo_model *m, const sialo_box_table *t, const char *root, const char *path, const uint8_t *bytes, size_t n,
-                        int frame, int us_region, float margin, sialo_result *r) {
-    sialo_image img;
-    if (sialo_image_decode_frame(bytes, n, frame, us_region, &img) < 0) return -1;
-    size_t rl = strlen(root);
-    const char *rel = !strncmp(path, root, rl) && path[rl] == '/' ? path + rl + 1 : path;
-    sialo_box b;
-    int rc = sialo_boxes_find(t, rel, img.w, img.h, &b) ? sialo_classify_image_box(m, &img, &b, margin, r, NULL)
-                                                       : sialo_fail("no lesion box for this frame (a line of the boxes file, or a mask in masks/)");
-    sialo_image_free(&img);
-    return rc;
-}
-
 static float sialo_info_margin(const sialo_model *m) {
     sialo_info in;
     sialo_model_info(m, &in);
@@ -231,7 +217,9 @@ int cmd_eval(cli_opts *o) {
         int frame = o->frame > 0 && bytes && sialo_is_dicom(bytes, sz) ? o->frame : 0; /* --frame: DICOM files only */
         char *cam_thumb = NULL;
         if (box_mode) {
-            int rc = bytes ? eval_box_one(m, &boxes, root, path, bytes, sz, frame, o->us_region, isnan(o->margin) ? -1.0f : (float)o->margin, &r) : -1;
+            size_t rl = strlen(root);
+            const char *rel = !strncmp(path, root, rl) && path[rl] == '/' ? path + rl + 1 : path;
+            int rc = bytes ? classify_frame_in_table(m, &boxes, rel, bytes, sz, frame, o->us_region, isnan(o->margin) ? -1.0f : (float)o->margin, &r) : -1;
             if (rc < 0) { fprintf(stderr, "\rsialoscan: skipped %s: %s\n", path, sialo_error()); unreadable++; free(bytes); progress(i + 1, total, t0); continue; }
         } else if (!bytes || (cam_on ? eval_cam_one(m, o->cam_layer, bytes, sz, frame, o->us_region, path, i < nb ? mask_b : mask_m,
                                              i < nb ? nmb : nmm, i >= nb, &r, &has_mask, &hit, &energy, o->report ? &cam_thumb : NULL)

@@ -12,7 +12,6 @@
  * at most --rate of the frames' out-of-fold scores are flagged; then fitted on every frame. */
 #include "cli/cli.h"
 #include "engine/runtime.h"
-#include "train/boxes.h"
 #include "train/dataset.h"
 
 #include <dirent.h>
@@ -163,16 +162,8 @@ int cmd_ood_fit(int argc, char **argv) {
         size_t nb;
         uint8_t *b = read_all(full, &nb);
         sialo_result r;
-        int frc = -1;
-        if (b && box_mode) { /* its lesion box, as eval --boxes does */
-            sialo_image img;
-            sialo_box bx;
-            if (sialo_image_decode_frame(b, nb, 0, 0, &img) == 0) {
-                frc = sialo_boxes_find(&boxes, d.s[i].path, img.w, img.h, &bx) ? sialo_classify_image_box(m, &img, &bx, -1.0f, &r, NULL)
-                                                                               : sialo_fail("no lesion box for this frame (a line of the boxes file, or a mask in masks/)");
-                sialo_image_free(&img);
-            }
-        } else if (b) frc = classify_frame(m, b, nb, 0, 0, &r);
+        int frc = !b ? -1 : box_mode ? classify_frame_in_table(m, &boxes, d.s[i].path, b, nb, 0, 0, -1.0f, &r) /* as eval --boxes */
+                                     : classify_frame(m, b, nb, 0, 0, &r);
         if (frc < 0) { free(b); fprintf(stderr, "sialoscan: %s: %s\n", full, sialo_error()); goto done; }
         free(b);
         p[i] = r.p_positive;
